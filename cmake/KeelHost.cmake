@@ -1,0 +1,43 @@
+# Host-side targets: tools, unit tests (ASan+UBSan) and libFuzzer targets. Freestanding kernel
+# components are compiled a second time here, natively, so the same code is tested on the host.
+set(KEEL_HOST_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+set(KEEL_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+set(KEEL_PUBLIC_INCLUDES ${CMAKE_SOURCE_DIR}/kernel/include)
+
+# keel_host_test(<name> SOURCES <files...> [LABELS <labels...>])
+# Builds <name> with ASan+UBSan and registers it with CTest; the test must exit non-zero on any
+# failed check.
+function(keel_host_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LABELS;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_include_directories(${name} PRIVATE ${KEEL_PUBLIC_INCLUDES} ${CMAKE_SOURCE_DIR}/kernel
+                                             ${CMAKE_SOURCE_DIR}/tests/host)
+  target_compile_options(${name} PRIVATE -g -O1 -std=gnu11 ${KEEL_HOST_WARNINGS} ${KEEL_SANITIZE})
+  target_link_options(${name} PRIVATE ${KEEL_SANITIZE})
+  target_link_libraries(${name} PRIVATE ${T_LIBS})
+  add_test(NAME ${name} COMMAND ${name})
+  set(labels unit ${T_LABELS})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 120)
+endfunction()
+
+# keel_fuzz_target(<name> SOURCES <files...> CORPUS <dir>)
+# A libFuzzer target (ASan+UBSan). CTest runs it for KEEL_FUZZ_SECONDS over a copy of the seed
+# corpus; run it longer by hand: ./build/tests/<name> -max_total_time=3600 <corpus-dir>.
+function(keel_fuzz_target name)
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES" ${ARGN})
+  if(NOT KEEL_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${F_SOURCES})
+  target_include_directories(${name} PRIVATE ${KEEL_PUBLIC_INCLUDES} ${CMAKE_SOURCE_DIR}/kernel)
+  target_compile_options(${name} PRIVATE -g -O1 -std=gnu11 ${KEEL_HOST_WARNINGS}
+                                         -fsanitize=fuzzer,address,undefined
+                                         -fno-sanitize-recover=all)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}.corpus)
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} -E env ${CMAKE_SOURCE_DIR}/tests/fuzz/run_fuzz.sh
+                   $<TARGET_FILE:${name}> ${F_CORPUS} ${work} ${KEEL_FUZZ_SECONDS})
+  math(EXPR limit "${KEEL_FUZZ_SECONDS} + 120")
+  set_tests_properties(${name} PROPERTIES LABELS "fuzz" TIMEOUT ${limit})
+endfunction()

@@ -1,0 +1,20 @@
+# Kernel-side flags: clang as a cross compiler for x86_64-elf. Cells (see the loader issue) use
+# the same code model so that every call between the core and a cell is a direct PC32/PLT32.
+set(KEEL_KERNEL_TARGET x86_64-elf)
+set(KEEL_KERNEL_CFLAGS
+    --target=${KEEL_KERNEL_TARGET} -std=gnu11 -O2 -g
+    -ffreestanding -nostdlibinc -fno-pic -mcmodel=kernel -mno-red-zone -mgeneral-regs-only
+    -ffunction-sections -fdata-sections -fno-common -fno-omit-frame-pointer
+    -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-stack-protector
+    -fno-builtin-printf
+    -Wall -Wextra -Werror -Wno-unused-parameter)
+
+find_program(KEEL_LD_LLD NAMES ld.lld ld.lld-14 REQUIRED)
+
+# keel_kernel_objects(<target> <sources...>): an object library built with the kernel flags.
+function(keel_kernel_objects target)
+  add_library(${target} OBJECT ${ARGN})
+  target_compile_options(${target} PRIVATE ${KEEL_KERNEL_CFLAGS})
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/kernel/include
+                                               ${CMAKE_SOURCE_DIR}/kernel)
+endfunction()

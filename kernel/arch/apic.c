@@ -1,0 +1,112 @@
+/* Local APIC timer: the periodic tick. The legacy 8259 PICs are remapped away from the exception
+ * vectors and masked; the APIC timer is calibrated against the TSC clock. */
+#include <keel/clock.h>
+#include <keel/errno.h>
+#include <keel/log.h>
+#include <keel/paging.h>
+#include "arch/trap.h"
+#include "arch/x86.h"
+
+#define APIC_SVR          0x0f0
+#define APIC_EOI          0x0b0
+#define APIC_LVT_TIMER    0x320
+#define APIC_TIMER_INIT   0x380
+#define APIC_TIMER_CUR    0x390
+#define APIC_TIMER_DIV    0x3e0
+#define LVT_MASKED        (1u << 16)
+#define LVT_PERIODIC      (1u << 17)
+#define VECTOR_TIMER      0x30
+#define VECTOR_SPURIOUS   0xff
+
+static volatile uint32_t *apic;
+static volatile uint64_t ticks;
+static unsigned tick_hz;
+
+static uint32_t apic_read(unsigned reg)
+{
+    return apic[reg / 4];
+}
+static void apic_write(unsigned reg, uint32_t v)
+{
+    apic[reg / 4] = v;
+}
+
+uint64_t timer_ticks(void)
+{
+    return ticks;
+}
+
+unsigned timer_hz(void)
+{
+    return tick_hz;
+}
+
+static void timer_irq(struct trap_frame *f)
+{
+    (void)f;
+    ticks++;
+    apic_write(APIC_EOI, 0);
+}
+
+static void spurious_irq(struct trap_frame *f)
+{
+    (void)f; /* no EOI for spurious interrupts */
+}
+
+static void pic_disable(void)
+{
+    /* ICW1-4: remap master to 0x20, slave to 0x28, then mask every line. */
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+}
+
+int apic_timer_init(unsigned hz)
+{
+    uint32_t r[4];
+    if (hz < 10 || hz > 10000)
+        return KE_RANGE;
+    cpuid(1, 0, r);
+    if (!(r[3] & (1u << 9)))
+        return KE_NOTSUP;
+    if (!clock_tsc_hz())
+        return KE_INVAL;
+    pic_disable();
+
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    wrmsr(MSR_APIC_BASE, base | (1u << 11)); /* globally enabled */
+    apic = (volatile uint32_t *)mmio_map(base & ~0xfffull, 4096);
+    if (!apic)
+        return KE_NOMEM;
+    int err = irq_register(VECTOR_TIMER, timer_irq);
+    if (!err)
+        err = irq_register(VECTOR_SPURIOUS, spurious_irq);
+    if (err)
+        return err;
+    apic_write(APIC_SVR, 0x100 | VECTOR_SPURIOUS);
+
+    /* Count APIC timer ticks (divide by 16) over 5 ms of TSC time. */
+    apic_write(APIC_TIMER_DIV, 0x3);
+    apic_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);
+    apic_write(APIC_TIMER_INIT, 0xffffffffu);
+    clock_delay_ns(5000000);
+    uint32_t elapsed = 0xffffffffu - apic_read(APIC_TIMER_CUR);
+    apic_write(APIC_TIMER_INIT, 0);
+    uint64_t per_second = (uint64_t)elapsed * 200;
+    uint64_t initial = per_second / hz;
+    if (initial == 0 || initial > 0xffffffffu)
+        return KE_RANGE;
+
+    tick_hz = hz;
+    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VECTOR_TIMER);
+    apic_write(APIC_TIMER_INIT, (uint32_t)initial);
+    log_info("apic: timer %u Hz (bus %llu kHz / 16)", hz, (unsigned long long)(per_second / 1000));
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* The report for a CPU exception in the nano-core: vector and name, decoded error code, RIP as
+ * symbol+offset, CR2 (with a hint for the NULL page and stack guard pages), all registers and a
+ * frame-pointer backtrace; then the system halts (or exits QEMU for tests). */
+#include <keel/console.h>
+#include <keel/paging.h>
+#include <keel/panic.h>
+#include "arch/trap.h"
+#include "arch/x86.h"
+
+static const char *const names[32] = {
+    "#DE divide error",       "#DB debug",
+    "NMI",                    "#BP breakpoint",
+    "#OF overflow",           "#BR bound range exceeded",
+    "#UD invalid opcode",     "#NM device not available",
+    "#DF double fault",       "coprocessor segment overrun",
+    "#TS invalid TSS",        "#NP segment not present",
+    "#SS stack-segment fault", "#GP general protection",
+    "#PF page fault",         "reserved 15",
+    "#MF x87 floating point", "#AC alignment check",
+    "#MC machine check",      "#XM SIMD floating point",
+    "#VE virtualization",     "#CP control protection",
+    "reserved 22",            "reserved 23",
+    "reserved 24",            "reserved 25",
+    "reserved 26",            "reserved 27",
+    "#HV hypervisor injection", "#VC VMM communication",
+    "#SX security",           "reserved 31",
+};
+
+const char *exception_name(unsigned vector)
+{
+    return vector < 32 ? names[vector] : "interrupt";
+}
+
+static void describe_page_fault(uint64_t err, uint64_t cr2)
+{
+    kprintf("  cause: %s %s of %s page%s\n", (err & 0x10) ? "instruction fetch" : "data",
+            (err & 0x10) ? "" : ((err & 2) ? "write" : "read"),
+            (err & 1) ? "a present (protection violation)" : "an unmapped",
+            (err & 8) ? ", reserved bit set" : "");
+    if (cr2 < PAGE_SIZE)
+        kprintf("  hint: address in the NULL page (NULL pointer dereference)\n");
+    else if (kstack_is_guard(cr2))
+        kprintf("  hint: address in a kernel stack guard page (stack overflow)\n");
+    else if ((err & 3) == 3)
+        kprintf("  hint: write to a read-only or executable page (W^X)\n");
+    else if ((err & 0x11) == 0x11)
+        kprintf("  hint: execution of a non-executable page (NX)\n");
+}
+
+static void print_symbolized(const char *label, uint64_t addr)
+{
+    const char *name;
+    uint64_t off;
+    if (ksym_lookup(addr, &name, &off) == 0)
+        kprintf("  %s 0x%016llx <%s+0x%llx>\n", label, (unsigned long long)addr, name,
+                (unsigned long long)off);
+    else
+        kprintf("  %s 0x%016llx\n", label, (unsigned long long)addr);
+}
+
+_Noreturn void exception_fatal(struct trap_frame *f)
+{
+    uint64_t cr2 = read_cr2();
+    cli();
+    kprintf("\nKEEL PANIC: CPU exception %llu (%s) in the nano-core, error code 0x%llx\n",
+            (unsigned long long)f->vector, exception_name((unsigned)f->vector),
+            (unsigned long long)f->error);
+    print_symbolized("rip", f->rip);
+    kprintf("  cr2 0x%016llx\n", (unsigned long long)cr2);
+    if (f->vector == 14)
+        describe_page_fault(f->error, cr2);
+    else if (f->vector == 8 && kstack_is_guard(cr2))
+        kprintf("  hint: cr2 is in a kernel stack guard page (stack overflow)\n");
+    kprintf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (unsigned long long)f->rax,
+            (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    kprintf("  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n", (unsigned long long)f->rsi,
+            (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->rsp);
+    kprintf("  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n", (unsigned long long)f->r8,
+            (unsigned long long)f->r9, (unsigned long long)f->r10, (unsigned long long)f->r11);
+    kprintf("  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n", (unsigned long long)f->r12,
+            (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
+    kprintf("  rflags %016llx cs %04llx ss %04llx cr3 %016llx\n", (unsigned long long)f->rflags,
+            (unsigned long long)f->cs, (unsigned long long)f->ss, (unsigned long long)read_cr3());
+    kprintf("backtrace:\n");
+    backtrace_print(f->rip, f->rbp);
+    kprintf("end of panic report\n");
+    panic_halt();
+}

@@ -1,0 +1,75 @@
+/* The IDT: all 32 exceptions go to the fault path, vectors 32..255 to registered handlers. */
+#include <keel/errno.h>
+#include <keel/log.h>
+#include "arch/gdt.h"
+#include "arch/trap.h"
+
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+} __attribute__((packed));
+
+extern const uint64_t isr_stub_table[256];
+static struct idt_gate idt[256];
+static irq_handler_fn irq_handlers[256];
+static uint64_t unexpected_irqs;
+
+static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
+{
+    idt[vec] = (struct idt_gate){
+        .offset_lo = (uint16_t)handler,
+        .selector = GDT_KERNEL_CODE,
+        .ist = (uint8_t)ist,
+        .type_attr = 0x8e, /* present, ring 0, 64-bit interrupt gate */
+        .offset_mid = (uint16_t)(handler >> 16),
+        .offset_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+void idt_init(void)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        unsigned ist = 0;
+        if (v == 8)
+            ist = IST_DOUBLE_FAULT;
+        else if (v == 2)
+            ist = IST_NMI;
+        else if (v == 18)
+            ist = IST_MACHINE_CHECK;
+        idt_set(v, isr_stub_table[v], ist);
+    }
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) ptr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" ::"m"(ptr) : "memory");
+}
+
+int irq_register(unsigned vector, irq_handler_fn fn)
+{
+    if (vector < 32 || vector > 255 || !fn)
+        return KE_INVAL;
+    if (irq_handlers[vector])
+        return KE_BUSY;
+    irq_handlers[vector] = fn;
+    return 0;
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    if (f->vector < 32)
+        exception_fatal(f); /* the tasking layer will route faults in tasks before this */
+    irq_handler_fn fn = irq_handlers[f->vector];
+    if (fn) {
+        fn(f);
+        return;
+    }
+    /* Logged once: a flood of unknown interrupts must not drown the console. */
+    if (unexpected_irqs++ == 0)
+        log_warn("idt: unexpected interrupt on vector %llu", (unsigned long long)f->vector);
+}

@@ -1,0 +1,23 @@
+/* The register state saved by arch/isr.S on every interrupt or exception. */
+#ifndef KEEL_ARCH_TRAP_H
+#define KEEL_ARCH_TRAP_H
+#include <stdint.h>
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+typedef void (*irq_handler_fn)(struct trap_frame *f);
+
+void idt_init(void);
+/* Route an interrupt vector (32..255) to a handler; KE_INVAL for exceptions, KE_BUSY if taken. */
+int irq_register(unsigned vector, irq_handler_fn fn);
+void trap_dispatch(struct trap_frame *f);
+/* The report for an exception the nano-core cannot survive; never returns. */
+_Noreturn void exception_fatal(struct trap_frame *f);
+const char *exception_name(unsigned vector);
+
+#endif

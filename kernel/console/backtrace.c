@@ -1,0 +1,38 @@
+/* Frame-pointer backtraces. Everything Keel builds keeps frame pointers, so each frame is
+ * {saved rbp, return address}; every read is checked against the page tables first so a corrupt
+ * chain ends the trace instead of faulting again. */
+#include <keel/console.h>
+#include <keel/paging.h>
+#include <keel/panic.h>
+
+#define BACKTRACE_MAX 32
+
+static void print_frame(unsigned n, uint64_t addr)
+{
+    const char *name;
+    uint64_t off;
+    if (ksym_lookup(addr, &name, &off) == 0)
+        kprintf("  #%-2u 0x%016llx %s+0x%llx\n", n, (unsigned long long)addr, name,
+                (unsigned long long)off);
+    else
+        kprintf("  #%-2u 0x%016llx ?\n", n, (unsigned long long)addr);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+    unsigned n = 0;
+    print_frame(n++, rip);
+    while (rbp && n < BACKTRACE_MAX) {
+        if (rbp & 7 || !paging_range_mapped(rbp, 16, false)) {
+            kprintf("  (frame chain ends at bad frame pointer 0x%llx)\n", (unsigned long long)rbp);
+            return;
+        }
+        const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+        uint64_t ret = frame[1];
+        if (!ret)
+            return;
+        /* The return address points after the call; name the call site. */
+        print_frame(n++, ret - 1);
+        rbp = frame[0];
+    }
+}

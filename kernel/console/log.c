@@ -1,0 +1,64 @@
+/* klog: format one record, keep it in the ring, echo it to the console with its timestamp. */
+#include <stdarg.h>
+#include <keel/clock.h>
+#include <keel/console.h>
+#include <keel/format.h>
+#include <keel/log.h>
+#include <keel/spinlock.h>
+
+static uint8_t log_storage[64 * 1024] __attribute__((aligned(16)));
+static struct logring log_ring;
+static int log_ready;
+static int console_level = LOG_INFO;
+static struct spinlock log_lock = SPINLOCK_INIT;
+
+void log_set_console_level(int level)
+{
+    console_level = level;
+}
+
+int log_console_level(void)
+{
+    return console_level;
+}
+
+void klog(int level, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+    while (len > 0 && text[len - 1] == '\n')
+        len--;
+    uint64_t ns = clock_ns();
+
+    int irq = spin_lock(&log_lock);
+    if (!log_ready)
+        log_ready = logring_init(&log_ring, log_storage, sizeof(log_storage)) == 0;
+    if (log_ready)
+        logring_append(&log_ring, level, ns, text, len);
+    spin_unlock(&log_lock, irq);
+
+    if (level >= console_level)
+        kprintf("[%5llu.%06llu] %.*s\n", (unsigned long long)(ns / 1000000000ull),
+                (unsigned long long)(ns / 1000ull % 1000000ull), (int)len, text);
+}
+
+void log_for_each(uint64_t *cursor,
+                  void (*fn)(void *ctx, const struct logring_entry *e, const char *text), void *ctx)
+{
+    struct logring_entry e;
+    char text[LOGRING_TEXT_MAX + 1];
+    for (;;) {
+        int irq = spin_lock(&log_lock);
+        int got = log_ready ? logring_read(&log_ring, cursor, &e, text, sizeof(text)) : 0;
+        spin_unlock(&log_lock, irq);
+        if (got <= 0)
+            return;
+        fn(ctx, &e, text);
+    }
+}

@@ -1,0 +1,24 @@
+/* Panics are for broken invariants of the nano-core only: nothing a cell or a user does may
+ * cause one. A panic prints a full report (message, registers when known, symbolized
+ * backtrace, recent log) and then halts, or exits QEMU with a failure code when the kernel
+ * command line says panic=exit (tests). */
+#ifndef KEEL_PANIC_H
+#define KEEL_PANIC_H
+#include <stdint.h>
+
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "#n 0xADDR name+0xoff" lines for a frame-pointer chain starting at (rip, rbp). */
+void backtrace_print(uint64_t rip, uint64_t rbp);
+
+/* Symbol lookup in the kernel's embedded symbol table (tools/ksymgen). 0 or KE_NOENT. */
+int ksym_lookup(uint64_t addr, const char **name, uint64_t *offset);
+/* Address of a named kernel function or object, or 0. */
+uint64_t ksym_address(const char *name);
+unsigned ksym_count(void);
+
+/* Halt now (interrupts off), or exit QEMU with the failure code if configured. */
+_Noreturn void panic_halt(void);
+void panic_set_exit_on_panic(int on);
+
+#endif

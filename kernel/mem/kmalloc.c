@@ -1,0 +1,138 @@
+/* The kernel's heap instance: heap.c's allocator, locked, fed whole frames via the direct map. */
+#include <keel/errno.h>
+#include <keel/kmalloc.h>
+#include <keel/memory.h>
+#include <keel/paging.h>
+#include <keel/spinlock.h>
+#include <keel/string.h>
+
+static struct heap kernel_heap;
+static struct spinlock heap_lock = SPINLOCK_INIT;
+static owner_t (*owner_hook)(void);
+
+static void *pages_alloc(void *ctx, size_t npages)
+{
+    uint64_t pa;
+    (void)ctx;
+    if (frame_alloc(npages, 1, &pa))
+        return NULL;
+    return phys_to_virt(pa);
+}
+
+static void pages_free(void *ctx, void *p, size_t npages)
+{
+    (void)ctx;
+    frame_free(virt_to_phys(p), npages);
+}
+
+int kmalloc_init(void)
+{
+    static const struct heap_page_source src = {pages_alloc, pages_free, NULL};
+    return heap_init(&kernel_heap, &src);
+}
+
+void kheap_set_owner_hook(owner_t (*current_owner)(void))
+{
+    owner_hook = current_owner;
+}
+
+owner_t kheap_current_owner(void)
+{
+    return owner_hook ? owner_hook() : OWNER_CORE;
+}
+
+void *kmalloc_owned(size_t size, size_t align, owner_t owner)
+{
+    int irq = spin_lock(&heap_lock);
+    void *p = heap_alloc(&kernel_heap, size, align, owner);
+    spin_unlock(&heap_lock, irq);
+    return p;
+}
+
+void *kmalloc_aligned(size_t size, size_t align)
+{
+    return kmalloc_owned(size, align, kheap_current_owner());
+}
+
+void *kmalloc(size_t size)
+{
+    return kmalloc_owned(size, 0, kheap_current_owner());
+}
+
+void *kzalloc(size_t size)
+{
+    void *p = kmalloc(size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+void *krealloc(void *p, size_t size)
+{
+    owner_t owner = kheap_current_owner();
+    int irq = spin_lock(&heap_lock);
+    void *q = heap_realloc(&kernel_heap, p, size, owner);
+    spin_unlock(&heap_lock, irq);
+    return q;
+}
+
+void kfree(void *p)
+{
+    if (!p)
+        return;
+    int irq = spin_lock(&heap_lock);
+    heap_free(&kernel_heap, p);
+    spin_unlock(&heap_lock, irq);
+}
+
+#define LOCKED(expr)                                                                               \
+    ({                                                                                             \
+        int irq_ = spin_lock(&heap_lock);                                                          \
+        __typeof__(expr) r_ = (expr);                                                              \
+        spin_unlock(&heap_lock, irq_);                                                             \
+        r_;                                                                                        \
+    })
+
+int kheap_transfer(void *p, owner_t new_owner)
+{
+    return LOCKED(heap_transfer(&kernel_heap, p, new_owner));
+}
+
+int kheap_set_quota(owner_t owner, size_t bytes)
+{
+    return LOCKED(heap_set_quota(&kernel_heap, owner, bytes));
+}
+
+int kheap_owner_stats(owner_t owner, struct heap_owner_stats *out)
+{
+    return LOCKED(heap_owner_stats(&kernel_heap, owner, out));
+}
+
+size_t kheap_free_owner(owner_t owner)
+{
+    return LOCKED(heap_free_owner(&kernel_heap, owner));
+}
+
+int kheap_failslab_set(const struct heap_failslab *cfg)
+{
+    return LOCKED(heap_failslab_set(&kernel_heap, cfg));
+}
+
+void kheap_failslab_get(struct heap_failslab *out)
+{
+    int irq = spin_lock(&heap_lock);
+    heap_failslab_get(&kernel_heap, out);
+    spin_unlock(&heap_lock, irq);
+}
+
+int kheap_check(void)
+{
+    return LOCKED(heap_check(&kernel_heap));
+}
+
+void kheap_totals(size_t *bytes_in_use, size_t *bytes_from_pages, size_t *owners)
+{
+    int irq = spin_lock(&heap_lock);
+    heap_totals(&kernel_heap, bytes_in_use, bytes_from_pages, owners);
+    spin_unlock(&heap_lock, irq);
+}

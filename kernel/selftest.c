@@ -1,0 +1,218 @@
+/* Self-tests: fault provokers (each ends in a panic report, by design) and in-guest checks of the
+ * heap and the address-space calls (each prints "selftest <name>: ok" or the failed checks). */
+#include <stdint.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/kmalloc.h>
+#include <keel/memory.h>
+#include <keel/paging.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include "selftest.h"
+
+/* volatile: the compiler must not reason about these addresses. */
+static volatile uintptr_t bad_address = 0x18;
+static volatile uint8_t not_code[16] = {0xc3};
+static volatile int zero;
+static unsigned failures;
+
+#define EXPECT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            kprintf("selftest: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
+        }                                                                                          \
+    } while (0)
+
+__attribute__((noinline)) void selftest_page_fault(void)
+{
+    kprintf("selftest: reading address 0x%lx\n", (unsigned long)bad_address);
+    (void)*(volatile uint64_t *)bad_address;
+}
+
+__attribute__((noinline)) void selftest_write_text(void)
+{
+    volatile uint8_t *text = (volatile uint8_t *)(uintptr_t)&selftest_page_fault;
+    kprintf("selftest: writing to kernel text at %p\n", (void *)text);
+    *text = 0xcc;
+}
+
+__attribute__((noinline)) void selftest_exec_data(void)
+{
+    void (*fn)(void) = (void (*)(void))(uintptr_t)not_code;
+    kprintf("selftest: calling data at %p\n", (void *)not_code);
+    fn();
+}
+
+__attribute__((noinline)) static int selftest_recurse(int depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    if (depth > 100000000)
+        return 0;
+    return selftest_recurse(depth + 1) + frame[0];
+}
+
+__attribute__((noinline)) void selftest_stack_overflow(void)
+{
+    kprintf("selftest: recursing until the stack guard page\n");
+    selftest_recurse(0);
+}
+
+__attribute__((noinline)) void selftest_divide_by_zero(void)
+{
+    kprintf("selftest: dividing by zero\n");
+    volatile int r = 1 / zero;
+    (void)r;
+}
+
+__attribute__((noinline)) void selftest_invalid_opcode(void)
+{
+    kprintf("selftest: executing ud2\n");
+    __builtin_trap();
+}
+
+static void selftest_heap(void)
+{
+    size_t in_use0, pages0, owners0;
+    struct memory_stats m0, m1;
+    memory_stats(&m0);
+    kheap_totals(&in_use0, &pages0, &owners0);
+
+    /* Alignment and contents for every power of two up to a page. */
+    void *blocks[13];
+    for (unsigned i = 0; i <= 12; i++) {
+        size_t align = (size_t)1 << i;
+        blocks[i] = kmalloc_aligned(100 + i * 37, align);
+        EXPECT(blocks[i] != NULL);
+        if (blocks[i]) {
+            EXPECT(((uintptr_t)blocks[i] & (align - 1)) == 0);
+            memset(blocks[i], (int)i, 100 + i * 37);
+        }
+    }
+    for (unsigned i = 0; i <= 12; i++) {
+        const uint8_t *b = blocks[i];
+        if (b)
+            EXPECT(b[0] == i && b[99 + i * 37] == i);
+        kfree(blocks[i]);
+    }
+
+    /* Quota: a greedy owner gets NULL, the core keeps allocating. */
+    const owner_t greedy = 4242;
+    EXPECT(kheap_set_quota(greedy, 8192) == 0);
+    unsigned got = 0;
+    while (kmalloc_owned(1024, 0, greedy) && got < 100)
+        got++;
+    EXPECT(got >= 4 && got < 8);
+    void *core = kmalloc(4096);
+    EXPECT(core != NULL);
+    kfree(core);
+    struct heap_owner_stats st;
+    EXPECT(kheap_owner_stats(greedy, &st) == 0 && st.quota_denials >= 1);
+    EXPECT(kheap_free_owner(greedy) == got);
+    EXPECT(kheap_set_quota(greedy, 0) == 0);
+
+    /* Failure injection: the next allocation fails, then everything is normal again. */
+    struct heap_failslab fs = {0};
+    fs.fail_nth = 1;
+    EXPECT(kheap_failslab_set(&fs) == 0);
+    void *p = kmalloc(64);
+    EXPECT(p == NULL);
+    p = kmalloc(64);
+    EXPECT(p != NULL);
+    kfree(p);
+    struct heap_failslab off = {0};
+    EXPECT(kheap_failslab_set(&off) == 0);
+
+    /* krealloc keeps contents. */
+    char *s = kmalloc(16);
+    EXPECT(s != NULL);
+    if (s) {
+        memcpy(s, "keel", 5);
+        char *t = krealloc(s, 5000);
+        EXPECT(t != NULL);
+        if (t) {
+            EXPECT(memcmp(t, "keel", 5) == 0);
+            s = t;
+        }
+        kfree(s);
+    }
+
+    EXPECT(kheap_check() == 0);
+    size_t in_use1, pages1, owners1;
+    kheap_totals(&in_use1, &pages1, &owners1);
+    EXPECT(in_use1 == in_use0);
+    memory_stats(&m1);
+    EXPECT(m1.free_bytes == m0.free_bytes);
+}
+
+static void selftest_vm(void)
+{
+    uint64_t va, pa;
+    unsigned flags;
+    EXPECT(cell_area_reserve(3 * PAGE_SIZE, PAGE_SIZE, &va) == 0);
+    EXPECT(va >= CELL_AREA_BASE && va + 3 * PAGE_SIZE <= CELL_AREA_BASE + CELL_AREA_SIZE);
+    EXPECT(frame_alloc(1, 1, &pa) == 0);
+    EXPECT(paging_map(va, pa, MAP_W | MAP_X) == KE_PERM); /* W^X */
+    EXPECT(paging_map(va, pa, MAP_W) == 0);
+    EXPECT(paging_map(va, pa, MAP_W) == KE_EXIST);
+    *(volatile uint64_t *)(uintptr_t)va = 0x6b65656c;
+    EXPECT(*(volatile uint64_t *)phys_to_virt(pa) == 0x6b65656c);
+    EXPECT(paging_protect(va, MAP_X) == 0);
+    EXPECT(paging_translate(va, &pa, &flags) == 0 && flags == MAP_X);
+    EXPECT(paging_range_mapped(va, 8, false) && !paging_range_mapped(va, 8, true));
+    EXPECT(!paging_range_mapped(va + PAGE_SIZE, 8, false));
+    EXPECT(paging_unmap(va, &pa) == 0);
+    EXPECT(paging_unmap(va, NULL) == KE_NOENT);
+    EXPECT(frame_free(pa, 1) == 0);
+    EXPECT(frame_free(pa, 1) == KE_INVAL); /* double free refused */
+    EXPECT(cell_area_release(va, 3 * PAGE_SIZE) == 0);
+    EXPECT(!paging_range_mapped(0, 8, false)); /* the NULL page */
+
+    struct kstack s;
+    EXPECT(kstack_alloc(2, &s) == 0);
+    EXPECT(kstack_is_guard(s.guard) && !kstack_is_guard(s.base));
+    EXPECT(paging_range_mapped(s.base, s.top - s.base, true));
+    kstack_free(&s);
+}
+
+struct selftest {
+    const char *name;
+    void (*run)(void);
+    int fatal; /* ends in a panic report by design */
+    const char *what;
+};
+
+static const struct selftest tests[] = {
+    {"pagefault", selftest_page_fault, 1, "read from the NULL page"},
+    {"wx", selftest_write_text, 1, "write to kernel text (W^X)"},
+    {"nx", selftest_exec_data, 1, "execute kernel data (NX)"},
+    {"stackoverflow", selftest_stack_overflow, 1, "overflow the kernel stack into its guard page"},
+    {"divzero", selftest_divide_by_zero, 1, "divide by zero"},
+    {"ud", selftest_invalid_opcode, 1, "invalid opcode"},
+    {"heap", selftest_heap, 0, "kmalloc alignment, quota, failure injection, no leaks"},
+    {"vm", selftest_vm, 0, "page mapping, W^X refusal, cell area, guarded stacks"},
+};
+
+void selftest_run(const char *name)
+{
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        if (strcmp(tests[i].name, name) != 0)
+            continue;
+        kprintf("selftest %s: %s\n", name, tests[i].what);
+        failures = 0;
+        tests[i].run();
+        if (tests[i].fatal)
+            kprintf("selftest %s: FAILED: survived a fault that should have been reported\n",
+                    name);
+        else if (failures)
+            kprintf("selftest %s: FAILED (%u checks)\n", name, failures);
+        else
+            kprintf("selftest %s: ok\n", name);
+        return;
+    }
+    kprintf("selftest: unknown test '%s'; known:", name);
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        kprintf(" %s", tests[i].name);
+    kprintf("\n");
+}
