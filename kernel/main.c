@@ -43,9 +43,9 @@ const char *boot_cmdline(void)
 static void apply_early_options(void)
 {
     char value[32];
-    if (cmdline_get(cmdline, "panic", value, sizeof(value)) == 0)
+    if (cmdline_get(cmdline, "panic", value, sizeof(value)) >= 0)
         panic_set_exit_on_panic(strcmp(value, "exit") == 0);
-    if (cmdline_get(cmdline, "loglevel", value, sizeof(value)) == 0) {
+    if (cmdline_get(cmdline, "loglevel", value, sizeof(value)) >= 0) {
         int level = log_level_parse(value, strlen(value));
         if (level >= 0)
             log_set_console_level(level);
@@ -84,6 +84,7 @@ _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx)
     kprintf("\nKeel nano-core\n");
     gdt_init();
     idt_init();
+    pic_disable();
     if (magic != MB2_BOOTLOADER_MAGIC)
         panic("boot: bad multiboot2 magic 0x%x", magic);
 
@@ -175,9 +176,9 @@ static _Noreturn void kmain_on_kernel_stack(void)
             (unsigned long long)(clock_tsc_hz() / 1000000), timer_hz(), ksym_count());
 
     char what[32];
-    if (cmdline_get(cmdline, "selftest", what, sizeof(what)) == 0)
+    if (cmdline_get(cmdline, "selftest", what, sizeof(what)) >= 0)
         selftest_run(what);
-    if (cmdline_get(cmdline, "after-ready", what, sizeof(what)) == 0) {
+    if (cmdline_get(cmdline, "after-ready", what, sizeof(what)) >= 0) {
         if (strcmp(what, "exit") == 0) {
             kprintf("keel: exiting QEMU (after-ready=exit)\n");
             qemu_exit(QEMU_EXIT_SUCCESS);

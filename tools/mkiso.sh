@@ -21,8 +21,9 @@ done
 [ -f "$kernel" ] || { echo "mkiso: kernel '$kernel' not found" >&2; exit 1; }
 case $cmdline in *[\"\\\;\$\{\}]*) echo "mkiso: the command line may not contain \" \\ ; \$ { }" >&2; exit 1 ;; esac
 
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+stage=$work/iso log=$work/mkrescue.log
 mkdir -p "$stage/boot/grub" "$stage/boot/modules"
 cp "$kernel" "$stage/boot/keel.elf"
 module_lines=""
@@ -47,8 +48,8 @@ $module_lines    boot
 }
 CFG
 tmp="$out.tmp.$$"
-if ! grub-mkrescue -o "$tmp" "$stage" >"$stage/log" 2>&1; then
-  cat "$stage/log" >&2
+if ! grub-mkrescue -o "$tmp" "$stage" >"$log" 2>&1; then
+  cat "$log" >&2
   rm -f "$tmp"
   echo "mkiso: grub-mkrescue failed" >&2
   exit 1

@@ -53,21 +53,6 @@ static void spurious_irq(struct trap_frame *f)
     (void)f; /* no EOI for spurious interrupts */
 }
 
-static void pic_disable(void)
-{
-    /* ICW1-4: remap master to 0x20, slave to 0x28, then mask every line. */
-    outb(0x20, 0x11);
-    outb(0xa0, 0x11);
-    outb(0x21, 0x20);
-    outb(0xa1, 0x28);
-    outb(0x21, 0x04);
-    outb(0xa1, 0x02);
-    outb(0x21, 0x01);
-    outb(0xa1, 0x01);
-    outb(0x21, 0xff);
-    outb(0xa1, 0xff);
-}
-
 int apic_timer_init(unsigned hz)
 {
     uint32_t r[4];
@@ -78,7 +63,6 @@ int apic_timer_init(unsigned hz)
         return KE_NOTSUP;
     if (!clock_tsc_hz())
         return KE_INVAL;
-    pic_disable();
 
     uint64_t base = rdmsr(MSR_APIC_BASE);
     wrmsr(MSR_APIC_BASE, base | (1u << 11)); /* globally enabled */

@@ -33,8 +33,10 @@ const char *exception_name(unsigned vector)
 
 static void describe_page_fault(uint64_t err, uint64_t cr2)
 {
-    kprintf("  cause: %s %s of %s page%s\n", (err & 0x10) ? "instruction fetch" : "data",
-            (err & 0x10) ? "" : ((err & 2) ? "write" : "read"),
+    const char *access = (err & 0x10) ? "instruction fetch from"
+                         : (err & 2)  ? "data write to"
+                                      : "data read from";
+    kprintf("  cause: %s %s page%s\n", access,
             (err & 1) ? "a present (protection violation)" : "an unmapped",
             (err & 8) ? ", reserved bit set" : "");
     if (cr2 < PAGE_SIZE)

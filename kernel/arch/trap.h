@@ -13,6 +13,8 @@ struct trap_frame {
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 
 void idt_init(void);
+/* Remap and mask the legacy PICs (before interrupts are first enabled). */
+void pic_disable(void);
 /* Route an interrupt vector (32..255) to a handler; KE_INVAL for exceptions, KE_BUSY if taken. */
 int irq_register(unsigned vector, irq_handler_fn fn);
 void trap_dispatch(struct trap_frame *f);

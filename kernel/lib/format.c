@@ -91,7 +91,7 @@ static void put_number(struct out *o, const struct spec *sp, uintmax_t mag, char
     }
     size_t zeros = sp->has_prec && sp->prec > nd ? sp->prec - nd : 0;
     if (base == 8 && sp->alt && zeros == 0 && (nd == 0 || first[0] != '0'))
-        zeros = 0; /* %#o: the first digit is always 0 */
+        zeros = 1; /* %#o: the first digit is always 0 */
 
     size_t len = np + zeros + nd;
     size_t fill = sp->width > len ? sp->width - len : 0;

@@ -292,6 +292,7 @@ static struct heap_blk *carve(struct heap *h, struct heap_blk *f, uintptr_t user
         f->size = gap;
         seal(h, f);
         list_push(&h->free_head, f); /* its neighbours are used: nothing to merge */
+        set_next_prev_size(h, i, b);
     }
     b->magic = BLK_USED;
     b->owner = HEAP_OWNER_NONE;
@@ -339,55 +340,36 @@ static struct heap_owner_rec *owner_find(struct heap *h, owner_t id)
     return NULL;
 }
 
-/* Removes the record in slot s, shifting later records of its probe run back (no tombstones).
- * Moves records: pointers to records are stale afterwards. */
-static void owner_delete(struct heap *h, size_t s)
-{
-    size_t i = s, j = s;
-    h->owners[s].used = false;
-    h->nowners--;
-    for (;;) {
-        j = (j + 1) % HEAP_MAX_OWNERS;
-        if (!h->owners[j].used)
-            return;
-        size_t k = owner_slot(h->owners[j].id);
-        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stays) {
-            h->owners[i] = h->owners[j];
-            h->owners[j].used = false;
-            i = j;
-        }
-    }
-}
-
 static bool owner_idle(const struct heap_owner_rec *rec)
 {
     return rec->st.allocations == 0 && rec->st.quota == 0;
 }
 
-/* The record of id, created if asked; a full table evicts an idle record. NULL if impossible.
- * Creating may move other records. */
+/* The record of id, created if asked, or NULL if the table is full of owners that hold memory
+ * or a quota. Records never move, and are only replaced when the table is full: then no slot is
+ * empty, every probe run crosses every slot, and the new owner can take an idle record's slot
+ * in place. */
 static struct heap_owner_rec *owner_get(struct heap *h, owner_t id, bool create)
 {
     struct heap_owner_rec *rec = owner_find(h, id);
     if (rec || !create)
         return rec;
-    if (h->nowners == HEAP_MAX_OWNERS) {
-        size_t s = 0;
-        while (s < HEAP_MAX_OWNERS && !owner_idle(&h->owners[s]))
-            s++;
-        if (s == HEAP_MAX_OWNERS)
-            return NULL;
-        owner_delete(h, s);
-    }
     size_t s = owner_slot(id);
-    while (h->owners[s].used)
-        s = (s + 1) % HEAP_MAX_OWNERS;
+    if (h->nowners == HEAP_MAX_OWNERS) {
+        size_t n = 0;
+        for (; n < HEAP_MAX_OWNERS && !owner_idle(&h->owners[s]); n++)
+            s = (s + 1) % HEAP_MAX_OWNERS;
+        if (n == HEAP_MAX_OWNERS)
+            return NULL;
+    } else {
+        while (h->owners[s].used)
+            s = (s + 1) % HEAP_MAX_OWNERS;
+        h->nowners++;
+    }
     rec = &h->owners[s];
     memset(rec, 0, sizeof(*rec));
     rec->used = true;
     rec->id = id;
-    h->nowners++;
     return rec;
 }
 
@@ -613,7 +595,6 @@ int heap_transfer(struct heap *h, void *p, owner_t new_owner)
     nrec = owner_get(h, new_owner, true);
     if (!nrec)
         return KE_NOSPC;
-    rec = owner_find(h, b->owner); /* creating nrec may have moved it; it holds b, so it exists */
     size_t c = charge_of(b->req);
     if (nrec->st.quota && nrec->st.bytes_in_use + c > nrec->st.quota)
         return KE_QUOTA;

@@ -29,6 +29,8 @@ static size_t m_bytes[OWNERS], m_count[OWNERS], m_quota[OWNERS];
 static long pages_out, pages_peak;
 static struct heap H;
 static uint64_t rng = SEED;
+/* how often each interesting outcome happened: the run must have exercised all of them */
+static long n_injected, n_quota_denied, n_transfer_refused, n_moved, n_free_owner;
 
 static uint64_t rnd(void)
 {
@@ -118,6 +120,8 @@ static void op_alloc(void)
     unsigned char *p = heap_alloc(&H, size, align, o);
     if (!p) {
         CHECK(injected(o) == inj + 1 || (!quota_ok && injected(o) == inj));
+        n_injected += injected(o) != inj;
+        n_quota_denied += injected(o) == inj;
         return;
     }
     CHECK(quota_ok);
@@ -159,9 +163,12 @@ static void op_realloc(void)
     unsigned char *np = heap_realloc(&H, b->p, size, 12345);
     if (!np) {
         CHECK(injected(o) == inj + 1 || (!quota_ok && injected(o) == inj));
+        n_injected += injected(o) != inj;
+        n_quota_denied += injected(o) == inj;
         verify(b); /* untouched */
         return;
     }
+    n_moved += np != b->p;
     CHECK(quota_ok);
     CHECK(filled(np, size < b->size ? size : b->size, b->seed));
     CHECK_EQ_U64(heap_owner_of(&H, np), o);
@@ -183,6 +190,7 @@ static void op_transfer(void)
     verify(b);
     int r = heap_transfer(&H, b->p, to);
     CHECK_EQ_INT(r, refuse ? KE_QUOTA : 0);
+    n_transfer_refused += r == KE_QUOTA;
     if (r == 0 && to != b->owner) {
         m_bytes[b->owner] -= c;
         m_count[b->owner]--;
@@ -200,6 +208,7 @@ static void op_free_owner(void)
         if (L[i].owner == o)
             verify(&L[i]);
     CHECK_EQ_U64(heap_free_owner(&H, o), m_count[o]);
+    n_free_owner += m_count[o] != 0;
     for (int i = nlive - 1; i >= 0; i--)
         if (L[i].owner == o)
             drop(i);
@@ -279,12 +288,17 @@ int main(void)
             op_failslab();
         else
             verify(&L[rnd() % (uint64_t)nlive]);
-        if (n % 2000 == 0)
+        if (n % 500 == 0)
             compare_with_model();
     }
     compare_with_model();
     CHECK_EQ_U64(heap_bad_frees(&H), 0);
-    printf("heap_stress_test: %d live blocks at the end, peak %ld pages\n", nlive, pages_peak);
+    printf("heap_stress_test: %d live at the end, peak %ld pages; %ld injected, %ld quota "
+           "denials, %ld transfers refused, %ld moved by realloc, %ld non-empty free_owner\n",
+           nlive, pages_peak, n_injected, n_quota_denied, n_transfer_refused, n_moved,
+           n_free_owner);
+    CHECK(n_injected > 0 && n_quota_denied > 0 && n_transfer_refused > 0 && n_moved > 0 &&
+          n_free_owner > 0);
 
     /* free everything in random order: the heap must return to no pages at all */
     while (nlive)

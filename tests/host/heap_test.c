@@ -344,7 +344,7 @@ static void test_transfer(void)
     CHECK_HEAP();
 
     /* quota refusal changes nothing */
-    CHECK_EQ_INT(heap_set_quota(&H, 3, 64), 0);
+    CHECK_EQ_INT(heap_set_quota(&H, 3, 96), 0); /* one granule short */
     CHECK_EQ_INT(heap_transfer(&H, p, 3), KE_QUOTA);
     CHECK_EQ_U64(heap_owner_of(&H, p), 2);
     CHECK_EQ_U64(stats(2).bytes_in_use, 112);
@@ -687,6 +687,20 @@ static void test_corruption_detected(void)
     memcpy(p + us, saved, 64);
     CHECK_HEAP();
 
+    /* a corrupt owner-list link (header bytes 40..47) is refused, not followed */
+    char decoy[128];
+    char *decoy_p = decoy + 32;
+    memset(decoy, 0x5a, sizeof(decoy));
+    memcpy(saved, q - 64, 64);
+    memcpy(q - 64 + 40, &decoy_p, sizeof(decoy_p));
+    CHECK_EQ_INT(heap_check(&H), KE_FAULT);
+    heap_free(&H, q);
+    CHECK_EQ_U64(heap_bad_frees(&H), 2);
+    for (size_t i = 0; i < sizeof(decoy); i++)
+        CHECK_EQ_INT(decoy[i], 0x5a);
+    memcpy(q - 64, saved, 64);
+    CHECK_HEAP();
+
     /* corrupt statistics */
     H.bytes_in_use += 16;
     CHECK_EQ_INT(heap_check(&H), KE_FAULT);
@@ -767,6 +781,38 @@ static void test_owner_table(void)
     teardown();
 }
 
+/* Owners come and go through a full table: evictions shift probe runs around, and every
+ * record must stay reachable (heap_check checks each one). */
+static void test_owner_churn(void)
+{
+    static void *p[HEAP_MAX_OWNERS];
+    static owner_t id[HEAP_MAX_OWNERS];
+    uint64_t x = 99;
+    setup();
+    for (unsigned i = 0; i < HEAP_MAX_OWNERS; i++) {
+        id[i] = i;
+        CHECK((p[i] = heap_alloc(&H, 8 + i, 0, id[i])) != NULL);
+    }
+    for (owner_t next = 1000; next < 4000; next++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned i = (unsigned)(x >> 33) % HEAP_MAX_OWNERS;
+        CHECK_EQ_U64(heap_owner_of(&H, p[i]), id[i]);
+        heap_free(&H, p[i]); /* the only idle record: the next new owner evicts it */
+        struct heap_owner_stats st;
+        CHECK((p[i] = heap_alloc(&H, 8 + i, 0, next)) != NULL);
+        CHECK_EQ_INT(heap_owner_stats(&H, id[i], &st), KE_NOENT);
+        id[i] = next;
+        if (next % 16 == 0)
+            CHECK_HEAP();
+    }
+    CHECK_HEAP();
+    for (unsigned i = 0; i < HEAP_MAX_OWNERS; i++) {
+        CHECK_EQ_U64(heap_owner_of(&H, p[i]), id[i]);
+        CHECK_EQ_U64(heap_free_owner(&H, id[i]), 1);
+    }
+    teardown();
+}
+
 int main(void)
 {
     test_init_and_args();
@@ -783,5 +829,6 @@ int main(void)
     test_corruption_detected();
     test_fragmentation();
     test_owner_table();
+    test_owner_churn();
     return check_report("heap_test");
 }

@@ -1,0 +1,153 @@
+"""Drive a Keel guest in QEMU over its serial console.
+
+Used by every QEMU system test and by the benchmarks. A KeelVM builds an ISO for one command line
+(tools/mkiso.sh), boots it with the serial console on a pipe, and offers expect()/send() with
+timeouts; everything the guest printed is kept so a failing test can show the whole transcript.
+
+QEMU exit status with isa-debug-exit: the guest writes v, QEMU exits (v << 1) | 1:
+33 = success (QEMU_EXIT_SUCCESS), 35 = failure/panic (QEMU_EXIT_FAILURE), 0 = ACPI power-off.
+"""
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+
+EXIT_SUCCESS = 33
+EXIT_FAILURE = 35
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class GuestError(Exception):
+    """A test expectation failed; the message includes the transcript tail."""
+
+
+class KeelVM:
+    def __init__(self, kernel, cmdline="", modules=(), memory="256M", workdir=None,
+                 extra_args=(), qemu="qemu-system-x86_64"):
+        self.kernel = kernel
+        self.cmdline = cmdline
+        self.modules = list(modules)
+        self.memory = memory
+        self.extra_args = list(extra_args)
+        self.qemu = qemu
+        self._own_workdir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="keelvm-")
+        os.makedirs(self.workdir, exist_ok=True)
+        self.iso = os.path.join(self.workdir, "keel.iso")
+        self.proc = None
+        self.raw = b""
+        self.output = b""  # raw with terminal escapes and carriage returns removed
+        self._pos = 0  # expect() consumes output up to here
+        self.start_time = None
+        self.exit_status = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def build_iso(self):
+        cmd = [os.path.join(SOURCE_DIR, "tools", "mkiso.sh"), "-o", self.iso, "-k", self.kernel,
+               "-c", self.cmdline]
+        for m in self.modules:
+            cmd += ["-m", m]
+        subprocess.run(cmd, check=True)
+
+    def start(self):
+        self.build_iso()  # always: a stale ISO would test an old kernel
+        args = [self.qemu, "-m", self.memory, "-cdrom", self.iso, "-boot", "d",
+                "-serial", "stdio", "-monitor", "none", "-display", "none", "-no-reboot",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + self.extra_args
+        self.start_time = time.monotonic()
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    # -- output --------------------------------------------------------------------------------
+    def _pump(self, timeout):
+        """Read whatever the guest printed within timeout seconds; False at EOF."""
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+        if not ready:
+            return True
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        self.raw += chunk
+        # Clean the whole stream, not the chunk: an escape sequence may straddle two reads.
+        self.output = ANSI.sub(b"", self.raw)
+        return True
+
+    def text(self):
+        return self.output.decode("utf-8", "replace")
+
+    def tail(self, lines=60):
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def expect(self, pattern, timeout=20.0):
+        """Wait for a regex in the output after the previous match; returns the match."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.output, self._pos)
+            if m:
+                self._pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError(f"timed out after {timeout}s waiting for /{rx.pattern.decode()}/"
+                                 f"\n--- guest output (tail) ---\n{self.tail()}")
+            if not self._pump(min(left, 0.5)):
+                if not rx.search(self.output, self._pos):
+                    raise GuestError(f"QEMU exited (status {self.proc.wait()}) before "
+                                     f"/{rx.pattern.decode()}/ appeared"
+                                     f"\n--- guest output (tail) ---\n{self.tail()}")
+
+    def send(self, data):
+        self.proc.stdin.write(data.encode() if isinstance(data, str) else data)
+        self.proc.stdin.flush()
+
+    def wait_exit(self, timeout=20.0):
+        """Wait for QEMU to exit, collecting output; returns its exit status."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError(f"QEMU still running after {timeout}s"
+                                 f"\n--- guest output (tail) ---\n{self.tail()}")
+            self._pump(min(left, 0.2))
+        while self._pump(0):
+            pass
+        self.exit_status = self.proc.returncode
+        return self.exit_status
+
+    def expect_exit(self, status, timeout=20.0):
+        got = self.wait_exit(timeout)
+        if got != status:
+            raise GuestError(f"QEMU exit status {got}, expected {status}"
+                             f"\n--- guest output (tail) ---\n{self.tail()}")
+
+    def forbid(self, pattern):
+        """Fail if the regex appears anywhere in the output so far."""
+        m = re.search(pattern.encode(), self.output)
+        if m:
+            raise GuestError(f"unexpected /{pattern}/ in the guest output"
+                             f"\n--- guest output (tail) ---\n{self.tail()}")

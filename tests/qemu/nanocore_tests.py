@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""QEMU system tests of the nano-core: boot to the ready line, fault reports, W^X/NX, stack
+guard pages, in-guest heap and paging checks, power-off, bad boot options.
+
+    nanocore_tests.py --kernel build/keel.elf [--workdir DIR] CASE...
+    nanocore_tests.py --list
+"""
+import argparse
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM  # noqa: E402
+
+READY = (r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules, "
+         r"tsc (\d+) MHz, timer (\d+) Hz, (\d+) kernel symbols")
+
+
+def boot(vm):
+    vm.start()
+    return vm.expect(READY)
+
+
+def case_boot(kernel, workdir):
+    """Boot to the ready line: memory map summary, module list, clock, then exit with success."""
+    mod = os.path.join(workdir, "testmod.bin")
+    rng = random.Random(7)
+    with open(mod, "wb") as f:
+        f.write(bytes(rng.randrange(256) for _ in range(12345)))
+    with KeelVM(kernel, "after-ready=exit", modules=[mod, mod + "=second.o"],
+                workdir=workdir) as vm:
+        vm.start()
+        vm.expect(r"Keel nano-core")
+        vm.expect(r"memory: \[0x000000100000-0x[0-9a-f]+\) available")
+        vm.expect(r"memory: (\d+) MiB usable, (\d+) MiB free")
+        vm.expect(r"module 0: testmod.bin \(12345 bytes at 0x[0-9a-f]+\)")
+        vm.expect(r"module 1: second.o \(12345 bytes at 0x[0-9a-f]+\)")
+        m = vm.expect(READY)
+        ready_us, free, total, modules, mhz, hz, nsyms = map(int, m.groups())
+        assert modules == 2, f"ready line counts {modules} modules, expected 2"
+        assert 200 <= total <= 256, f"usable memory {total} MiB for a 256 MiB guest"
+        assert 0 < free <= total, f"free memory {free} MiB of {total}"
+        assert mhz > 0, "TSC frequency not calibrated"
+        assert hz == 100, f"timer at {hz} Hz, default is 100"
+        assert nsyms > 50, f"only {nsyms} kernel symbols embedded"
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(r"PANIC|WARN|unexpected")
+
+
+def fault_case(kernel, workdir, selftest, patterns):
+    with KeelVM(kernel, f"selftest={selftest} panic=exit after-ready=exit",
+                workdir=workdir) as vm:
+        boot(vm)
+        for p in patterns:
+            vm.expect(p)
+        vm.expect(r"end of panic report")
+        vm.expect_exit(EXIT_FAILURE)
+        vm.forbid(r"survived a fault")
+
+
+def case_fault_pagefault(kernel, workdir):
+    """A deliberate NULL-page read: vector, CR2 and the faulting function in the backtrace."""
+    fault_case(kernel, workdir, "pagefault", [
+        r"CPU exception 14 \(#PF page fault\) in the nano-core, error code 0x0",
+        r"rip 0xffffffff8[0-9a-f]+ <selftest_page_fault\+0x[0-9a-f]+>",
+        r"cr2 0x0000000000000018",
+        r"cause: data read from an unmapped page",
+        r"NULL pointer dereference",
+        r"rax [0-9a-f]{16} rbx",
+        r"r12 [0-9a-f]{16} r13",
+        r"backtrace:\n\s+#0\s+0x[0-9a-f]+ selftest_page_fault\+0x[0-9a-f]+",
+        r"#1\s+0x[0-9a-f]+ selftest_run\+",
+        r"kmain_on_kernel_stack\+",
+    ])
+
+
+def case_fault_wx(kernel, workdir):
+    """W^X: a write to kernel text faults as a protection violation."""
+    fault_case(kernel, workdir, "wx", [
+        r"writing to kernel text at 0x(ffffffff8[0-9a-f]+)",
+        r"CPU exception 14 \(#PF page fault\) in the nano-core, error code 0x3",
+        r"rip 0x[0-9a-f]+ <selftest_write_text\+",
+        r"cause: data write to a present \(protection violation\) page",
+        r"W\^X",
+        r"#0\s+0x[0-9a-f]+ selftest_write_text\+",
+    ])
+
+
+def case_fault_nx(kernel, workdir):
+    """NX: executing kernel data faults as an instruction fetch."""
+    fault_case(kernel, workdir, "nx", [
+        r"CPU exception 14 \(#PF page fault\) in the nano-core, error code 0x11",
+        r"cause: instruction fetch from a present \(protection violation\) page",
+        r"\(NX\)",
+    ])
+
+
+def case_fault_stack_overflow(kernel, workdir):
+    """A kernel stack overflow hits the guard page; the double fault runs on its IST stack."""
+    fault_case(kernel, workdir, "stackoverflow", [
+        r"CPU exception 8 \(#DF double fault\)",
+        r"rip 0x[0-9a-f]+ <selftest_recurse\+",
+        r"cr2 0xffffffffd[0-9a-f]+",
+        r"kernel stack guard page \(stack overflow\)",
+        r"#1\s+0x[0-9a-f]+ selftest_recurse\+",
+    ])
+
+
+def case_fault_divzero(kernel, workdir):
+    fault_case(kernel, workdir, "divzero", [
+        r"CPU exception 0 \(#DE divide error\)",
+        r"rip 0x[0-9a-f]+ <selftest_divide_by_zero\+",
+    ])
+
+
+def case_fault_ud(kernel, workdir):
+    fault_case(kernel, workdir, "ud", [
+        r"CPU exception 6 \(#UD invalid opcode\)",
+        r"rip 0x[0-9a-f]+ <selftest_invalid_opcode\+",
+    ])
+
+
+def selftest_case(kernel, workdir, name):
+    with KeelVM(kernel, f"selftest={name} panic=exit after-ready=exit", workdir=workdir) as vm:
+        boot(vm)
+        vm.expect(rf"selftest {name}: (ok|FAILED.*)")
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(rf"selftest {name}: FAILED|check failed")
+
+
+def case_selftest_heap(kernel, workdir):
+    """kmalloc in the guest: alignment, quota, failure injection, realloc, no leak."""
+    selftest_case(kernel, workdir, "heap")
+
+
+def case_selftest_vm(kernel, workdir):
+    """Paging calls in the guest: W^X refusal, protect/translate, cell area, guarded stacks."""
+    selftest_case(kernel, workdir, "vm")
+
+
+def case_poweroff(kernel, workdir):
+    """ACPI S5 power-off: QEMU exits by itself with status 0."""
+    with KeelVM(kernel, "after-ready=poweroff", workdir=workdir) as vm:
+        boot(vm)
+        vm.expect(r"keel: powering off")
+        vm.expect_exit(0)
+        vm.forbid(r"power-off failed")
+
+
+def case_bad_options(kernel, workdir):
+    """Bad boot options get a clear message and change nothing; the boot carries on."""
+    with KeelVM(kernel, "loglevel=chatty selftest=bogus hz=12x after-ready=exit",
+                workdir=workdir) as vm:
+        vm.start()
+        vm.expect(r"unknown loglevel 'chatty'")
+        vm.expect(r"hz must be a number; using 100")
+        m = vm.expect(READY)
+        assert int(m.group(6)) == 100
+        vm.expect(r"selftest: unknown test 'bogus'; known: pagefault wx")
+        vm.expect_exit(EXIT_SUCCESS)
+
+
+def case_timer_hz(kernel, workdir):
+    """hz= sets the APIC timer rate; out-of-range rates are refused with an error."""
+    with KeelVM(kernel, "hz=1000 after-ready=exit", workdir=workdir) as vm:
+        m = boot(vm)
+        assert int(m.group(6)) == 1000, m.group(0)
+        vm.expect_exit(EXIT_SUCCESS)
+    with KeelVM(kernel, "hz=5 after-ready=exit", workdir=workdir + "-bad") as vm:
+        vm.start()
+        vm.expect(r"apic: timer not started: value out of range")
+        vm.expect(READY)
+        vm.expect_exit(EXIT_SUCCESS)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kernel", help="path to keel.elf")
+    ap.add_argument("--workdir", help="scratch directory (default: a temporary one)")
+    ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("cases", nargs="*")
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in CASES.items():
+            print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
+        return 0
+    if not args.kernel or not args.cases:
+        ap.error("--kernel and at least one CASE are required (see --list)")
+    failed = 0
+    for name in args.cases:
+        fn = CASES.get(name)
+        if not fn:
+            print(f"unknown case '{name}' (see --list)")
+            return 2
+        workdir = os.path.join(args.workdir or "/tmp", f"qemu-{name}")
+        os.makedirs(workdir, exist_ok=True)
+        try:
+            fn(args.kernel, workdir)
+            print(f"PASS {name}")
+        except (GuestError, AssertionError) as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
