@@ -1,1 +1,11 @@
-# host tests: core
+# Host tests of small core pieces: atomics, error codes, the ACPI _S5_ extractor.
+find_package(Threads REQUIRED)
+keel_host_test(atomic_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/atomic_test.c
+               LIBS Threads::Threads)
+keel_host_test(errno_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/errno_test.c
+               ${CMAKE_SOURCE_DIR}/kernel/lib/errno.c)
+keel_host_test(acpi_s5_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/acpi_s5_test.c
+               ${CMAKE_SOURCE_DIR}/kernel/arch/acpi_s5.c)
+keel_fuzz_target(acpi_s5_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/acpi_s5_fuzz.c
+                 ${CMAKE_SOURCE_DIR}/kernel/arch/acpi_s5.c
+                 CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/acpi_s5_fuzz)

@@ -39,6 +39,7 @@ class KeelVM:
         self.workdir = workdir or tempfile.mkdtemp(prefix="keelvm-")
         os.makedirs(self.workdir, exist_ok=True)
         self.iso = os.path.join(self.workdir, "keel.iso")
+        self._iso_ready = False
         self.proc = None
         self.raw = b""
         self.output = b""  # raw with terminal escapes and carriage returns removed
@@ -53,12 +54,16 @@ class KeelVM:
         for m in self.modules:
             cmd += ["-m", m]
         subprocess.run(cmd, check=True)
+        self._iso_ready = True
 
     def start(self):
-        self.build_iso()  # always: a stale ISO would test an old kernel
+        if not self._iso_ready:
+            self.build_iso()  # never reuse an ISO from an earlier run: it may hold an old kernel
         args = [self.qemu, "-m", self.memory, "-cdrom", self.iso, "-boot", "d",
-                "-serial", "stdio", "-monitor", "none", "-display", "none", "-no-reboot",
+                "-serial", "stdio", "-display", "none", "-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + self.extra_args
+        if "-monitor" not in self.extra_args:
+            args += ["-monitor", "none"]
         self.start_time = time.monotonic()
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)

@@ -8,7 +8,9 @@ guard pages, in-guest heap and paging checks, power-off, bad boot options.
 import argparse
 import os
 import random
+import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM  # noqa: E402
@@ -172,6 +174,53 @@ def case_timer_hz(kernel, workdir):
         vm.expect(r"apic: timer not started: value out of range")
         vm.expect(READY)
         vm.expect_exit(EXIT_SUCCESS)
+
+
+def read_vga_text(monitor_path, timeout=10.0):
+    """Read the 80x25 VGA text buffer through the QEMU monitor (xp on guest-physical 0xb8000)."""
+    import socket
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(monitor_path)
+    sock.sendall(b"xp /2000hx 0xb8000\n")
+    buf, cells = b"", []
+    deadline = time.monotonic() + timeout
+    while len(cells) < 2000:
+        if time.monotonic() > deadline:
+            raise GuestError(f"monitor returned {len(cells)} of 2000 VGA cells")
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise GuestError("QEMU monitor closed")
+        buf += chunk
+        cells = []
+        # Dump lines look like "00000000000b8000: 0x0720 0x0720 ..."; the echo and prompts don't.
+        for line in buf.decode("utf-8", "replace").splitlines():
+            m = re.match(r"\s*[0-9a-f]{8,}: ((?:0x[0-9a-f]{4}\s*)+)$", line)
+            if m:
+                cells += [int(w, 16) for w in m.group(1).split()]
+    sock.close()
+    chars = "".join(chr(c & 0xff) if 32 <= (c & 0xff) < 127 else " " for c in cells[:2000])
+    return [chars[i:i + 80].rstrip() for i in range(0, 2000, 80)]
+
+
+def case_vga_mirror(kernel, workdir):
+    """The console is mirrored on the VGA text screen (read back through the QEMU monitor)."""
+    monitor = os.path.join(workdir, "monitor.sock")
+    if os.path.exists(monitor):
+        os.unlink(monitor)
+    with KeelVM(kernel, "", workdir=workdir,
+                extra_args=["-monitor", f"unix:{monitor},server,nowait"]) as vm:
+        vm.start()
+        vm.expect(READY)
+        for _ in range(50):  # the socket appears when QEMU has set up the monitor
+            if os.path.exists(monitor):
+                break
+            time.sleep(0.1)
+        rows = read_vga_text(monitor)
+        screen = "\n".join(rows)
+        assert rows[0].startswith("[") and "apic: timer" in rows[0], \
+            f"VGA row 0 should be the first log line after the mirror attached:\n{screen}"
+        assert re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}"
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -1,0 +1,47 @@
+# Cells: one relocatable ELF object (ET_REL) per cell, built with the kernel code model so every
+# call between the core and a cell is a direct PC32/PLT32. The sources of a cell are compiled
+# with the flags below and merged with `ld.lld -r` into build/cells/<name>@<version>.o.
+set(KEEL_CELL_CFLAGS
+    --target=x86_64-elf -std=gnu11 -O2 -g
+    -ffreestanding -nostdlibinc -fno-pic -mcmodel=kernel -mno-red-zone -mgeneral-regs-only
+    -ffunction-sections -fdata-sections -fno-common -fno-omit-frame-pointer
+    -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-stack-protector
+    -fno-builtin-printf -Wall -Wextra -Werror -Wno-unused-parameter)
+set(KEEL_CELL_INCLUDES ${CMAKE_SOURCE_DIR}/cells/include ${CMAKE_SOURCE_DIR}/kernel/include
+                       ${CMAKE_SOURCE_DIR}/loader/include)
+set(KEEL_CELL_DIR ${CMAKE_BINARY_DIR}/cells)
+file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
+
+# add_cell(<name> SOURCES <files...> [VERSION <n>] [NO_CHECK])
+# Builds build/cells/<name>@<n>.o (VERSION defaults to 1; KEEL_CELL_VERSION is defined for the
+# sources). Unless NO_CHECK (for deliberately malformed test objects), the build validates the
+# object with `cellinfo --check`, so a cell the kernel would refuse fails the build.
+# Every cell is recorded in the global property KEEL_CELLS (list of object paths).
+function(add_cell name)
+  cmake_parse_arguments(C "NO_CHECK" "VERSION" "SOURCES" ${ARGN})
+  if(NOT C_VERSION)
+    set(C_VERSION 1)
+  endif()
+  if(NOT C_SOURCES)
+    message(FATAL_ERROR "add_cell(${name}): SOURCES is required")
+  endif()
+  set(target cell_${name}_v${C_VERSION})
+  add_library(${target}_objs OBJECT ${C_SOURCES})
+  target_compile_options(${target}_objs PRIVATE ${KEEL_CELL_CFLAGS}
+                                                -DKEEL_CELL_VERSION=${C_VERSION})
+  target_include_directories(${target}_objs PRIVATE ${KEEL_CELL_INCLUDES})
+  set(out ${KEEL_CELL_DIR}/${name}@${C_VERSION}.o)
+  set(check_cmd "")
+  if(NOT C_NO_CHECK AND TARGET cellinfo)
+    set(check_cmd COMMAND $<TARGET_FILE:cellinfo> --check ${out})
+  endif()
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${KEEL_LD_LLD} -r -o ${out} $<TARGET_OBJECTS:${target}_objs>
+    ${check_cmd}
+    DEPENDS ${target}_objs $<TARGET_OBJECTS:${target}_objs> $<$<TARGET_EXISTS:cellinfo>:cellinfo>
+    COMMAND_EXPAND_LISTS
+    COMMENT "Cell ${name}@${C_VERSION}")
+  add_custom_target(${target} ALL DEPENDS ${out})
+  set_property(GLOBAL APPEND PROPERTY KEEL_CELLS ${out})
+endfunction()

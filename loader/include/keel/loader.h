@@ -1,0 +1,192 @@
+/* The runtime ELF linker for cells. Freestanding C behind a small platform interface
+ * (struct loader_platform), so the same code runs in the kernel, in host unit tests, in the
+ * host tool cellinfo and in the fuzzer.
+ *
+ * Two layers:
+ *   1. cell_image_parse(): parse and validate one ET_REL object completely, without changing any
+ *      state; the result is a read-only view (struct cell_image) of its sections, symbols and
+ *      relocations. Every refusal comes with a precise message naming the cell and the reason.
+ *   2. struct loader: the registry of loaded cells. loader_load() links a batch of images
+ *      (mutually dependent cells load together) into fresh memory, applies relocations, records
+ *      every cross-cell relocation as an edge of the dependency graph, and runs init. Any error
+ *      leaves nothing behind: no memory, no symbol, no edge.
+ *
+ * Error convention: 0 on success, a negative KE_* code (keel/errno.h) on failure, with
+ * err->msg filled in for the user. */
+#ifndef KEEL_LOADER_H
+#define KEEL_LOADER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <keel/cell.h>
+
+#define LOADER_MSG_MAX 224
+
+struct loader_error {
+    int code;                  /* the KE_* code also returned */
+    char msg[LOADER_MSG_MAX];  /* e.g. "cell 'demo': relocation 4 in .rela.text: unknown type 42" */
+};
+
+/* ---- Platform ---------------------------------------------------------------------------- */
+
+#define LOADER_PROT_R  1u /* read-only data */
+#define LOADER_PROT_RX 2u /* code */
+#define LOADER_PROT_RW 3u /* data and bss (never executable) */
+
+/* What a core export or a cell symbol is. */
+enum loader_sym_kind { LOADER_SYM_FUNC = 1, LOADER_SYM_OBJECT = 2 };
+
+struct loader_symbol_info {
+    uint64_t addr;
+    uint64_t size;
+    enum loader_sym_kind kind;
+};
+
+struct loader_platform {
+    void *ctx;
+    /* Metadata memory (may fail: return NULL). */
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *p);
+    /* Fresh zeroed, writable memory for one region, page-aligned, placed so that every address
+     * in it and every core address are within +-2 GiB of each other and sign-extend from 32 bits
+     * (the kernel code model). size is a multiple of 4096. */
+    int (*region_alloc)(void *ctx, size_t size, void **addr_out);
+    /* Final protection of a region once it is linked (W^X). */
+    int (*region_protect)(void *ctx, void *addr, size_t size, unsigned prot);
+    void (*region_free)(void *ctx, void *addr, size_t size);
+    /* A symbol the core exports on purpose: 0 and *out, or KE_NOENT. */
+    int (*core_symbol)(void *ctx, const char *name, struct loader_symbol_info *out);
+    /* Optional: monotonic time for load statistics (NULL: times read 0). */
+    uint64_t (*now_ns)(void *ctx);
+};
+
+/* ---- Layer 1: parse and validate ------------------------------------------------------------ */
+
+enum cell_region { CELL_REGION_NONE = 0, CELL_REGION_TEXT, CELL_REGION_RODATA, CELL_REGION_DATA };
+
+struct cell_section {
+    const char *name;       /* into the object's section-name string table */
+    uint32_t type;          /* SHT_* */
+    uint64_t flags;         /* SHF_* */
+    uint64_t offset, size, addralign, entsize;
+    uint32_t link, info;
+    enum cell_region region; /* where an SHF_ALLOC section is placed (NONE otherwise) */
+    uint64_t region_offset;  /* its offset inside that region (layout) */
+};
+
+struct cell_symbol {
+    const char *name;   /* "" for unnamed */
+    uint8_t bind;       /* STB_* */
+    uint8_t type;       /* STT_* */
+    uint16_t shndx;     /* SHN_UNDEF, SHN_ABS or a section index */
+    uint64_t value, size;
+};
+
+struct cell_reloc {
+    uint32_t section;   /* the section being patched (sh_info of its SHT_RELA) */
+    uint32_t rela_section; /* the SHT_RELA section it came from */
+    uint64_t offset;    /* r_offset within that section */
+    uint32_t type;      /* R_X86_64_* */
+    uint32_t symbol;    /* symbol table index */
+    int64_t addend;
+};
+
+struct cell_image {
+    const uint8_t *data;
+    size_t size;
+    char name[KEEL_CELL_NAME_MAX]; /* from the descriptor */
+    uint32_t version;
+    struct cell_section *sections; size_t nsections;  /* index = ELF section index */
+    struct cell_symbol *symbols;   size_t nsymbols;   /* index = ELF symbol index */
+    struct cell_reloc *relocs;     size_t nrelocs;    /* all SHT_RELA entries, in file order */
+    uint32_t descriptor_section;                     /* index of .keel_cell */
+    uint64_t region_size[4];                         /* by enum cell_region, page-rounded */
+    uint64_t region_align[4];
+    uint64_t writable_bytes;                         /* .data + .bss bytes (state to carry) */
+};
+
+/* Parse and validate everything: header (ELF64, little-endian, ET_REL, x86_64), section headers,
+ * names and string tables, symbol table, every sh_link/sh_info/st_shndx/st_name/r_offset/r_info,
+ * alignment, sizes, overlaps, integer overflow, the descriptor; refuse SHN_COMMON, TLS, GOT/TLS
+ * relocation types, unknown relocation types, .init_array/.ctors; compute the layout. origin
+ * names the object in messages until the descriptor's name is known. Allocates the arrays of
+ * *out with pf->alloc; free with cell_image_free (also safe after a failed parse). */
+int cell_image_parse(const struct loader_platform *pf, const void *data, size_t size,
+                     const char *origin, struct cell_image *out, struct loader_error *err);
+void cell_image_free(const struct loader_platform *pf, struct cell_image *img);
+
+/* Name of a relocation type ("R_X86_64_PC32"), or NULL if the loader does not support it. */
+const char *loader_reloc_name(uint32_t type);
+
+/* ---- Layer 2: the registry of loaded cells and the dependency graph ------------------------- */
+
+struct loaded_cell;   /* opaque */
+struct loader;        /* opaque; allocated by loader_create */
+
+/* One object to load: its bytes stay owned by the caller and may be freed after loader_load. */
+struct loader_object {
+    const void *data;
+    size_t size;
+    const char *origin; /* e.g. the boot module name, for messages */
+};
+
+struct loader_stats {
+    uint64_t parse_ns, link_ns, init_ns; /* of the last loader_load */
+    uint64_t relocations;                /* applied by the last loader_load */
+};
+
+struct loader *loader_create(const struct loader_platform *pf);
+/* Unloads every cell (reverse load order, running exit) and frees the loader. */
+void loader_destroy(struct loader *ld);
+
+/* Load n objects as one batch: symbols resolve against core exports, then cells already
+ * loaded, then the batch itself. Order of init: the batch order. If any step fails (including an
+ * init returning non-zero), everything of the batch is undone. out may be NULL; else it
+ * receives n cell handles. */
+int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
+                struct loaded_cell **out, struct loader_error *err);
+/* Run exit and free the cell; KE_BUSY (naming the dependents) while other cells depend on it. */
+int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_error *err);
+void loader_last_stats(const struct loader *ld, struct loader_stats *out);
+
+struct loaded_cell *loader_find(const struct loader *ld, const char *name);
+size_t loader_cell_count(const struct loader *ld);
+/* Cells in load order: index 0..count-1, NULL beyond. */
+struct loaded_cell *loader_cell_at(const struct loader *ld, size_t index);
+
+struct loader_cell_info {
+    const char *name;
+    uint32_t version;
+    uint64_t base[4], size[4];   /* by enum cell_region */
+    uint64_t writable_bytes;
+    size_t relocations;
+    size_t dependents;           /* distinct cells with edges into this one */
+    const struct keel_cell_descriptor *descriptor; /* linked (pointers are final) */
+};
+void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out);
+
+/* Which cell and symbol contain addr: 0, or KE_NOENT. */
+int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
+                       const char **symbol, uint64_t *offset);
+/* A global symbol a loaded cell exports: 0 and *out, or KE_NOENT. */
+int loader_symbol_lookup(const struct loader *ld, const char *name,
+                         const struct loaded_cell **cell, struct loader_symbol_info *out);
+
+/* An edge: a relocation site in one cell that refers to a symbol defined by another cell.
+ * (References to core exports are recorded with target == NULL.) */
+struct loader_edge {
+    const struct loaded_cell *site;
+    const char *site_section;
+    uint64_t site_offset;
+    uint32_t type;
+    int64_t addend;
+    const struct loaded_cell *target; /* NULL: the core */
+    const char *symbol;
+};
+/* Call fn for each edge matching the filters (NULL = any): site cell, target cell, symbol name.
+ * Stops early and returns fn's value if fn returns non-zero. */
+int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
+                         const struct loaded_cell *target, const char *symbol,
+                         int (*fn)(void *ctx, const struct loader_edge *e), void *ctx);
+
+#endif

@@ -1,0 +1,1 @@
+# cellinfo / differential tests

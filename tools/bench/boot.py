@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Boot benchmark: QEMU start to Keel's ready line, median of several runs.
+
+Reports three numbers per run:
+  host_to_ready_ms   QEMU process start -> ready line on the serial port (host clock; includes
+                     SeaBIOS and GRUB)
+  entry_to_ready_ms  first kernel output -> ready line (host clock)
+  guest_ready_us     kernel entry -> ready line, measured inside the guest with the TSC
+Prints a table and writes JSON (default: <build>/bench/boot.json).
+
+    boot.py --kernel build/keel.elf [--runs 7] [--json out.json]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "qemu"))
+from keelvm import EXIT_SUCCESS, KeelVM  # noqa: E402
+
+READY = r"keel: ready in (\d+) us"
+
+
+def one_run(kernel, workdir):
+    with KeelVM(kernel, "after-ready=exit", workdir=workdir) as vm:
+        vm.build_iso()  # outside the timed part
+        t0 = time.monotonic()
+        vm.start()
+        vm.expect(r"Keel nano-core", timeout=60)
+        t_entry = time.monotonic()
+        m = vm.expect(READY, timeout=60)
+        t_ready = time.monotonic()
+        vm.expect_exit(EXIT_SUCCESS, timeout=60)
+    return {"host_to_ready_ms": (t_ready - t0) * 1000.0,
+            "entry_to_ready_ms": (t_ready - t_entry) * 1000.0,
+            "guest_ready_us": int(m.group(1))}
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Keel boot benchmark")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--json", help="output file (default: <kernel dir>/bench/boot.json)")
+    args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    out = args.json or os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "bench",
+                                    "boot.json")
+    workdir = os.path.join(os.path.dirname(out), "boot-work")
+    runs = [one_run(args.kernel, workdir) for _ in range(args.runs)]
+    result = {"benchmark": "boot", "runs": runs,
+              "summary": {k: summary([r[k] for r in runs]) for k in runs[0]}}
+    print(f"boot benchmark, {args.runs} runs (median / min / max)")
+    for key, unit in (("host_to_ready_ms", "ms"), ("entry_to_ready_ms", "ms"),
+                      ("guest_ready_us", "us")):
+        s = result["summary"][key]
+        print(f"  {key:18} {s['median']:10.1f} {s['min']:10.1f} {s['max']:10.1f} {unit}")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps({"benchmark": "boot", "summary": result["summary"]}))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
