@@ -45,6 +45,7 @@ struct elf_view {
     struct keel_cell_descriptor descriptor;
     /* Names of the symbols the descriptor's pointer fields are relocated against ("" if unset). */
     const char *init_sym, *exit_sym, *state_sym, *migrate_sym;
+    size_t file_size;
     char error[256]; /* why elf_view_read failed */
     /* private */
     void *elf;

@@ -1,0 +1,334 @@
+/* libelf reader for cell objects; see elfview.h. */
+#include "elfview.h"
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct keel_cell_descriptor) == 88, "descriptor layout is the target's");
+
+static int fail(struct elf_view *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->error, sizeof(v->error), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int fail_elf(struct elf_view *v, const char *what)
+{
+    return fail(v, "libelf: %s: %s", what, elf_errmsg(-1));
+}
+
+static const char *str_or_empty(Elf *elf, size_t strtab, size_t off)
+{
+    const char *s = elf_strptr(elf, strtab, off);
+    return s ? s : "";
+}
+
+static int read_sections(Elf *elf, struct elf_view *v)
+{
+    size_t n, shstrndx;
+    if (elf_getshdrnum(elf, &n) != 0)
+        return fail_elf(v, "section count");
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return fail_elf(v, "section name table index");
+    v->sections = calloc(n ? n : 1, sizeof(*v->sections));
+    if (!v->sections)
+        return fail(v, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        Elf_Scn *scn = elf_getscn(elf, i);
+        GElf_Shdr sh;
+        if (!scn || !gelf_getshdr(scn, &sh))
+            return fail(v, "libelf: section header %zu: %s", i, elf_errmsg(-1));
+        v->sections[i] = (struct ev_section){
+            .name = i ? str_or_empty(elf, shstrndx, sh.sh_name) : "",
+            .type = sh.sh_type,
+            .flags = sh.sh_flags,
+            .offset = sh.sh_offset,
+            .size = sh.sh_size,
+            .addralign = sh.sh_addralign,
+            .entsize = sh.sh_entsize,
+            .link = sh.sh_link,
+            .info = sh.sh_info,
+        };
+    }
+    v->nsections = n;
+    return 0;
+}
+
+static int read_symbols(Elf *elf, struct elf_view *v)
+{
+    for (size_t i = 1; i < v->nsections; i++) {
+        if (v->sections[i].type != SHT_SYMTAB)
+            continue;
+        if (v->symtab_index)
+            return fail(v, "more than one symbol table (sections %zu and %zu)", v->symtab_index,
+                        i);
+        v->symtab_index = i;
+    }
+    if (!v->symtab_index)
+        return 0;
+    const struct ev_section *st = &v->sections[v->symtab_index];
+    Elf_Data *d = elf_getdata(elf_getscn(elf, v->symtab_index), NULL);
+    if (!d)
+        return fail_elf(v, "symbol table data");
+    size_t n = d->d_size / gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+    v->symbols = calloc(n ? n : 1, sizeof(*v->symbols));
+    if (!v->symbols)
+        return fail(v, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        GElf_Sym s;
+        if (!gelf_getsym(d, (int)i, &s))
+            return fail(v, "libelf: symbol %zu: %s", i, elf_errmsg(-1));
+        v->symbols[i] = (struct ev_symbol){
+            .name = s.st_name ? str_or_empty(elf, st->link, s.st_name) : "",
+            .bind = GELF_ST_BIND(s.st_info),
+            .type = GELF_ST_TYPE(s.st_info),
+            .shndx = s.st_shndx,
+            .value = s.st_value,
+            .size = s.st_size,
+        };
+    }
+    v->nsymbols = n;
+    return 0;
+}
+
+static int read_relocs(Elf *elf, struct elf_view *v)
+{
+    size_t total = 0;
+    size_t rela_size = gelf_fsize(elf, ELF_T_RELA, 1, EV_CURRENT);
+    for (size_t i = 1; i < v->nsections; i++) {
+        const struct ev_section *s = &v->sections[i];
+        /* Out-of-file sizes are left to elf_getdata to refuse, not allocated for. */
+        if (s->type == SHT_RELA && s->offset <= v->file_size && s->size <= v->file_size - s->offset)
+            total += s->size / rela_size;
+    }
+    v->relocs = calloc(total ? total : 1, sizeof(*v->relocs));
+    if (!v->relocs)
+        return fail(v, "out of memory");
+    for (size_t i = 1; i < v->nsections; i++) {
+        if (v->sections[i].type != SHT_RELA)
+            continue;
+        Elf_Data *d = elf_getdata(elf_getscn(elf, i), NULL);
+        if (!d)
+            return fail(v, "libelf: relocation section %zu: %s", i, elf_errmsg(-1));
+        size_t n = d->d_size / rela_size;
+        for (size_t j = 0; j < n && v->nrelocs < total; j++) {
+            GElf_Rela r;
+            if (!gelf_getrela(d, (int)j, &r))
+                return fail(v, "libelf: relocation %zu of section %zu: %s", j, i, elf_errmsg(-1));
+            v->relocs[v->nrelocs++] = (struct ev_reloc){
+                .section = v->sections[i].info,
+                .rela_section = (uint32_t)i,
+                .offset = r.r_offset,
+                .type = (uint32_t)GELF_R_TYPE(r.r_info),
+                .symbol = (uint32_t)GELF_R_SYM(r.r_info),
+                .addend = r.r_addend,
+            };
+        }
+    }
+    return 0;
+}
+
+/* The symbol a descriptor pointer field is relocated against, or "". */
+static const char *descriptor_field_symbol(const struct elf_view *v, uint64_t field_offset)
+{
+    for (size_t i = 0; i < v->nrelocs; i++) {
+        const struct ev_reloc *r = &v->relocs[i];
+        if (r->section != v->descriptor_section || r->offset != field_offset)
+            continue;
+        if (r->symbol >= v->nsymbols)
+            return "?";
+        const struct ev_symbol *s = &v->symbols[r->symbol];
+        if (s->type == STT_SECTION && s->shndx < v->nsections)
+            return v->sections[s->shndx].name; /* e.g. a static object: shown as its section */
+        return s->name;
+    }
+    return "";
+}
+
+static void read_descriptor(Elf *elf, struct elf_view *v)
+{
+    v->init_sym = v->exit_sym = v->state_sym = v->migrate_sym = "";
+    for (size_t i = 1; i < v->nsections; i++) {
+        if (strcmp(v->sections[i].name, ".keel_cell") != 0)
+            continue;
+        v->descriptor_section = (uint32_t)i;
+        Elf_Data *d = elf_getdata(elf_getscn(elf, i), NULL);
+        if (v->sections[i].type != SHT_PROGBITS || !d || !d->d_buf ||
+            d->d_size < sizeof(v->descriptor))
+            return;
+        memcpy(&v->descriptor, d->d_buf, sizeof(v->descriptor));
+        v->has_descriptor = true;
+        v->init_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, init));
+        v->exit_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, exit));
+        v->state_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, state));
+        v->migrate_sym =
+            descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, migrate));
+        return;
+    }
+}
+
+int elf_view_read(const void *data, size_t size, struct elf_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return fail_elf(v, "version");
+    v->copy = malloc(size ? size : 1);
+    if (!v->copy)
+        return fail(v, "out of memory");
+    memcpy(v->copy, data, size);
+    v->file_size = size;
+    Elf *elf = elf_memory(v->copy, size);
+    v->elf = elf;
+    if (!elf)
+        return fail_elf(v, "open");
+    if (elf_kind(elf) != ELF_K_ELF)
+        return fail(v, "libelf: not an ELF object");
+    if (gelf_getclass(elf) != ELFCLASS64)
+        return fail(v, "libelf: not ELF64");
+    GElf_Ehdr eh;
+    if (!gelf_getehdr(elf, &eh))
+        return fail_elf(v, "ELF header");
+    if (read_sections(elf, v) || read_symbols(elf, v) || read_relocs(elf, v))
+        return -1;
+    read_descriptor(elf, v);
+    return 0;
+}
+
+void elf_view_free(struct elf_view *v)
+{
+    if (v->elf)
+        elf_end(v->elf);
+    free(v->copy);
+    free(v->sections);
+    free(v->symbols);
+    free(v->relocs);
+    memset(v, 0, sizeof(*v));
+}
+
+const char *ev_section_type_name(uint32_t type, char *buf, size_t n)
+{
+    switch (type) {
+    case SHT_NULL:
+        return "NULL";
+    case SHT_PROGBITS:
+        return "PROGBITS";
+    case SHT_SYMTAB:
+        return "SYMTAB";
+    case SHT_STRTAB:
+        return "STRTAB";
+    case SHT_RELA:
+        return "RELA";
+    case SHT_HASH:
+        return "HASH";
+    case SHT_DYNAMIC:
+        return "DYNAMIC";
+    case SHT_NOTE:
+        return "NOTE";
+    case SHT_NOBITS:
+        return "NOBITS";
+    case SHT_REL:
+        return "REL";
+    case SHT_DYNSYM:
+        return "DYNSYM";
+    case SHT_INIT_ARRAY:
+        return "INIT_ARRAY";
+    case SHT_FINI_ARRAY:
+        return "FINI_ARRAY";
+    case SHT_PREINIT_ARRAY:
+        return "PREINIT_ARRAY";
+    case SHT_GROUP:
+        return "GROUP";
+    case SHT_SYMTAB_SHNDX:
+        return "SYMTAB_SHNDX";
+    case 0x6fff4c03:
+        return "LLVM_ADDRSIG";
+    case 0x6fff4c00:
+        return "LLVM_ODRTAB";
+    case 0x6fff4c01:
+        return "LLVM_LINKER_OPTIONS";
+    case 0x70000001:
+        return "X86_64_UNWIND";
+    default:
+        snprintf(buf, n, "0x%x", type);
+        return buf;
+    }
+}
+
+const char *ev_symbol_type_name(uint8_t type, char *buf, size_t n)
+{
+    switch (type) {
+    case STT_NOTYPE:
+        return "notype";
+    case STT_OBJECT:
+        return "object";
+    case STT_FUNC:
+        return "func";
+    case STT_SECTION:
+        return "section";
+    case STT_FILE:
+        return "file";
+    case STT_COMMON:
+        return "common";
+    case STT_TLS:
+        return "tls";
+    case STT_GNU_IFUNC:
+        return "ifunc";
+    default:
+        snprintf(buf, n, "type%u", type);
+        return buf;
+    }
+}
+
+/* Every x86-64 psABI relocation type, for display (the loader supports only a few). */
+static const char *const reloc_names[] = {
+    "NONE",       "64",        "PC32",          "GOT32",        "PLT32",     "COPY",
+    "GLOB_DAT",   "JUMP_SLOT", "RELATIVE",      "GOTPCREL",     "32",        "32S",
+    "16",         "PC16",      "8",             "PC8",          "DTPMOD64",  "DTPOFF64",
+    "TPOFF64",    "TLSGD",     "TLSLD",         "DTPOFF32",     "GOTTPOFF",  "TPOFF32",
+    "PC64",       "GOTOFF64",  "GOTPC32",       "GOT64",        "GOTPCREL64", "GOTPC64",
+    "GOTPLT64",   "PLTOFF64",  "SIZE32",        "SIZE64",       "GOTPC32_TLSDESC",
+    "TLSDESC_CALL", "TLSDESC", "IRELATIVE",     "RELATIVE64",   NULL,        NULL,
+    "GOTPCRELX",  "REX_GOTPCRELX",
+};
+
+const char *ev_reloc_type_name(uint32_t type, char *buf, size_t n)
+{
+    if (type < sizeof(reloc_names) / sizeof(reloc_names[0]) && reloc_names[type]) {
+        snprintf(buf, n, "R_X86_64_%s", reloc_names[type]);
+        return buf;
+    }
+    snprintf(buf, n, "R_X86_64_<%u>", type);
+    return buf;
+}
+
+void ev_section_flags(uint64_t flags, char *buf, size_t n)
+{
+    static const struct {
+        uint64_t bit;
+        char letter;
+    } letters[] = {
+        {SHF_WRITE, 'W'},      {SHF_ALLOC, 'A'},      {SHF_EXECINSTR, 'X'},
+        {SHF_MERGE, 'M'},      {SHF_STRINGS, 'S'},    {SHF_INFO_LINK, 'I'},
+        {SHF_LINK_ORDER, 'L'}, {SHF_OS_NONCONFORMING, 'O'}, {SHF_GROUP, 'G'},
+        {SHF_TLS, 'T'},        {SHF_COMPRESSED, 'C'}, {SHF_EXCLUDE, 'E'},
+    };
+    size_t len = 0;
+    uint64_t rest = flags;
+    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]) && len + 1 < n; i++) {
+        if (flags & letters[i].bit) {
+            buf[len++] = letters[i].letter;
+            rest &= ~letters[i].bit;
+        }
+    }
+    if (n)
+        buf[len < n ? len : n - 1] = '\0';
+    if (rest && len + 1 < n)
+        snprintf(buf + len, n - len, "+0x%llx", (unsigned long long)rest);
+}
