@@ -7,8 +7,9 @@ set(KEEL_CELL_CFLAGS
     -ffunction-sections -fdata-sections -fno-common -fno-omit-frame-pointer
     -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-stack-protector
     -fno-builtin-printf -Wall -Wextra -Werror -Wno-unused-parameter)
+# cells/ itself is on the path so a cell can include another cell's header: "hello/hello.h".
 set(KEEL_CELL_INCLUDES ${CMAKE_SOURCE_DIR}/cells/include ${CMAKE_SOURCE_DIR}/kernel/include
-                       ${CMAKE_SOURCE_DIR}/loader/include)
+                       ${CMAKE_SOURCE_DIR}/loader/include ${CMAKE_SOURCE_DIR}/cells)
 set(KEEL_CELL_DIR ${CMAKE_BINARY_DIR}/cells)
 file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 
@@ -16,7 +17,8 @@ file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 # Builds build/cells/<name>@<n>.o (VERSION defaults to 1; KEEL_CELL_VERSION is defined for the
 # sources). Unless NO_CHECK (for deliberately malformed test objects), the build validates the
 # object with `cellinfo --check`, so a cell the kernel would refuse fails the build.
-# Every cell is recorded in the global property KEEL_CELLS (list of object paths).
+# Every cell is recorded in the global properties KEEL_CELLS (object paths) and KEEL_CELL_TARGETS
+# (the targets that build them).
 function(add_cell name)
   cmake_parse_arguments(C "NO_CHECK" "VERSION" "SOURCES" ${ARGN})
   if(NOT C_VERSION)
@@ -44,4 +46,5 @@ function(add_cell name)
     COMMENT "Cell ${name}@${C_VERSION}")
   add_custom_target(${target} ALL DEPENDS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELLS ${out})
+  set_property(GLOBAL APPEND PROPERTY KEEL_CELL_TARGETS ${target})
 endfunction()

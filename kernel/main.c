@@ -16,6 +16,7 @@
 #include "arch/trap.h"
 #include "arch/x86.h"
 #include "boot/bootinfo.h"
+#include "link/cells.h"
 #include "selftest.h"
 
 #define BOOT_STACK_PAGES 8 /* 32 KiB */
@@ -138,8 +139,9 @@ static void log_boot_info(void)
              (unsigned long long)ms.highest_phys);
     for (size_t i = 0; i < boot.module_count; i++) {
         const struct mb2_module *m = &boot.modules[i];
-        log_info("module %zu: %s (%llu bytes at 0x%llx)", i, m->cmdline_len ? m->cmdline : "(unnamed)",
-                 (unsigned long long)(m->end - m->start), (unsigned long long)m->start);
+        log_info("module %zu: %s (%llu bytes at 0x%llx)", i,
+                 m->cmdline_len ? m->cmdline : "(unnamed)", (unsigned long long)(m->end - m->start),
+                 (unsigned long long)m->start);
     }
     if (boot.modules_dropped)
         log_warn("boot: %zu modules beyond the first %d ignored", boot.modules_dropped,
@@ -165,6 +167,10 @@ static _Noreturn void kmain_on_kernel_stack(void)
     sti();
     acpi_init(boot.rsdp, (uint32_t)boot.rsdp_len);
     log_boot_info();
+    if ((err = cells_init()))
+        log_err("cells: no loader: %s", keel_strerror(err));
+    else
+        cells_load_boot();
 
     struct memory_stats ms;
     memory_stats(&ms);
@@ -178,6 +184,15 @@ static _Noreturn void kmain_on_kernel_stack(void)
     char what[32];
     if (cmdline_get(cmdline, "selftest", what, sizeof(what)) >= 0)
         selftest_run(what);
+    if (cmdline_get(cmdline, "bench", what, sizeof(what)) >= 0) {
+        uint64_t rounds = 100;
+        if (strcmp(what, "loader") != 0)
+            log_warn("boot: unknown benchmark '%s' (known: loader)", what);
+        else if (cmdline_get_u64(cmdline, "bench.rounds", &rounds) == KE_INVAL)
+            log_warn("boot: bench.rounds must be a number");
+        else
+            cells_bench((unsigned)(rounds > 256 ? 0 : rounds));
+    }
     if (cmdline_get(cmdline, "after-ready", what, sizeof(what)) >= 0) {
         if (strcmp(what, "exit") == 0) {
             kprintf("keel: exiting QEMU (after-ready=exit)\n");

@@ -1,6 +1,7 @@
 /* Self-tests: fault provokers (each ends in a panic report, by design) and in-guest checks of the
  * heap and the address-space calls (each prints "selftest <name>: ok" or the failed checks). */
 #include <stdint.h>
+#include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/kmalloc.h>
@@ -20,7 +21,7 @@ static unsigned failures;
     do {                                                                                           \
         if (!(cond)) {                                                                             \
             failures++;                                                                            \
-            kprintf("selftest: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
+            kprintf("selftest: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
         }                                                                                          \
     } while (0)
 
@@ -64,7 +65,10 @@ __attribute__((noinline)) void selftest_divide_by_zero(void)
     kprintf("selftest: dividing by zero\n");
     /* In assembly: the compiler may rewrite a C division by a variable into compares. */
     uint32_t quotient, divisor = (uint32_t)zero;
-    __asm__ volatile("xor %%edx, %%edx\n\tdivl %1" : "=a"(quotient) : "r"(divisor), "a"(1u) : "rdx");
+    __asm__ volatile("xor %%edx, %%edx\n\tdivl %1"
+                     : "=a"(quotient)
+                     : "r"(divisor), "a"(1u)
+                     : "rdx");
     (void)quotient;
 }
 
@@ -178,6 +182,26 @@ static void selftest_vm(void)
     kstack_free(&s);
 }
 
+static void selftest_clock(void)
+{
+    EXPECT(clock_tsc_hz() > 0);
+    uint64_t t0 = clock_ns(), ticks0 = timer_ticks();
+    clock_delay_ns(30 * 1000 * 1000); /* 3 ticks at the default 100 Hz */
+    uint64_t t1 = clock_ns(), ticks1 = timer_ticks();
+    EXPECT(t1 - t0 >= 30 * 1000 * 1000);
+    /* Only "the timer ticks": under TCG the host may stall the guest for a while. */
+    EXPECT(ticks1 > ticks0);
+    uint64_t prev = clock_ns();
+    for (int i = 0; i < 1000; i++) {
+        uint64_t now = clock_ns();
+        EXPECT(now >= prev);
+        prev = now;
+    }
+    /* One second of TSC ticks is one second, to 1 ppm (the multiplier rounds down). */
+    uint64_t one_second = clock_tsc_to_ns(clock_tsc_hz());
+    EXPECT(one_second <= 1000000000ull && one_second >= 1000000000ull - 1000);
+}
+
 struct selftest {
     const char *name;
     void (*run)(void);
@@ -194,6 +218,7 @@ static const struct selftest tests[] = {
     {"ud", selftest_invalid_opcode, 1, "invalid opcode"},
     {"heap", selftest_heap, 0, "kmalloc alignment, quota, failure injection, no leaks"},
     {"vm", selftest_vm, 0, "page mapping, W^X refusal, cell area, guarded stacks"},
+    {"clock", selftest_clock, 0, "TSC clock is monotonic and calibrated, the APIC timer ticks"},
 };
 
 void selftest_run(const char *name)
@@ -205,8 +230,7 @@ void selftest_run(const char *name)
         failures = 0;
         tests[i].run();
         if (tests[i].fatal)
-            kprintf("selftest %s: FAILED: survived a fault that should have been reported\n",
-                    name);
+            kprintf("selftest %s: FAILED: survived a fault that should have been reported\n", name);
         else if (failures)
             kprintf("selftest %s: FAILED (%u checks)\n", name, failures);
         else

@@ -5,15 +5,15 @@
 #define KEEL_LOADER_ELF64_H
 #include <stdint.h>
 
-#define EI_NIDENT     16
-#define EI_CLASS      4
-#define EI_DATA       5
-#define EI_VERSION    6
-#define ELFCLASS64    2
-#define ELFDATA2LSB   1
-#define EV_CURRENT    1
-#define ET_REL        1
-#define EM_X86_64     62
+#define EI_NIDENT   16
+#define EI_CLASS    4
+#define EI_DATA     5
+#define EI_VERSION  6
+#define ELFCLASS64  2
+#define ELFDATA2LSB 1
+#define EV_CURRENT  1
+#define ET_REL      1
+#define EM_X86_64   62
 
 #define SHN_UNDEF     0
 #define SHN_LORESERVE 0xff00u

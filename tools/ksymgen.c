@@ -157,8 +157,8 @@ static int verify(const struct symtab *a, const struct symtab *b, const char *bp
             j++;
         if (j == b->n || b->v[j].addr != a->v[i].addr || strcmp(b->v[j].name, a->v[i].name)) {
             if (moved++ < 10)
-                fprintf(stderr, "ksymgen: %s: symbol %s moved from 0x%llx\n", bpath,
-                        a->v[i].name, (unsigned long long)a->v[i].addr);
+                fprintf(stderr, "ksymgen: %s: symbol %s moved from 0x%llx\n", bpath, a->v[i].name,
+                        (unsigned long long)a->v[i].addr);
         }
     }
     if (moved) {

@@ -35,8 +35,8 @@ int acpi_aml_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typa, uint8_t 
         if (aml[i] != '_' || aml[i + 1] != 'S' || aml[i + 2] != '5' || aml[i + 3] != '_')
             continue;
         /* Must be a NameOp (optionally rooted with '\') followed by a PackageOp. */
-        int named = (i >= 1 && aml[i - 1] == 0x08) ||
-                    (i >= 2 && aml[i - 1] == '\\' && aml[i - 2] == 0x08);
+        int named =
+            (i >= 1 && aml[i - 1] == 0x08) || (i >= 2 && aml[i - 1] == '\\' && aml[i - 2] == 0x08);
         size_t p = i + 4;
         if (!named || p >= len || aml[p] != 0x12)
             continue;

@@ -6,17 +6,18 @@
 #include <keel/paging.h>
 #include "arch/trap.h"
 #include "arch/x86.h"
+#include <keel/export.h>
 
-#define APIC_SVR          0x0f0
-#define APIC_EOI          0x0b0
-#define APIC_LVT_TIMER    0x320
-#define APIC_TIMER_INIT   0x380
-#define APIC_TIMER_CUR    0x390
-#define APIC_TIMER_DIV    0x3e0
-#define LVT_MASKED        (1u << 16)
-#define LVT_PERIODIC      (1u << 17)
-#define VECTOR_TIMER      0x30
-#define VECTOR_SPURIOUS   0xff
+#define APIC_SVR        0x0f0
+#define APIC_EOI        0x0b0
+#define APIC_LVT_TIMER  0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR  0x390
+#define APIC_TIMER_DIV  0x3e0
+#define LVT_MASKED      (1u << 16)
+#define LVT_PERIODIC    (1u << 17)
+#define VECTOR_TIMER    0x30
+#define VECTOR_SPURIOUS 0xff
 
 static volatile uint32_t *apic;
 static volatile uint64_t ticks;
@@ -94,3 +95,6 @@ int apic_timer_init(unsigned hz)
     log_info("apic: timer %u Hz (bus %llu kHz / 16)", hz, (unsigned long long)(per_second / 1000));
     return 0;
 }
+
+KEEL_EXPORT_FUNC(timer_ticks);
+KEEL_EXPORT_FUNC(timer_hz);

@@ -8,22 +8,38 @@
 #include "arch/x86.h"
 
 static const char *const names[32] = {
-    "#DE divide error",       "#DB debug",
-    "NMI",                    "#BP breakpoint",
-    "#OF overflow",           "#BR bound range exceeded",
-    "#UD invalid opcode",     "#NM device not available",
-    "#DF double fault",       "coprocessor segment overrun",
-    "#TS invalid TSS",        "#NP segment not present",
-    "#SS stack-segment fault", "#GP general protection",
-    "#PF page fault",         "reserved 15",
-    "#MF x87 floating point", "#AC alignment check",
-    "#MC machine check",      "#XM SIMD floating point",
-    "#VE virtualization",     "#CP control protection",
-    "reserved 22",            "reserved 23",
-    "reserved 24",            "reserved 25",
-    "reserved 26",            "reserved 27",
-    "#HV hypervisor injection", "#VC VMM communication",
-    "#SX security",           "reserved 31",
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range exceeded",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor segment overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack-segment fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved 15",
+    "#MF x87 floating point",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD floating point",
+    "#VE virtualization",
+    "#CP control protection",
+    "reserved 22",
+    "reserved 23",
+    "reserved 24",
+    "reserved 25",
+    "reserved 26",
+    "reserved 27",
+    "#HV hypervisor injection",
+    "#VC VMM communication",
+    "#SX security",
+    "reserved 31",
 };
 
 const char *exception_name(unsigned vector)
@@ -51,11 +67,9 @@ static void describe_page_fault(uint64_t err, uint64_t cr2)
 
 static void print_symbolized(const char *label, uint64_t addr)
 {
-    const char *name;
-    uint64_t off;
-    if (ksym_lookup(addr, &name, &off) == 0)
-        kprintf("  %s 0x%016llx <%s+0x%llx>\n", label, (unsigned long long)addr, name,
-                (unsigned long long)off);
+    char where[96];
+    if (addr_describe(addr, where, sizeof(where)) == 0)
+        kprintf("  %s 0x%016llx <%s>\n", label, (unsigned long long)addr, where);
     else
         kprintf("  %s 0x%016llx\n", label, (unsigned long long)addr);
 }

@@ -45,7 +45,9 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 }
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
 }
 static inline uint64_t read_cr0(void)
 {
@@ -121,8 +123,8 @@ static inline void irq_restore(int on)
         sti();
 }
 
-#define MSR_EFER       0xC0000080u
-#define MSR_APIC_BASE  0x1Bu
-#define EFER_NXE       (1ull << 11)
+#define MSR_EFER      0xC0000080u
+#define MSR_APIC_BASE 0x1Bu
+#define EFER_NXE      (1ull << 11)
 
 #endif

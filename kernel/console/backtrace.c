@@ -9,13 +9,9 @@
 
 static void print_frame(unsigned n, uint64_t addr)
 {
-    const char *name;
-    uint64_t off;
-    if (ksym_lookup(addr, &name, &off) == 0)
-        kprintf("  #%-2u 0x%016llx %s+0x%llx\n", n, (unsigned long long)addr, name,
-                (unsigned long long)off);
-    else
-        kprintf("  #%-2u 0x%016llx ?\n", n, (unsigned long long)addr);
+    char where[96];
+    addr_describe(addr, where, sizeof(where));
+    kprintf("  #%-2u 0x%016llx %s\n", n, (unsigned long long)addr, where);
 }
 
 void backtrace_print(uint64_t rip, uint64_t rbp)

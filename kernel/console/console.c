@@ -5,6 +5,7 @@
 #include <keel/console.h>
 #include <keel/format.h>
 #include <keel/spinlock.h>
+#include <keel/export.h>
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 
@@ -41,3 +42,6 @@ int kprintf(const char *fmt, ...)
         spin_unlock(&console_lock, irq);
     return n;
 }
+
+KEEL_EXPORT_FUNC(console_write);
+KEEL_EXPORT_FUNC(kprintf);

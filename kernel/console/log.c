@@ -5,6 +5,7 @@
 #include <keel/format.h>
 #include <keel/log.h>
 #include <keel/spinlock.h>
+#include <keel/export.h>
 
 static uint8_t log_storage[64 * 1024] __attribute__((aligned(16)));
 static struct logring log_ring;
@@ -62,3 +63,5 @@ void log_for_each(uint64_t *cursor,
         fn(ctx, &e, text);
     }
 }
+
+KEEL_EXPORT_FUNC(klog);

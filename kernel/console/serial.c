@@ -3,7 +3,7 @@
 #include <keel/console.h>
 #include "arch/x86.h"
 
-#define COM1 0x3f8
+#define COM1           0x3f8
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
 

@@ -1,6 +1,7 @@
 /* The C memory/string primitives the compiler and the core rely on (freestanding). */
 #include <keel/string.h>
 #include <stdint.h>
+#include <keel/export.h>
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
@@ -83,3 +84,13 @@ char *strchr(const char *s, int c)
             return 0;
     }
 }
+
+KEEL_EXPORT_FUNC(memcpy);
+KEEL_EXPORT_FUNC(memmove);
+KEEL_EXPORT_FUNC(memset);
+KEEL_EXPORT_FUNC(memcmp);
+KEEL_EXPORT_FUNC(strlen);
+KEEL_EXPORT_FUNC(strnlen);
+KEEL_EXPORT_FUNC(strcmp);
+KEEL_EXPORT_FUNC(strncmp);
+KEEL_EXPORT_FUNC(strchr);

@@ -5,6 +5,7 @@
 #include <keel/paging.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
+#include <keel/export.h>
 
 static struct heap kernel_heap;
 static struct spinlock heap_lock = SPINLOCK_INIT;
@@ -136,3 +137,9 @@ void kheap_totals(size_t *bytes_in_use, size_t *bytes_from_pages, size_t *owners
     heap_totals(&kernel_heap, bytes_in_use, bytes_from_pages, owners);
     spin_unlock(&heap_lock, irq);
 }
+
+KEEL_EXPORT_FUNC(kmalloc);
+KEEL_EXPORT_FUNC(kzalloc);
+KEEL_EXPORT_FUNC(kmalloc_aligned);
+KEEL_EXPORT_FUNC(krealloc);
+KEEL_EXPORT_FUNC(kfree);

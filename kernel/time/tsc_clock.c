@@ -3,9 +3,10 @@
 #include <keel/clock.h>
 #include <keel/errno.h>
 #include "arch/x86.h"
+#include <keel/export.h>
 
-#define PIT_HZ        1193182ull
-#define CALIBRATE_MS  10ull
+#define PIT_HZ       1193182ull
+#define CALIBRATE_MS 10ull
 
 extern uint64_t boot_entry_tsc; /* boot/entry.S: TSC at the kernel entry */
 static uint64_t tsc_hz;
@@ -65,7 +66,8 @@ static uint64_t pit_measure_tsc(void)
 int clock_init(void)
 {
     uint64_t best = 0;
-    /* Take the shortest of a few runs: an interruption (host scheduling under TCG) only lengthens. */
+    /* Take the shortest of a few runs: an interruption (host scheduling under TCG) only lengthens.
+     */
     for (int i = 0; i < 3; i++) {
         uint64_t t = pit_measure_tsc();
         if (t && (!best || t < best))
@@ -77,3 +79,8 @@ int clock_init(void)
     ns_mult = (1000000000ull << 32) / tsc_hz;
     return 0;
 }
+
+KEEL_EXPORT_FUNC(clock_ns);
+KEEL_EXPORT_FUNC(clock_tsc);
+KEEL_EXPORT_FUNC(clock_tsc_hz);
+KEEL_EXPORT_FUNC(clock_tsc_to_ns);

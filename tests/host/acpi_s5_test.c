@@ -14,13 +14,15 @@ int main(void)
 {
     uint8_t a, b;
     /* QEMU's DSDT: Name(_S5_, Package(4){Zero, Zero, Zero, Zero}) */
-    const uint8_t qemu[] = {0x10, 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};
+    const uint8_t qemu[] = {0x10, 0x08, '_',  'S',  '5',  '_', 0x12,
+                            0x06, 0x04, 0x00, 0x00, 0x00, 0x00};
     CHECK_EQ_INT(find(qemu, sizeof(qemu), &a, &b), 0);
     CHECK_EQ_INT(a, 0);
     CHECK_EQ_INT(b, 0);
 
     /* BytePrefix values and a rooted name: Name(\_S5_, Package(2){0x05, 0x07}) */
-    const uint8_t bytes[] = {0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x02, 0x0a, 0x05, 0x0a, 0x07};
+    const uint8_t bytes[] = {0x08, '\\', '_',  'S',  '5',  '_', 0x12,
+                             0x08, 0x02, 0x0a, 0x05, 0x0a, 0x07};
     CHECK_EQ_INT(find(bytes, sizeof(bytes), &a, &b), 0);
     CHECK_EQ_INT(a, 5);
     CHECK_EQ_INT(b, 7);
@@ -32,8 +34,8 @@ int main(void)
     CHECK_EQ_INT(b, 3);
 
     /* "_S5_" that is not a named package (e.g. a method name reference) is skipped. */
-    const uint8_t skipped[] = {0x14, '_', 'S', '5', '_', 0x00, 0x08, '_', 'S', '5', '_', 0x12, 0x05,
-                               0x02, 0x0a, 0x02, 0x00};
+    const uint8_t skipped[] = {0x14, '_', 'S',  '5',  '_',  0x00, 0x08, '_', 'S',
+                               '5',  '_', 0x12, 0x05, 0x02, 0x0a, 0x02, 0x00};
     CHECK_EQ_INT(find(skipped, sizeof(skipped), &a, &b), 0);
     CHECK_EQ_INT(a, 2);
     CHECK_EQ_INT(b, 0);

@@ -9,3 +9,8 @@ keel_host_test(acpi_s5_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/acpi_s5_test.
 keel_fuzz_target(acpi_s5_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/acpi_s5_fuzz.c
                  ${CMAKE_SOURCE_DIR}/kernel/arch/acpi_s5.c
                  CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/acpi_s5_fuzz)
+keel_host_test(manifest_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/manifest_test.c
+               ${CMAKE_SOURCE_DIR}/kernel/link/manifest.c)
+keel_fuzz_target(manifest_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/manifest_fuzz.c
+                 ${CMAKE_SOURCE_DIR}/kernel/link/manifest.c
+                 CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/manifest_fuzz)

@@ -141,6 +141,11 @@ def case_selftest_vm(kernel, workdir):
     selftest_case(kernel, workdir, "vm")
 
 
+def case_selftest_clock(kernel, workdir):
+    """The TSC clock is calibrated and monotonic; the APIC timer interrupt fires."""
+    selftest_case(kernel, workdir, "clock")
+
+
 def case_poweroff(kernel, workdir):
     """ACPI S5 power-off: QEMU exits by itself with status 0."""
     with KeelVM(kernel, "after-ready=poweroff", workdir=workdir) as vm:

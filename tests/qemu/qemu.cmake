@@ -3,7 +3,7 @@
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(KEEL_NANOCORE_CASES
   boot fault_pagefault fault_wx fault_nx fault_stack_overflow fault_divzero fault_ud
-  selftest_heap selftest_vm poweroff bad_options timer_hz vga_mirror)
+  selftest_heap selftest_vm selftest_clock poweroff bad_options timer_hz vga_mirror)
 foreach(case ${KEEL_NANOCORE_CASES})
   add_test(NAME qemu_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/nanocore_tests.py
@@ -19,3 +19,18 @@ add_test(NAME bench_boot_smoke
                  --json ${CMAKE_BINARY_DIR}/tests/bench/boot.json)
 set_tests_properties(bench_boot_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180
                      PASS_REGULAR_EXPRESSION "\"benchmark\": \"boot\", \"summary\"")
+
+# Cells at boot (the loader in the kernel).
+foreach(case boot_cells bad_cells cell_fault_report)
+  add_test(NAME qemu_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/cells_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 120)
+endforeach()
+
+add_test(NAME bench_loader_smoke
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/loader.py
+                 --build ${CMAKE_BINARY_DIR} --rounds 5
+                 --json ${CMAKE_BINARY_DIR}/tests/bench/loader.json)
+set_tests_properties(bench_loader_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180
+                     PASS_REGULAR_EXPRESSION "\"benchmark\": \"loader\"")

@@ -67,8 +67,7 @@ static int read_symbols(Elf *elf, struct elf_view *v)
         if (v->sections[i].type != SHT_SYMTAB)
             continue;
         if (v->symtab_index)
-            return fail(v, "more than one symbol table (sections %zu and %zu)", v->symtab_index,
-                        i);
+            return fail(v, "more than one symbol table (sections %zu and %zu)", v->symtab_index, i);
         v->symtab_index = i;
     }
     if (!v->symtab_index)
@@ -135,8 +134,11 @@ static int read_relocs(Elf *elf, struct elf_view *v)
     return 0;
 }
 
-/* The symbol a descriptor pointer field is relocated against, or "". */
-static const char *descriptor_field_symbol(const struct elf_view *v, uint64_t field_offset)
+/* What a descriptor pointer field is relocated against, for display: the named symbol at the
+ * target if there is one (static functions are referenced through their section symbol), else
+ * "section+0xoffset"; "" if the field has no relocation. */
+static const char *descriptor_field_symbol(struct elf_view *v, uint64_t field_offset, char *buf,
+                                           size_t n)
 {
     for (size_t i = 0; i < v->nrelocs; i++) {
         const struct ev_reloc *r = &v->relocs[i];
@@ -145,9 +147,20 @@ static const char *descriptor_field_symbol(const struct elf_view *v, uint64_t fi
         if (r->symbol >= v->nsymbols)
             return "?";
         const struct ev_symbol *s = &v->symbols[r->symbol];
-        if (s->type == STT_SECTION && s->shndx < v->nsections)
-            return v->sections[s->shndx].name; /* e.g. a static object: shown as its section */
-        return s->name;
+        if (s->type != STT_SECTION && r->addend == 0)
+            return s->name;
+        uint64_t target = s->value + (uint64_t)r->addend;
+        for (size_t j = 1; j < v->nsymbols; j++) {
+            const struct ev_symbol *t = &v->symbols[j];
+            if ((t->type == STT_FUNC || t->type == STT_OBJECT) && t->shndx == s->shndx &&
+                t->value == target && t->name[0])
+                return t->name;
+        }
+        const char *base = s->type == STT_SECTION && s->shndx < v->nsections
+                               ? v->sections[s->shndx].name
+                               : s->name;
+        snprintf(buf, n, "%s+0x%llx", base, (unsigned long long)r->addend);
+        return buf;
     }
     return "";
 }
@@ -165,11 +178,15 @@ static void read_descriptor(Elf *elf, struct elf_view *v)
             return;
         memcpy(&v->descriptor, d->d_buf, sizeof(v->descriptor));
         v->has_descriptor = true;
-        v->init_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, init));
-        v->exit_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, exit));
-        v->state_sym = descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, state));
-        v->migrate_sym =
-            descriptor_field_symbol(v, offsetof(struct keel_cell_descriptor, migrate));
+        static const size_t fields[4] = {
+            offsetof(struct keel_cell_descriptor, init),
+            offsetof(struct keel_cell_descriptor, exit),
+            offsetof(struct keel_cell_descriptor, state),
+            offsetof(struct keel_cell_descriptor, migrate),
+        };
+        const char **out[4] = {&v->init_sym, &v->exit_sym, &v->state_sym, &v->migrate_sym};
+        for (int f = 0; f < 4; f++)
+            *out[f] = descriptor_field_symbol(v, fields[f], v->names[f], sizeof(v->names[f]));
         return;
     }
 }
@@ -288,14 +305,49 @@ const char *ev_symbol_type_name(uint8_t type, char *buf, size_t n)
 
 /* Every x86-64 psABI relocation type, for display (the loader supports only a few). */
 static const char *const reloc_names[] = {
-    "NONE",       "64",        "PC32",          "GOT32",        "PLT32",     "COPY",
-    "GLOB_DAT",   "JUMP_SLOT", "RELATIVE",      "GOTPCREL",     "32",        "32S",
-    "16",         "PC16",      "8",             "PC8",          "DTPMOD64",  "DTPOFF64",
-    "TPOFF64",    "TLSGD",     "TLSLD",         "DTPOFF32",     "GOTTPOFF",  "TPOFF32",
-    "PC64",       "GOTOFF64",  "GOTPC32",       "GOT64",        "GOTPCREL64", "GOTPC64",
-    "GOTPLT64",   "PLTOFF64",  "SIZE32",        "SIZE64",       "GOTPC32_TLSDESC",
-    "TLSDESC_CALL", "TLSDESC", "IRELATIVE",     "RELATIVE64",   NULL,        NULL,
-    "GOTPCRELX",  "REX_GOTPCRELX",
+    "NONE",
+    "64",
+    "PC32",
+    "GOT32",
+    "PLT32",
+    "COPY",
+    "GLOB_DAT",
+    "JUMP_SLOT",
+    "RELATIVE",
+    "GOTPCREL",
+    "32",
+    "32S",
+    "16",
+    "PC16",
+    "8",
+    "PC8",
+    "DTPMOD64",
+    "DTPOFF64",
+    "TPOFF64",
+    "TLSGD",
+    "TLSLD",
+    "DTPOFF32",
+    "GOTTPOFF",
+    "TPOFF32",
+    "PC64",
+    "GOTOFF64",
+    "GOTPC32",
+    "GOT64",
+    "GOTPCREL64",
+    "GOTPC64",
+    "GOTPLT64",
+    "PLTOFF64",
+    "SIZE32",
+    "SIZE64",
+    "GOTPC32_TLSDESC",
+    "TLSDESC_CALL",
+    "TLSDESC",
+    "IRELATIVE",
+    "RELATIVE64",
+    NULL,
+    NULL,
+    "GOTPCRELX",
+    "REX_GOTPCRELX",
 };
 
 const char *ev_reloc_type_name(uint32_t type, char *buf, size_t n)
@@ -314,10 +366,12 @@ void ev_section_flags(uint64_t flags, char *buf, size_t n)
         uint64_t bit;
         char letter;
     } letters[] = {
-        {SHF_WRITE, 'W'},      {SHF_ALLOC, 'A'},      {SHF_EXECINSTR, 'X'},
-        {SHF_MERGE, 'M'},      {SHF_STRINGS, 'S'},    {SHF_INFO_LINK, 'I'},
-        {SHF_LINK_ORDER, 'L'}, {SHF_OS_NONCONFORMING, 'O'}, {SHF_GROUP, 'G'},
-        {SHF_TLS, 'T'},        {SHF_COMPRESSED, 'C'}, {SHF_EXCLUDE, 'E'},
+        {SHF_WRITE, 'W'},      {SHF_ALLOC, 'A'},
+        {SHF_EXECINSTR, 'X'},  {SHF_MERGE, 'M'},
+        {SHF_STRINGS, 'S'},    {SHF_INFO_LINK, 'I'},
+        {SHF_LINK_ORDER, 'L'}, {SHF_OS_NONCONFORMING, 'O'},
+        {SHF_GROUP, 'G'},      {SHF_TLS, 'T'},
+        {SHF_COMPRESSED, 'C'}, {SHF_EXCLUDE, 'E'},
     };
     size_t len = 0;
     uint64_t rest = flags;

@@ -37,7 +37,7 @@ struct elf_view {
     struct ev_symbol *symbols;
     size_t nsymbols; /* including the null symbol 0 */
     struct ev_reloc *relocs;
-    size_t nrelocs; /* every SHT_RELA entry, by section index, then entry order */
+    size_t nrelocs;      /* every SHT_RELA entry, by section index, then entry order */
     size_t symtab_index; /* 0: no symbol table */
     /* The descriptor, copied from .keel_cell when that section holds at least one. */
     bool has_descriptor;
@@ -45,6 +45,7 @@ struct elf_view {
     struct keel_cell_descriptor descriptor;
     /* Names of the symbols the descriptor's pointer fields are relocated against ("" if unset). */
     const char *init_sym, *exit_sym, *state_sym, *migrate_sym;
+    char names[4][96]; /* storage for "section+0xoffset" forms of the above */
     size_t file_size;
     char error[256]; /* why elf_view_read failed */
     /* private */

@@ -13,15 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEEL_CELL_MAGIC   0x4c4c4543u /* "CELL" */
-#define KEEL_CELL_ABI     1u
+#define KEEL_CELL_MAGIC    0x4c4c4543u /* "CELL" */
+#define KEEL_CELL_ABI      1u
 #define KEEL_CELL_NAME_MAX 32 /* including the NUL */
 
 struct keel_cell_descriptor {
-    uint32_t magic;   /* KEEL_CELL_MAGIC */
-    uint32_t abi;     /* KEEL_CELL_ABI */
+    uint32_t magic;                /* KEEL_CELL_MAGIC */
+    uint32_t abi;                  /* KEEL_CELL_ABI */
     char name[KEEL_CELL_NAME_MAX]; /* [A-Za-z0-9_-]+, NUL-terminated */
-    uint32_t version; /* >= 1 */
+    uint32_t version;              /* >= 1 */
     uint32_t state_version;
     /* Run once after linking; non-zero (a negative KE_* code) refuses the load. Optional. */
     int (*init)(void);
@@ -35,9 +35,8 @@ struct keel_cell_descriptor {
 };
 
 #define KEEL_CELL(...)                                                                             \
-    __attribute__((section(".keel_cell"), used, aligned(8))) static const struct                  \
-        keel_cell_descriptor keel_cell_descriptor_ = {.magic = KEEL_CELL_MAGIC,                    \
-                                                      .abi = KEEL_CELL_ABI,                        \
-                                                      __VA_ARGS__}
+    __attribute__((section(".keel_cell"), used,                                                    \
+                   aligned(8))) static const struct keel_cell_descriptor keel_cell_descriptor_ = { \
+        .magic = KEEL_CELL_MAGIC, .abi = KEEL_CELL_ABI, __VA_ARGS__}
 
 #endif

@@ -34,7 +34,7 @@ typedef enum {
     {                                                                                              \
         return __atomic_exchange_n(&a->v, x, (int)mo);                                             \
     }                                                                                              \
-    /* On failure *expected receives the current value. */                                        \
+    /* On failure *expected receives the current value. */                                         \
     static inline bool atomic_cas_##name(atomic_##name *a, T *expected, T desired,                 \
                                          memory_order_t success, memory_order_t failure)           \
     {                                                                                              \

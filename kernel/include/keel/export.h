@@ -16,11 +16,13 @@ struct kexport {
 };
 
 #define KEEL_EXPORT_FUNC(sym)                                                                      \
-    __attribute__((section(".kexports"), used, aligned(8))) static const struct kexport           \
-        kexport_##sym = {#sym, (const void *)&sym, KEXPORT_FUNC, 0}
+    __attribute__((section(".kexports"), used,                                                     \
+                   aligned(8))) static const struct kexport kexport_##sym = {                      \
+        #sym, (const void *)&sym, KEXPORT_FUNC, 0}
 #define KEEL_EXPORT_DATA(sym)                                                                      \
-    __attribute__((section(".kexports"), used, aligned(8))) static const struct kexport           \
-        kexport_##sym = {#sym, (const void *)&sym, KEXPORT_DATA, (uint32_t)sizeof(sym)}
+    __attribute__((section(".kexports"), used,                                                     \
+                   aligned(8))) static const struct kexport kexport_##sym = {                      \
+        #sym, (const void *)&sym, KEXPORT_DATA, (uint32_t)sizeof(sym)}
 
 /* Look up an exported core symbol: 0, or KE_NOENT. */
 int kexport_find(const char *name, const struct kexport **out);

@@ -8,15 +8,15 @@
 
 struct ksyms_header {
     uint32_t magic;
-    uint32_t count;        /* entries, sorted by address */
-    uint32_t names_size;   /* bytes of NUL-terminated names after the entries */
+    uint32_t count;      /* entries, sorted by address */
+    uint32_t names_size; /* bytes of NUL-terminated names after the entries */
     uint32_t reserved;
 };
 
 struct ksyms_entry {
     uint64_t addr;
     uint32_t size;
-    uint32_t name;         /* offset into the names */
+    uint32_t name; /* offset into the names */
 };
 
 #endif

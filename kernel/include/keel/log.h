@@ -18,8 +18,8 @@ void log_set_console_level(int level);
 int log_console_level(void);
 
 /* Copy records at or after *cursor to fn one at a time (used by dumps and the shell's `log`). */
-void log_for_each(uint64_t *cursor, void (*fn)(void *ctx, const struct logring_entry *e,
-                                               const char *text),
+void log_for_each(uint64_t *cursor,
+                  void (*fn)(void *ctx, const struct logring_entry *e, const char *text),
                   void *ctx);
 
 #endif

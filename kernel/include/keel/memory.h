@@ -16,7 +16,7 @@ int frame_free(uint64_t phys, size_t count);
 struct memory_stats {
     uint64_t usable_bytes; /* RAM the allocator manages */
     uint64_t free_bytes;
-    uint64_t highest_phys; /* end of the highest RAM region in the memory map */
+    uint64_t highest_phys;  /* end of the highest RAM region in the memory map */
     uint64_t ignored_bytes; /* usable RAM above PHYS_MANAGED_LIMIT */
 };
 void memory_stats(struct memory_stats *out);

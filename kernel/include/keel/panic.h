@@ -4,6 +4,7 @@
  * command line says panic=exit (tests). */
 #ifndef KEEL_PANIC_H
 #define KEEL_PANIC_H
+#include <stddef.h>
 #include <stdint.h>
 
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -16,6 +17,8 @@ int ksym_lookup(uint64_t addr, const char **name, uint64_t *offset);
 /* Address of a named kernel function or object, or 0. */
 uint64_t ksym_address(const char *name);
 unsigned ksym_count(void);
+/* "symbol+0xoff" for the core, "cell:symbol+0xoff" inside a loaded cell, else "?" (KE_NOENT). */
+int addr_describe(uint64_t addr, char *buf, size_t size);
 
 /* Halt now (interrupts off), or exit QEMU with the failure code if configured. */
 _Noreturn void panic_halt(void);

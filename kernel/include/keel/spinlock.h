@@ -7,7 +7,12 @@
 struct spinlock {
     atomic_u32 locked;
 };
-#define SPINLOCK_INIT {{0}}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Returns the interrupt state to pass to spin_unlock. */
 int spin_lock(struct spinlock *l);

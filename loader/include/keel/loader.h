@@ -27,6 +27,8 @@ struct loader_error {
     char msg[LOADER_MSG_MAX];  /* e.g. "cell 'demo': relocation 4 in .rela.text: unknown type 42" */
 };
 
+struct loaded_cell; /* opaque: a linked cell (layer 2) */
+
 /* ---- Platform ---------------------------------------------------------------------------- */
 
 #define LOADER_PROT_R  1u /* read-only data */
@@ -58,6 +60,11 @@ struct loader_platform {
     int (*core_symbol)(void *ctx, const char *name, struct loader_symbol_info *out);
     /* Optional: monotonic time for load statistics (NULL: times read 0). */
     uint64_t (*now_ns)(void *ctx);
+    /* Optional: run a cell's init / exit on the loader's behalf, e.g. inside a task with fault
+     * containment, or not at all (the fuzzer never executes what it links). NULL: the loader
+     * calls the function directly. */
+    int (*run_init)(void *ctx, const struct loaded_cell *cell, int (*init)(void));
+    void (*run_exit)(void *ctx, const struct loaded_cell *cell, void (*exit)(void));
 };
 
 /* ---- Layer 1: parse and validate ------------------------------------------------------------ */
@@ -100,6 +107,7 @@ struct cell_image {
     struct cell_symbol *symbols;   size_t nsymbols;   /* index = ELF symbol index */
     struct cell_reloc *relocs;     size_t nrelocs;    /* all SHT_RELA entries, in file order */
     uint32_t descriptor_section;                     /* index of .keel_cell */
+    uint32_t symtab_section;                         /* index of the SHT_SYMTAB */
     uint64_t region_size[4];                         /* by enum cell_region, page-rounded */
     uint64_t region_align[4];
     uint64_t writable_bytes;                         /* .data + .bss bytes (state to carry) */
@@ -165,7 +173,11 @@ struct loader_cell_info {
 };
 void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out);
 
-/* Which cell and symbol contain addr: 0, or KE_NOENT. */
+/* Which cell and symbol contain addr: 0, or KE_NOENT when no cell's region does. The symbol is
+ * the nearest FUNC/OBJECT symbol of that cell at or below addr in the same region (if it has a
+ * size, addr must be inside it); *offset is addr minus the symbol. When no symbol covers addr,
+ * *symbol is NULL and *offset is relative to the start of the containing region. Every out
+ * pointer may be NULL. */
 int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
                        const char **symbol, uint64_t *offset);
 /* A global symbol a loaded cell exports: 0 and *out, or KE_NOENT. */

@@ -1,0 +1,17 @@
+/* The nano-core's side of the cell loader. */
+#ifndef KEEL_LINK_CELLS_H
+#define KEEL_LINK_CELLS_H
+#include <keel/loader.h>
+
+extern const struct loader_platform kernel_loader_platform;
+
+/* The system's loader (NULL until cells_init). */
+struct loader *cells_loader(void);
+int cells_init(void);
+/* Load the cells the boot manifest names (module "boot.manifest", or cells=<module> on the
+ * command line). Refusals are reported and the boot carries on. */
+void cells_load_boot(void);
+/* Boot-time benchmark of load+link and unload of every cell module (bench=loader). */
+void cells_bench(unsigned rounds);
+
+#endif

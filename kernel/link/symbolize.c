@@ -1,0 +1,25 @@
+/* Name an address for reports: "symbol+0xoff" in the core, "cell:symbol+0xoff" in a cell. */
+#include <keel/errno.h>
+#include <keel/format.h>
+#include <keel/panic.h>
+#include "link/cells.h"
+
+int addr_describe(uint64_t addr, char *buf, size_t size)
+{
+    const char *name;
+    uint64_t off;
+    if (ksym_lookup(addr, &name, &off) == 0) {
+        ksnprintf(buf, size, "%s+0x%llx", name, (unsigned long long)off);
+        return 0;
+    }
+    const struct loaded_cell *cell;
+    struct loader *ld = cells_loader();
+    if (ld && loader_addr_lookup(ld, addr, &cell, &name, &off) == 0) {
+        struct loader_cell_info ci;
+        loader_cell_info(cell, &ci);
+        ksnprintf(buf, size, "%s:%s+0x%llx", ci.name, name, (unsigned long long)off);
+        return 0;
+    }
+    ksnprintf(buf, size, "?");
+    return KE_NOENT;
+}

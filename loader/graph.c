@@ -1,0 +1,138 @@
+/* Queries over the registry: the dependency graph (edges), symbols by name, symbols by
+ * address, and a summary per cell. */
+#include <keel/errno.h>
+#include <keel/string.h>
+#include "registry.h"
+
+const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name)
+{
+    size_t lo = 0, hi = c->nexports;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(c->exports[mid].name, name);
+        if (r == 0)
+            return &c->exports[mid];
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
+                         const struct loaded_cell *target, const char *symbol,
+                         int (*fn)(void *ctx, const struct loader_edge *e), void *ctx)
+{
+    if (!ld || !fn)
+        return KE_INVAL;
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct loaded_cell *c = ld->cells[i];
+        if (site && c != site)
+            continue;
+        for (size_t k = 0; k < c->nedges; k++) {
+            const struct ledge *e = &c->edges[k];
+            if (target && e->target != target)
+                continue;
+            if (symbol && strcmp(e->symbol, symbol) != 0)
+                continue;
+            struct loader_edge out = {c,         e->site_section, e->site_offset, e->type,
+                                      e->addend, e->target,       e->symbol};
+            int rc = fn(ctx, &out);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static size_t count_dependents(const struct loaded_cell *cell)
+{
+    const struct loader *ld = cell->ld;
+    size_t n = 0;
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct loaded_cell *c = ld->cells[i];
+        if (c == cell)
+            continue;
+        for (size_t k = 0; k < c->nedges; k++) {
+            if (c->edges[k].target == cell) {
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (!cell)
+        return;
+    out->name = cell->name;
+    out->version = cell->version;
+    for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++) {
+        out->base[r] = (uint64_t)(uintptr_t)cell->region[r];
+        out->size[r] = cell->region_size[r];
+    }
+    out->writable_bytes = cell->writable_bytes;
+    out->relocations = cell->relocations;
+    out->dependents = count_dependents(cell);
+    out->descriptor = cell->desc;
+}
+
+int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
+                       const char **symbol, uint64_t *offset)
+{
+    if (!ld)
+        return KE_INVAL;
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct loaded_cell *c = ld->cells[i];
+        for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++) {
+            uint64_t base = (uint64_t)(uintptr_t)c->region[r];
+            if (!c->region[r] || addr < base || addr - base >= c->region_size[r])
+                continue;
+            /* The last symbol at or below addr, if it lies in the same region and, when it is
+             * sized, actually covers addr. */
+            size_t lo = 0, hi = c->naddrsyms;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (c->addrsyms[mid].addr <= addr)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            const struct lsym *s = lo ? &c->addrsyms[lo - 1] : NULL;
+            if (s && (s->addr < base || (s->size && addr - s->addr >= s->size)))
+                s = NULL;
+            if (cell)
+                *cell = c;
+            if (symbol)
+                *symbol = s ? s->name : NULL;
+            if (offset)
+                *offset = s ? addr - s->addr : addr - base;
+            return 0;
+        }
+    }
+    return KE_NOENT;
+}
+
+int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
+                         struct loader_symbol_info *out)
+{
+    if (!ld || !name)
+        return KE_INVAL;
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct lsym *s = loader_cell_export(ld->cells[i], name);
+        if (!s)
+            continue;
+        if (cell)
+            *cell = ld->cells[i];
+        if (out)
+            *out = (struct loader_symbol_info){s->addr, s->size, s->kind};
+        return 0;
+    }
+    return KE_NOENT;
+}

@@ -1,0 +1,291 @@
+/* Layer 2: the registry of loaded cells. loader_load() prepares a whole batch off to the side
+ * (parse, metadata, regions, resolution, relocation, protection), commits it with steps that
+ * cannot fail, then runs init in batch order; an init failure runs the exits of the cells
+ * already initialized (in reverse) and takes the batch out again. */
+#include <keel/errno.h>
+#include <keel/string.h>
+#include "batch.h"
+
+static uint64_t now(const struct loader *ld)
+{
+    return ld->pf.now_ns ? ld->pf.now_ns(ld->pf.ctx) : 0;
+}
+
+struct loader *loader_create(const struct loader_platform *pf)
+{
+    if (!pf || !pf->alloc || !pf->free || !pf->region_alloc || !pf->region_free)
+        return NULL;
+    struct loader *ld = loader_zalloc(pf, sizeof(*ld));
+    if (!ld)
+        return NULL;
+    ld->pf = *pf;
+    /* The registry array exists from the start, so a load only ever swaps it for a larger one:
+     * a refused load leaves the number of live allocations exactly as it was. */
+    ld->cap = 8;
+    ld->cells = pf->alloc(pf->ctx, ld->cap * sizeof(*ld->cells));
+    if (!ld->cells) {
+        pf->free(pf->ctx, ld);
+        return NULL;
+    }
+    return ld;
+}
+
+void loader_cell_destroy(struct loader *ld, struct loaded_cell *c)
+{
+    const struct loader_platform *pf = &ld->pf;
+    for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++)
+        if (c->region[r])
+            pf->region_free(pf->ctx, c->region[r], (size_t)c->region_size[r]);
+    if (c->pool)
+        pf->free(pf->ctx, c->pool);
+    if (c->exports)
+        pf->free(pf->ctx, c->exports);
+    if (c->addrsyms)
+        pf->free(pf->ctx, c->addrsyms);
+    if (c->edges)
+        pf->free(pf->ctx, c->edges);
+    pf->free(pf->ctx, c);
+}
+
+static void run_exit(struct loader *ld, struct loaded_cell *c)
+{
+    if (!c->initialized || !c->desc->exit)
+        return;
+    if (ld->pf.run_exit)
+        ld->pf.run_exit(ld->pf.ctx, c, c->desc->exit);
+    else
+        c->desc->exit();
+    c->initialized = false;
+}
+
+static int run_init(struct loader *ld, struct loaded_cell *c)
+{
+    int rc = 0;
+    if (c->desc->init)
+        rc = ld->pf.run_init ? ld->pf.run_init(ld->pf.ctx, c, c->desc->init) : c->desc->init();
+    c->initialized = rc == 0;
+    return rc;
+}
+
+void loader_destroy(struct loader *ld)
+{
+    if (!ld)
+        return;
+    while (ld->ncells) {
+        struct loaded_cell *c = ld->cells[--ld->ncells];
+        run_exit(ld, c);
+        loader_cell_destroy(ld, c);
+    }
+    if (ld->cells)
+        ld->pf.free(ld->pf.ctx, ld->cells);
+    ld->pf.free(ld->pf.ctx, ld);
+}
+
+/* Room for n more cells in the registry (growing it changes nothing anyone can observe). */
+static int reserve(struct loader *ld, size_t n, struct loader_error *err, const char *who)
+{
+    if (ld->cap - ld->ncells >= n)
+        return 0;
+    size_t cap = ld->cap;
+    while (cap - ld->ncells < n) {
+        if (cap > SIZE_MAX / 2 / sizeof(*ld->cells))
+            return loader_fail(err, KE_NOMEM, who, "too many cells");
+        cap *= 2;
+    }
+    struct loaded_cell **cells = ld->pf.alloc(ld->pf.ctx, cap * sizeof(*cells));
+    if (!cells)
+        return loader_fail(err, KE_NOMEM, who, "out of memory for the cell registry");
+    if (ld->ncells)
+        memcpy(cells, ld->cells, ld->ncells * sizeof(*cells));
+    if (ld->cells)
+        ld->pf.free(ld->pf.ctx, ld->cells);
+    ld->cells = cells;
+    ld->cap = cap;
+    return 0;
+}
+
+static int parse_all(struct batch *b, const struct loader_object *objs)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct loader_object *o = &objs[i];
+        int rc =
+            cell_image_parse(&b->ld->pf, o->data, o->size, o->origin, &b->items[i].img, b->err);
+        if (rc)
+            return rc;
+        const char *name = b->items[i].img.name;
+        const struct loaded_cell *old = loader_find(b->ld, name);
+        if (old)
+            return loader_fail(b->err, KE_EXIST, name, "already loaded (version %u)", old->version);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(b->items[j].img.name, name) == 0)
+                return loader_fail(b->err, KE_EXIST, name,
+                                   "twice in one batch (objects %zu and "
+                                   "%zu)",
+                                   j, i);
+    }
+    return 0;
+}
+
+static int prepare(struct batch *b, const struct loader_object *objs)
+{
+    uint64_t t0 = now(b->ld);
+    int rc = parse_all(b, objs);
+    uint64_t t1 = now(b->ld);
+    b->ld->stats.parse_ns = t1 - t0;
+    if (!rc)
+        rc = reserve(b->ld, b->n, b->err, b->items[0].img.name);
+    if (!rc)
+        rc = batch_check_exports(b);
+    if (!rc)
+        rc = batch_build_cells(b);
+    if (!rc)
+        rc = batch_alloc_regions(b);
+    if (!rc)
+        rc = batch_resolve(b);
+    if (!rc)
+        rc = batch_relocate(b);
+    if (!rc)
+        rc = batch_finish(b);
+    b->ld->stats.link_ns = now(b->ld) - t1;
+    return rc;
+}
+
+int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
+                struct loaded_cell **out, struct loader_error *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = 0;
+    }
+    if (!ld || !objs || n == 0 || n > SIZE_MAX / sizeof(struct batch_item))
+        return loader_fail(err, KE_INVAL, n && objs ? objs[0].origin : "?",
+                           "invalid arguments to loader_load");
+    for (size_t i = 0; i < n; i++)
+        if (!objs[i].data && objs[i].size)
+            return loader_fail(err, KE_INVAL, objs[i].origin, "no object data");
+    struct batch b = {.ld = ld, .n = n, .err = err};
+    ld->stats = (struct loader_stats){0};
+    b.items = loader_zalloc(&ld->pf, n * sizeof(struct batch_item));
+    if (!b.items)
+        return loader_fail(err, KE_NOMEM, objs[0].origin, "out of memory for the batch");
+    int rc = prepare(&b, objs);
+    if (rc) {
+        batch_free(&b);
+        return rc;
+    }
+
+    /* Commit: nothing below allocates. */
+    size_t first = ld->ncells;
+    for (size_t i = 0; i < n; i++) {
+        ld->cells[ld->ncells++] = b.items[i].cell;
+        ld->stats.relocations += b.items[i].cell->relocations;
+    }
+    uint64_t t0 = now(ld);
+    for (size_t i = 0; i < n; i++) {
+        struct loaded_cell *c = b.items[i].cell;
+        int irc = run_init(ld, c);
+        if (irc == 0)
+            continue;
+        rc = loader_fail(err, irc < 0 ? irc : KE_INVAL, c->name, "init failed (returned %d)", irc);
+        for (size_t j = i; j-- > 0;)
+            run_exit(ld, b.items[j].cell);
+        ld->ncells = first; /* the batch leaves the registry; batch_free frees it */
+        break;
+    }
+    ld->stats.init_ns = now(ld) - t0;
+    if (!rc && out)
+        for (size_t i = 0; i < n; i++)
+            out[i] = b.items[i].cell;
+    if (!rc)
+        for (size_t i = 0; i < n; i++)
+            b.items[i].cell = NULL; /* owned by the registry now */
+    batch_free(&b);
+    return rc;
+}
+
+static size_t index_of(const struct loader *ld, const struct loaded_cell *c)
+{
+    for (size_t i = 0; i < ld->ncells; i++)
+        if (ld->cells[i] == c)
+            return i;
+    return SIZE_MAX;
+}
+
+int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_error *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = 0;
+    }
+    if (!ld || !cell)
+        return loader_fail(err, KE_INVAL, "?", "invalid arguments to loader_unload");
+    size_t at = index_of(ld, cell);
+    if (at == SIZE_MAX)
+        return loader_fail(err, KE_NOENT, "?", "not a loaded cell (stale handle?)");
+    /* Refuse while another cell has an edge into this one, naming every such cell. */
+    char users[LOADER_MSG_MAX];
+    size_t len = 0, count = 0;
+    users[0] = 0;
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct loaded_cell *c = ld->cells[i];
+        if (c == cell)
+            continue;
+        for (size_t k = 0; k < c->nedges; k++) {
+            if (c->edges[k].target != cell)
+                continue;
+            size_t nl = strlen(c->name);
+            if (len + nl + 5 < sizeof(users)) {
+                if (count) {
+                    memcpy(users + len, ", ", 2);
+                    len += 2;
+                }
+                users[len++] = '\'';
+                memcpy(users + len, c->name, nl);
+                len += nl;
+                users[len++] = '\'';
+                users[len] = 0;
+            }
+            count++;
+            break;
+        }
+    }
+    if (count)
+        return loader_fail(err, KE_BUSY, cell->name, "in use by %zu cell%s: %s", count,
+                           count == 1 ? "" : "s", users);
+    run_exit(ld, cell);
+    memmove(&ld->cells[at], &ld->cells[at + 1], (ld->ncells - at - 1) * sizeof(*ld->cells));
+    ld->ncells--;
+    loader_cell_destroy(ld, cell);
+    return 0;
+}
+
+void loader_last_stats(const struct loader *ld, struct loader_stats *out)
+{
+    if (!out)
+        return;
+    if (!ld) {
+        *out = (struct loader_stats){0};
+        return;
+    }
+    *out = ld->stats;
+}
+
+struct loaded_cell *loader_find(const struct loader *ld, const char *name)
+{
+    if (!ld || !name)
+        return NULL;
+    for (size_t i = 0; i < ld->ncells; i++)
+        if (strcmp(ld->cells[i]->name, name) == 0)
+            return ld->cells[i];
+    return NULL;
+}
+
+size_t loader_cell_count(const struct loader *ld)
+{
+    return ld ? ld->ncells : 0;
+}
+
+struct loaded_cell *loader_cell_at(const struct loader *ld, size_t index)
+{
+    return ld && index < ld->ncells ? ld->cells[index] : NULL;
+}

@@ -1,0 +1,56 @@
+/* Private: what the loader keeps for each loaded cell, and the registry itself. */
+#ifndef KEEL_LOADER_REGISTRY_H
+#define KEEL_LOADER_REGISTRY_H
+#include "internal.h"
+
+/* A symbol of a loaded cell: an export (every defined global) or an address-lookup entry (every
+ * defined FUNC/OBJECT, local or global). Names live in the cell's string pool. */
+struct lsym {
+    const char *name;
+    uint64_t addr, size;
+    enum loader_sym_kind kind;
+    uint8_t bind; /* STB_* */
+};
+
+/* An outgoing edge: one relocation of this cell whose symbol another cell or the core defines. */
+struct ledge {
+    const char *site_section; /* pool */
+    uint64_t site_offset;
+    uint32_t type;
+    int64_t addend;
+    struct loaded_cell *target; /* NULL: the core */
+    const char *symbol;         /* pool */
+};
+
+struct loaded_cell {
+    struct loader *ld;
+    char name[KEEL_CELL_NAME_MAX];
+    uint32_t version;
+    void *region[4]; /* by enum cell_region; NULL: empty */
+    uint64_t region_size[4];
+    uint64_t writable_bytes;
+    size_t relocations;
+    const struct keel_cell_descriptor *desc; /* inside the linked rodata/data region */
+    bool initialized;                        /* init ran (or there is none) */
+    char *pool;                              /* names */
+    struct lsym *exports;                    /* sorted by name */
+    size_t nexports;
+    struct lsym *addrsyms; /* sorted by address */
+    size_t naddrsyms;
+    struct ledge *edges;
+    size_t nedges;
+};
+
+struct loader {
+    struct loader_platform pf;  /* a copy: the caller's struct need not outlive the loader */
+    struct loaded_cell **cells; /* load order */
+    size_t ncells, cap;
+    struct loader_stats stats;
+};
+
+/* A global a loaded cell exports, by name (binary search). */
+const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name);
+/* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */
+void loader_cell_destroy(struct loader *ld, struct loaded_cell *c);
+
+#endif

@@ -1,0 +1,178 @@
+/* Symbol resolution for a batch. A name resolves against, in order: the core's explicit
+ * exports, the globals of cells already loaded, the globals of the batch. Since a global may be
+ * defined only once in the whole system (core included), the order decides nothing but the
+ * wording of messages. A weak undefined symbol that nobody defines is 0. */
+#include <keel/errno.h>
+#include <keel/string.h>
+#include "batch.h"
+#include "elf64.h"
+
+static bool is_export(const struct cell_image *img, size_t i)
+{
+    const struct cell_symbol *s = &img->symbols[i];
+    return i > 0 && s->bind != STB_LOCAL && s->shndx != SHN_UNDEF;
+}
+
+static int export_cmp(const void *a, const void *b, void *ctx)
+{
+    const struct batch *bt = ctx;
+    const struct batch_export *x = a, *y = b;
+    int c = strcmp(bt->items[x->item].img.symbols[x->sym].name,
+                   bt->items[y->item].img.symbols[y->sym].name);
+    if (c)
+        return c;
+    return x->item < y->item ? -1 : x->item > y->item;
+}
+
+static const char *export_name(const struct batch *b, const struct batch_export *e)
+{
+    return b->items[e->item].img.symbols[e->sym].name;
+}
+
+/* A global some cell already loaded exports. */
+static const struct lsym *loaded_export(const struct loader *ld, const char *name,
+                                        struct loaded_cell **cell)
+{
+    for (size_t i = 0; i < ld->ncells; i++) {
+        const struct lsym *s = loader_cell_export(ld->cells[i], name);
+        if (s) {
+            *cell = ld->cells[i];
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static bool core_lookup(const struct loader *ld, const char *name, struct loader_symbol_info *out)
+{
+    return ld->pf.core_symbol && ld->pf.core_symbol(ld->pf.ctx, name, out) == 0;
+}
+
+int batch_check_exports(struct batch *b)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t s = 0; s < b->items[i].img.nsymbols; s++)
+            total += is_export(&b->items[i].img, s);
+    if (total) {
+        if (total > SIZE_MAX / sizeof(struct batch_export))
+            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name, "too many exports");
+        b->exports = b->ld->pf.alloc(b->ld->pf.ctx, total * sizeof(struct batch_export));
+        if (!b->exports)
+            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name,
+                               "out of memory for %zu batch exports", total);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t s = 0; s < b->items[i].img.nsymbols; s++)
+            if (is_export(&b->items[i].img, s))
+                b->exports[b->nexports++] = (struct batch_export){(uint32_t)i, (uint32_t)s};
+    loader_sort(b->exports, b->nexports, sizeof(*b->exports), export_cmp, b);
+    for (size_t k = 0; k < b->nexports; k++) {
+        const struct batch_export *e = &b->exports[k];
+        const char *name = export_name(b, e);
+        const char *who = b->items[e->item].img.name;
+        struct loader_symbol_info info;
+        struct loaded_cell *other;
+        if (core_lookup(b->ld, name, &info))
+            return loader_fail(b->err, KE_EXIST, who,
+                               "duplicate export '%.64s': also exported by the core", name);
+        if (loaded_export(b->ld, name, &other))
+            return loader_fail(b->err, KE_EXIST, who,
+                               "duplicate export '%.64s': also exported by cell '%s'", name,
+                               other->name);
+        if (k > 0 && strcmp(export_name(b, &b->exports[k - 1]), name) == 0)
+            return loader_fail(b->err, KE_EXIST, b->items[b->exports[k - 1].item].img.name,
+                               "duplicate export '%.64s': also exported by cell '%s'", name, who);
+    }
+    return 0;
+}
+
+static const struct batch_export *batch_export_find(const struct batch *b, const char *name)
+{
+    size_t lo = 0, hi = b->nexports;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(export_name(b, &b->exports[mid]), name);
+        if (c == 0)
+            return &b->exports[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Addresses of what each object defines itself: its sections are in its regions now. */
+static void resolve_own(struct batch_item *it)
+{
+    const struct cell_image *img = &it->img;
+    for (size_t i = 0; i < img->nsymbols; i++) {
+        const struct cell_symbol *s = &img->symbols[i];
+        struct rsym *r = &it->syms[i];
+        r->origin = RSYM_OWN;
+        r->target = NULL;
+        if (i == 0 || s->shndx == SHN_UNDEF) {
+            r->addr = 0;
+            continue;
+        }
+        if (s->shndx == SHN_ABS) {
+            r->addr = s->value;
+            continue;
+        }
+        const struct cell_section *sec = &img->sections[s->shndx];
+        if (!(sec->flags & SHF_ALLOC) || !it->cell->region[sec->region]) {
+            r->addr = s->value; /* not loaded: only debug relocations (never applied) see it */
+            continue;
+        }
+        r->addr =
+            (uint64_t)(uintptr_t)it->cell->region[sec->region] + sec->region_offset + s->value;
+    }
+}
+
+static int resolve_undef(struct batch *b, struct batch_item *it, size_t i)
+{
+    const struct cell_symbol *s = &it->img.symbols[i];
+    struct rsym *r = &it->syms[i];
+    struct loader_symbol_info info;
+    struct loaded_cell *other;
+    const struct lsym *ls;
+    const struct batch_export *be;
+    if (core_lookup(b->ld, s->name, &info)) {
+        r->addr = info.addr;
+        r->origin = RSYM_CORE;
+    } else if ((ls = loaded_export(b->ld, s->name, &other)) != NULL) {
+        r->addr = ls->addr;
+        r->origin = RSYM_CELL;
+        r->target = other;
+    } else if ((be = batch_export_find(b, s->name)) != NULL) {
+        r->addr = b->items[be->item].syms[be->sym].addr;
+        r->origin = RSYM_CELL;
+        r->target = b->items[be->item].cell;
+    } else if (s->bind == STB_WEAK) {
+        r->addr = 0;
+        r->origin = RSYM_WEAK0;
+    } else {
+        return loader_fail(b->err, KE_NOENT, it->img.name,
+                           "undefined symbol '%.64s' (not exported by the core or any cell)",
+                           s->name);
+    }
+    return 0;
+}
+
+int batch_resolve(struct batch *b)
+{
+    for (size_t k = 0; k < b->n; k++)
+        resolve_own(&b->items[k]);
+    for (size_t k = 0; k < b->n; k++) {
+        struct batch_item *it = &b->items[k];
+        for (size_t i = 1; i < it->img.nsymbols; i++) {
+            if (it->img.symbols[i].shndx != SHN_UNDEF)
+                continue;
+            int rc = resolve_undef(b, it, i);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}

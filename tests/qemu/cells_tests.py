@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""QEMU system tests of cells at boot: the demo cells load and run, malformed or missing cells
+are refused with a clear message while the boot carries on, faults inside a cell are reported
+with cell and symbol names.
+
+    cells_tests.py --build DIR [--workdir DIR] CASE...
+    cells_tests.py --list
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, image_modules  # noqa: E402
+
+READY = r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules"
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def case_boot_cells(build, workdir):
+    """The image's manifest loads hello and greeter; greeter calls into hello across cells."""
+    mods = image_modules(build)
+    with KeelVM(os.path.join(build, "keel.elf"), "after-ready=exit", modules=mods,
+                workdir=workdir) as vm:
+        vm.start()
+        vm.expect(r"hello: cell initialised \(version 1\)")
+        vm.expect(r"cell hello@1: text 0xffffffff9[0-9a-f]+ \(\d+ B\), rodata \d+ B, data \d+ B, "
+                  r"\d+ relocations")
+        vm.expect(r"hello: hello, world! \(greeting 1\)")
+        vm.expect(r"hello: hello, Keel! \(greeting 2\)")
+        vm.expect(r"greeter: hello has greeted 2 times")
+        vm.expect(r"cell greeter@1: ")
+        m = vm.expect(r"cells: 2 cells, (\d+) relocations, (\d+) us\n")
+        assert int(m.group(1)) > 0
+        m = vm.expect(READY)
+        assert int(m.group(4)) == len(mods), f"{m.group(4)} modules listed, image has {len(mods)}"
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(r"refused|PANIC")
+
+
+def case_bad_cells(build, workdir):
+    """A boot option selects a manifest naming malformed, missing and unresolvable cells: each is
+    refused with its reason, and the good cells after them still load."""
+    cells_dir = os.path.join(build, "cells")
+    hello = open(os.path.join(cells_dir, "hello@1.o"), "rb").read()
+    bad = write(os.path.join(workdir, "bad.o"), hello[:200])
+    text = write(os.path.join(workdir, "text.o"), b"this is not an ELF object\n" * 4)
+    manifest = write(os.path.join(workdir, "test.manifest"),
+                     b"greeter@1.o\n"          # needs hello: unresolved
+                     b"hello@1.o\n"
+                     b"bad.o\n"                # truncated object
+                     b"text.o\n"               # not ELF
+                     b"nosuch.o\n"             # no such module
+                     b"bad/name\n"             # malformed line
+                     b"greeter@1.o\n")
+    mods = image_modules(build) + [bad + "=bad.o", text + "=text.o", manifest + "=test.manifest"]
+    with KeelVM(os.path.join(build, "keel.elf"), "cells=test.manifest after-ready=exit",
+                modules=mods, workdir=workdir) as vm:
+        vm.start()
+        vm.expect(r"cells: refused test.manifest line 1: cell '?greeter.*hello_greet")
+        vm.expect(r"hello: cell initialised")
+        vm.expect(r"cells: refused test.manifest line 3: cell 'bad.o'")
+        vm.expect(r"cells: refused test.manifest line 4: cell 'text.o'")
+        vm.expect(r"cells: test.manifest line 5: no boot module named 'nosuch.o'")
+        vm.expect(r"cells: test.manifest line 6: malformed")
+        vm.expect(r"greeter: hello has greeted 2 times")
+        vm.expect(r"cells: 2 cells, \d+ relocations, \d+ us \(some refused; see above\)")
+        vm.expect(READY)
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(r"PANIC")
+
+
+def case_cell_fault_report(build, workdir):
+    """A fault inside a cell is reported with the cell and symbol name (no tasks yet: the core
+    stops with a panic report)."""
+    manifest = write(os.path.join(workdir, "fault.manifest"), b"hello@1.o\nfaulty@1.o\n")
+    mods = image_modules(build) + [manifest + "=fault.manifest"]
+    with KeelVM(os.path.join(build, "keel.elf"), "cells=fault.manifest panic=exit",
+                modules=mods, workdir=workdir) as vm:
+        vm.start()
+        vm.expect(r"faulty: dereferencing NULL")
+        vm.expect(r"CPU exception 14 \(#PF page fault\)")
+        vm.expect(r"rip 0xffffffff9[0-9a-f]+ <faulty:faulty_dereference\+0x[0-9a-f]+>")
+        vm.expect(r"cr2 0x0000000000000000")
+        vm.expect(r"#0\s+0xffffffff9[0-9a-f]+ faulty:faulty_dereference\+")
+        vm.expect(r"end of panic report")
+        vm.expect_exit(EXIT_FAILURE)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", help="the build directory")
+    ap.add_argument("--workdir", help="scratch directory (default: /tmp)")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("cases", nargs="*")
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in CASES.items():
+            print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0]}")
+        return 0
+    if not args.build or not args.cases:
+        ap.error("--build and at least one CASE are required (see --list)")
+    failed = 0
+    for name in args.cases:
+        fn = CASES.get(name)
+        if not fn:
+            print(f"unknown case '{name}' (see --list)")
+            return 2
+        workdir = os.path.join(args.workdir or "/tmp", f"cells-{name}")
+        os.makedirs(workdir, exist_ok=True)
+        try:
+            fn(os.path.abspath(args.build), workdir)
+            print(f"PASS {name}")
+        except (GuestError, AssertionError) as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
