@@ -4,6 +4,7 @@
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
+#include <keel/export.h>
 #include <keel/kmalloc.h>
 #include <keel/memory.h>
 #include <keel/paging.h>
@@ -202,6 +203,20 @@ static void selftest_clock(void)
     EXPECT(one_second <= 1000000000ull && one_second >= 1000000000ull - 1000);
 }
 
+static void selftest_exports(void)
+{
+    unsigned n;
+    const struct kexport *table = kexport_table(&n), *e;
+    EXPECT(n >= 20);
+    /* Every entry is found by name, and only exported names are found. */
+    for (unsigned i = 0; i < n; i++)
+        EXPECT(kexport_find(table[i].name, &e) == 0 && e == &table[i]);
+    EXPECT(kexport_find("kprintf", &e) == 0 && e->addr == (const void *)&kprintf &&
+           e->kind == KEXPORT_FUNC);
+    EXPECT(kexport_find("selftest_run", &e) == KE_NOENT); /* a core symbol, not exported */
+    EXPECT(kexport_find("", &e) == KE_NOENT);
+}
+
 struct selftest {
     const char *name;
     void (*run)(void);
@@ -218,6 +233,7 @@ static const struct selftest tests[] = {
     {"ud", selftest_invalid_opcode, 1, "invalid opcode"},
     {"heap", selftest_heap, 0, "kmalloc alignment, quota, failure injection, no leaks"},
     {"vm", selftest_vm, 0, "page mapping, W^X refusal, cell area, guarded stacks"},
+    {"exports", selftest_exports, 0, "the core export table: every export found, nothing else"},
     {"clock", selftest_clock, 0, "TSC clock is monotonic and calibrated, the APIC timer ticks"},
 };
 

@@ -146,6 +146,11 @@ def case_selftest_clock(kernel, workdir):
     selftest_case(kernel, workdir, "clock")
 
 
+def case_selftest_exports(kernel, workdir):
+    """The core export table: every export is found by name, unexported core symbols are not."""
+    selftest_case(kernel, workdir, "exports")
+
+
 def case_poweroff(kernel, workdir):
     """ACPI S5 power-off: QEMU exits by itself with status 0."""
     with KeelVM(kernel, "after-ready=poweroff", workdir=workdir) as vm:

@@ -3,7 +3,7 @@
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(KEEL_NANOCORE_CASES
   boot fault_pagefault fault_wx fault_nx fault_stack_overflow fault_divzero fault_ud
-  selftest_heap selftest_vm selftest_clock poweroff bad_options timer_hz vga_mirror)
+  selftest_heap selftest_vm selftest_clock selftest_exports poweroff bad_options timer_hz vga_mirror)
 foreach(case ${KEEL_NANOCORE_CASES})
   add_test(NAME qemu_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/nanocore_tests.py
