@@ -6,12 +6,11 @@ with cell and symbol names.
     cells_tests.py --build DIR [--workdir DIR] CASE...
     cells_tests.py --list
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, image_modules  # noqa: E402
+from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, image_modules, run_cases  # noqa: E402
 
 READY = r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules"
 
@@ -95,35 +94,5 @@ def case_cell_fault_report(build, workdir):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", help="the build directory")
-    ap.add_argument("--workdir", help="scratch directory (default: /tmp)")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("cases", nargs="*")
-    args = ap.parse_args()
-    if args.list:
-        for name, fn in CASES.items():
-            print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0]}")
-        return 0
-    if not args.build or not args.cases:
-        ap.error("--build and at least one CASE are required (see --list)")
-    failed = 0
-    for name in args.cases:
-        fn = CASES.get(name)
-        if not fn:
-            print(f"unknown case '{name}' (see --list)")
-            return 2
-        workdir = os.path.join(args.workdir or "/tmp", f"cells-{name}")
-        os.makedirs(workdir, exist_ok=True)
-        try:
-            fn(os.path.abspath(args.build), workdir)
-            print(f"PASS {name}")
-        except (GuestError, AssertionError) as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, CASES, want="build"))

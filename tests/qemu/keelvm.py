@@ -165,3 +165,39 @@ class KeelVM:
         if m:
             raise GuestError(f"unexpected /{pattern}/ in the guest output"
                              f"\n--- guest output (tail) ---\n{self.tail()}")
+
+
+def run_cases(doc, cases, want="build"):
+    """Command line of a test script: `--build DIR [--workdir DIR] CASE...` or `--list`.
+    Each case is called as fn(path, workdir), path being the build directory or, with
+    want="kernel", its keel.elf. Prints PASS/FAIL per case; returns the exit status."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    ap.add_argument("--build", help="the build directory")
+    ap.add_argument("--workdir", help="scratch directory (default: /tmp)")
+    ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("cases", nargs="*")
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in cases.items():
+            print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
+        return 0
+    if not args.build or not args.cases:
+        ap.error("--build and at least one CASE are required (see --list)")
+    build = os.path.abspath(args.build)
+    path = os.path.join(build, "keel.elf") if want == "kernel" else build
+    failed = 0
+    for name in args.cases:
+        fn = cases.get(name)
+        if not fn:
+            print(f"unknown case '{name}' (see --list)")
+            return 2
+        workdir = os.path.join(args.workdir or "/tmp", name)
+        os.makedirs(workdir, exist_ok=True)
+        try:
+            fn(path, workdir)
+            print(f"PASS {name}")
+        except (GuestError, AssertionError) as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    return 1 if failed else 0

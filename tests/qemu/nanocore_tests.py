@@ -2,10 +2,9 @@
 """QEMU system tests of the nano-core: boot to the ready line, fault reports, W^X/NX, stack
 guard pages, in-guest heap and paging checks, power-off, bad boot options.
 
-    nanocore_tests.py --kernel build/keel.elf [--workdir DIR] CASE...
+    nanocore_tests.py --build DIR [--workdir DIR] CASE...
     nanocore_tests.py --list
 """
-import argparse
 import os
 import random
 import re
@@ -13,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM  # noqa: E402
+from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, run_cases  # noqa: E402
 
 READY = (r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules, "
          r"tsc (\d+) MHz, timer (\d+) Hz, (\d+) kernel symbols")
@@ -236,35 +235,5 @@ def case_vga_mirror(kernel, workdir):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kernel", help="path to keel.elf")
-    ap.add_argument("--workdir", help="scratch directory (default: a temporary one)")
-    ap.add_argument("--list", action="store_true", help="list the cases")
-    ap.add_argument("cases", nargs="*")
-    args = ap.parse_args()
-    if args.list:
-        for name, fn in CASES.items():
-            print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
-        return 0
-    if not args.kernel or not args.cases:
-        ap.error("--kernel and at least one CASE are required (see --list)")
-    failed = 0
-    for name in args.cases:
-        fn = CASES.get(name)
-        if not fn:
-            print(f"unknown case '{name}' (see --list)")
-            return 2
-        workdir = os.path.join(args.workdir or "/tmp", f"qemu-{name}")
-        os.makedirs(workdir, exist_ok=True)
-        try:
-            fn(args.kernel, workdir)
-            print(f"PASS {name}")
-        except (GuestError, AssertionError) as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, CASES, want="kernel"))

@@ -7,8 +7,7 @@ set(KEEL_NANOCORE_CASES
 foreach(case ${KEEL_NANOCORE_CASES})
   add_test(NAME qemu_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/nanocore_tests.py
-                   --kernel ${CMAKE_BINARY_DIR}/keel.elf
-                   --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
   set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 120)
 endforeach()
 
