@@ -9,7 +9,8 @@ set(KEEL_CELL_CFLAGS
     -fno-builtin-printf -Wall -Wextra -Werror -Wno-unused-parameter)
 # cells/ itself is on the path so a cell can include another cell's header: "hello/hello.h".
 set(KEEL_CELL_INCLUDES ${CMAKE_SOURCE_DIR}/cells/include ${CMAKE_SOURCE_DIR}/kernel/include
-                       ${CMAKE_SOURCE_DIR}/loader/include ${CMAKE_SOURCE_DIR}/cells)
+                       ${CMAKE_SOURCE_DIR}/loader/include ${CMAKE_SOURCE_DIR}/tasking/include
+                       ${CMAKE_SOURCE_DIR}/cells)
 set(KEEL_CELL_DIR ${CMAKE_BINARY_DIR}/cells)
 file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 

@@ -17,6 +17,7 @@
 #include "arch/x86.h"
 #include "boot/bootinfo.h"
 #include "link/cells.h"
+#include "tasking/task_internal.h"
 #include "selftest.h"
 
 #define BOOT_STACK_PAGES 8 /* 32 KiB */
@@ -30,6 +31,7 @@ static struct mb2_info boot;
 static uint64_t boot_info_phys;
 static size_t boot_info_size;
 static char cmdline[512];
+static struct kstack boot_stack;
 
 const struct mb2_info *boot_info(void)
 {
@@ -115,11 +117,10 @@ _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx)
     if ((err = mb2_parse(phys_to_virt(boot_info_phys), boot_info_size, &boot)))
         panic("boot: boot information changed under us: %s", keel_strerror(err));
 
-    struct kstack stack;
-    if (kstack_alloc(BOOT_STACK_PAGES, &stack))
+    if (kstack_alloc(BOOT_STACK_PAGES, &boot_stack))
         panic("boot: no memory for the kernel stack");
     setup_ist_stacks();
-    arch_switch_stack(stack.top, kmain_on_kernel_stack);
+    arch_switch_stack(boot_stack.top, kmain_on_kernel_stack);
 }
 
 static void log_boot_info(void)
@@ -157,6 +158,8 @@ static _Noreturn void kmain_on_kernel_stack(void)
     int err = kmalloc_init();
     if (err)
         panic("boot: heap: %s", keel_strerror(err));
+    if ((err = tasking_init(&boot_stack)))
+        panic("boot: cannot start tasking: %s", keel_strerror(err));
     if ((err = clock_init()))
         log_err("clock: TSC calibration failed (%s); timestamps will read 0", keel_strerror(err));
     uint64_t hz = 100;
@@ -205,6 +208,6 @@ static _Noreturn void kmain_on_kernel_stack(void)
             log_warn("boot: after-ready must be idle, exit or poweroff (got '%s')", what);
         }
     }
-    for (;;)
-        hlt(); /* the shell arrives with the tasking and shell issues */
+    /* The boot task's work is done; the idle task (and whatever the cells started) carry on. */
+    task_exit(0);
 }

@@ -29,6 +29,7 @@ struct batch_item {
 
 /* A global defined by some object of the batch (for duplicate checks and resolution). */
 struct batch_export {
+    uint64_t hash; /* loader_name_hash of its name (first: loader_sort_hashed) */
     uint32_t item, sym;
 };
 
@@ -36,7 +37,7 @@ struct batch {
     struct loader *ld;
     struct batch_item *items;
     size_t n;
-    struct batch_export *exports; /* sorted by name */
+    struct batch_export *exports; /* sorted by hash, then name, then item */
     size_t nexports;
     struct loader_error *err;
 };
@@ -47,7 +48,8 @@ int batch_build_cells(struct batch *b);
 /* Allocates and fills the regions: PROGBITS copied, NOBITS zero (link.c). */
 int batch_alloc_regions(struct batch *b);
 /* Refuses a global defined twice (by two objects, or by an object and a loaded cell or the
- * core), and builds the sorted batch export table (resolve.c). */
+ * core), and builds the sorted batch export table (resolve.c). Each object's own exports form
+ * a subsequence in (hash, name) order: batch_finish takes its cells' export tables from it. */
 int batch_check_exports(struct batch *b);
 /* Gives every symbol of every object its address (resolve.c). */
 int batch_resolve(struct batch *b);

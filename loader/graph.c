@@ -4,12 +4,13 @@
 #include <keel/string.h>
 #include "registry.h"
 
-const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name)
+const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name, uint64_t hash)
 {
     size_t lo = 0, hi = c->nexports;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = strcmp(c->exports[mid].name, name);
+        const struct lsym *s = &c->exports[mid];
+        int r = s->hash != hash ? (s->hash < hash ? -1 : 1) : strcmp(c->pool + s->name, name);
         if (r == 0)
             return &c->exports[mid];
         if (r < 0)
@@ -110,7 +111,7 @@ int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct load
             if (cell)
                 *cell = c;
             if (symbol)
-                *symbol = s ? s->name : NULL;
+                *symbol = s ? c->pool + s->name : NULL;
             if (offset)
                 *offset = s ? addr - s->addr : addr - base;
             return 0;
@@ -124,14 +125,15 @@ int loader_symbol_lookup(const struct loader *ld, const char *name, const struct
 {
     if (!ld || !name)
         return KE_INVAL;
+    uint64_t hash = loader_name_hash(name);
     for (size_t i = 0; i < ld->ncells; i++) {
-        const struct lsym *s = loader_cell_export(ld->cells[i], name);
+        const struct lsym *s = loader_cell_export(ld->cells[i], name, hash);
         if (!s)
             continue;
         if (cell)
             *cell = ld->cells[i];
         if (out)
-            *out = (struct loader_symbol_info){s->addr, s->size, s->kind};
+            *out = (struct loader_symbol_info){s->addr, s->size, (enum loader_sym_kind)s->kind};
         return 0;
     }
     return KE_NOENT;

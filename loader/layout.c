@@ -23,6 +23,10 @@ int cell_layout(struct cell_image *img, const char *who, struct loader_error *er
         else if (s->flags & SHF_WRITE)
             r = CELL_REGION_DATA;
         uint64_t a = s->addralign ? s->addralign : 1; /* a power of two <= 4096 (parse) */
+        /* The loader and the core read the descriptor in place: it gets its natural alignment
+         * even if the object asks for less (an under-aligned one was a misaligned access). */
+        if (i == img->descriptor_section && a < _Alignof(struct keel_cell_descriptor))
+            a = _Alignof(struct keel_cell_descriptor);
         uint64_t off = loader_align_up(used[r], a);
         /* used[r] <= LOADER_REGION_MAX and size <= LOADER_REGION_MAX: no overflow */
         if (off + s->size > LOADER_REGION_MAX)

@@ -99,14 +99,22 @@ static int build_cell(struct batch *b, struct batch_item *it)
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
         (it->max_edges && !c->edges))
         return loader_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
-    for (size_t i = 0; i < img->nsymbols; i++)
-        if (it->syms[i].str != NO_STR)
-            memcpy(c->pool + it->syms[i].str, img->symbols[i].name,
-                   strlen(img->symbols[i].name) + 1);
-    for (size_t i = 0; i < img->nsections; i++)
-        if (it->sec_str[i] != NO_STR)
-            memcpy(c->pool + it->sec_str[i], img->sections[i].name,
-                   strlen(img->sections[i].name) + 1);
+    /* Names were given consecutive offsets above: each one's length (with its NUL) is the
+     * distance to the next. */
+    size_t prev = SIZE_MAX;
+    const char *prev_name = NULL;
+    for (size_t i = 0; i < img->nsymbols + img->nsections; i++) {
+        bool sym = i < img->nsymbols;
+        uint32_t at = sym ? it->syms[i].str : it->sec_str[i - img->nsymbols];
+        if (at == NO_STR)
+            continue;
+        if (prev_name)
+            memcpy(c->pool + prev, prev_name, at - prev);
+        prev = at;
+        prev_name = sym ? img->symbols[i].name : img->sections[i - img->nsymbols].name;
+    }
+    if (prev_name)
+        memcpy(c->pool + prev, prev_name, pool - prev);
     return 0;
 }
 
@@ -213,13 +221,8 @@ int batch_relocate(struct batch *b)
     return 0;
 }
 
-static int lsym_name_cmp(const void *a, const void *b, void *ctx)
-{
-    return strcmp(((const struct lsym *)a)->name, ((const struct lsym *)b)->name);
-}
-
 /* By address; among aliases the preferred one (global, then sized) sorts last, because a
- * lookup takes the last symbol at or below an address. */
+ * lookup takes the last symbol at or below an address. ctx: the cell's pool. */
 static int lsym_addr_cmp(const void *a, const void *b, void *ctx)
 {
     const struct lsym *x = a, *y = b;
@@ -230,7 +233,8 @@ static int lsym_addr_cmp(const void *a, const void *b, void *ctx)
         return gx - gy;
     if ((x->size != 0) != (y->size != 0))
         return (x->size != 0) - (y->size != 0);
-    return strcmp(x->name, y->name);
+    const char *pool = ctx;
+    return strcmp(pool + x->name, pool + y->name);
 }
 
 static enum loader_sym_kind kind_of(const struct cell_image *img, const struct cell_symbol *s)
@@ -251,24 +255,102 @@ static unsigned prot_of(int r)
                                      : LOADER_PROT_RW;
 }
 
+static struct lsym make_lsym(const struct batch_item *it, size_t i)
+{
+    const struct cell_symbol *s = &it->img.symbols[i];
+    return (struct lsym){
+        .addr = it->syms[i].addr,
+        .size = s->size,
+        .name = it->syms[i].str == NO_STR ? 0 : it->syms[i].str,
+        .kind = (uint8_t)kind_of(&it->img, s),
+        .bind = s->bind,
+    };
+}
+
+/* The address table in symbol order, as earlier versions filled it before sorting. */
+static void fill_addrsyms(struct batch_item *it)
+{
+    struct loaded_cell *c = it->cell;
+    c->naddrsyms = 0;
+    for (size_t i = 1; i < it->img.nsymbols; i++)
+        if (is_addrsym(&it->img, i))
+            c->addrsyms[c->naddrsyms++] = make_lsym(it, i);
+}
+
+/* Which part of the address space an address symbol lies in: its region, or 0 if that region
+ * has no memory (its address is then its value, see resolve_own). */
+static int addr_group(const struct batch_item *it, size_t i)
+{
+    const struct cell_section *sec = &it->img.sections[it->img.symbols[i].shndx];
+    return it->cell->region[sec->region] ? (int)sec->region : 0;
+}
+
+/* The address table in lsym_addr_cmp order. Regions do not interleave, and inside one the
+ * symbols usually come in address order already, so filling it region by region (in address
+ * order) leaves little or nothing to sort. Aliases that compare equal (same address, binding
+ * class, sizedness and name) are ordered the way earlier versions' heapsort ordered them, as
+ * that decides which one an address lookup reports. */
+static void build_addrsyms(struct batch_item *it)
+{
+    struct loaded_cell *c = it->cell;
+    int order[4] = {0, CELL_REGION_TEXT, CELL_REGION_RODATA, CELL_REGION_DATA};
+    for (int i = 2; i < 4; i++) /* regions by base address */
+        for (int j = i;
+             j > 1 && (uintptr_t)c->region[order[j - 1]] > (uintptr_t)c->region[order[j]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    size_t count[4] = {0}, at[4];
+    for (size_t i = 1; i < it->img.nsymbols; i++)
+        if (is_addrsym(&it->img, i))
+            count[addr_group(it, i)]++;
+    size_t n = 0;
+    for (int g = 0; g < 4; g++) {
+        at[order[g]] = n;
+        n += count[order[g]];
+    }
+    for (size_t i = 1; i < it->img.nsymbols; i++)
+        if (is_addrsym(&it->img, i))
+            c->addrsyms[at[addr_group(it, i)]++] = make_lsym(it, i);
+    c->naddrsyms = n;
+    if (n == 0)
+        return;
+    for (int g = 0; g < 4; g++) {
+        size_t len = count[order[g]];
+        loader_sort_keyed(c->addrsyms + at[order[g]] - len, len, sizeof(struct lsym),
+                          offsetof(struct lsym, addr), lsym_addr_cmp, c->pool);
+    }
+    /* Symbols at the very end of one region and the start of the next may share an address:
+     * one pass over the whole settles that (and anything else out of order). */
+    loader_sort_keyed(c->addrsyms, n, sizeof(struct lsym), offsetof(struct lsym, addr),
+                      lsym_addr_cmp, c->pool);
+    for (size_t k = 1; k < n; k++) {
+        if (c->addrsyms[k - 1].addr == c->addrsyms[k].addr &&
+            lsym_addr_cmp(&c->addrsyms[k - 1], &c->addrsyms[k], c->pool) == 0) {
+            fill_addrsyms(it);
+            loader_heapsort(c->addrsyms, c->naddrsyms, sizeof(struct lsym), lsym_addr_cmp, c->pool);
+            return;
+        }
+    }
+}
+
 int batch_finish(struct batch *b)
 {
     const struct loader_platform *pf = &b->ld->pf;
+    /* Each cell's exports, in (hash, name) order: the batch table is sorted that way already. */
+    for (size_t k = 0; k < b->nexports; k++) {
+        const struct batch_export *e = &b->exports[k];
+        struct batch_item *it = &b->items[e->item];
+        struct lsym l = make_lsym(it, e->sym);
+        l.hash = e->hash;
+        it->cell->exports[it->cell->nexports++] = l;
+    }
     for (size_t k = 0; k < b->n; k++) {
         struct batch_item *it = &b->items[k];
         const struct cell_image *img = &it->img;
         struct loaded_cell *c = it->cell;
-        for (size_t i = 1; i < img->nsymbols; i++) {
-            const struct cell_symbol *s = &img->symbols[i];
-            struct lsym l = {c->pool + (it->syms[i].str == NO_STR ? 0 : it->syms[i].str),
-                             it->syms[i].addr, s->size, kind_of(img, s), s->bind};
-            if (s->bind != STB_LOCAL && s->shndx != SHN_UNDEF)
-                c->exports[c->nexports++] = l;
-            if (is_addrsym(img, i))
-                c->addrsyms[c->naddrsyms++] = l;
-        }
-        loader_sort(c->exports, c->nexports, sizeof(struct lsym), lsym_name_cmp, NULL);
-        loader_sort(c->addrsyms, c->naddrsyms, sizeof(struct lsym), lsym_addr_cmp, NULL);
+        build_addrsyms(it);
         const struct cell_section *ds = &img->sections[img->descriptor_section];
         c->desc = (const struct keel_cell_descriptor *)((uint8_t *)c->region[ds->region] +
                                                         ds->region_offset);

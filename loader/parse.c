@@ -106,20 +106,21 @@ static int read_sections(struct parse *p, const struct elf64_ehdr *eh)
     if (!img->sections)
         return FAIL(p, KE_NOMEM, "out of memory for %u section records", p->shnum);
     img->nsections = p->shnum;
-    memset(img->sections, 0, p->shnum * sizeof(struct cell_section));
+    /* Every record is written whole below (no memset first: on failure the image is freed). */
     for (uint32_t i = 0; i < p->shnum; i++) {
         struct elf64_shdr sh;
         memcpy(&sh, p->d + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-        struct cell_section *s = &img->sections[i];
-        s->name = "";
-        s->type = sh.sh_type;
-        s->flags = sh.sh_flags;
-        s->offset = sh.sh_offset;
-        s->size = sh.sh_size;
-        s->addralign = sh.sh_addralign;
-        s->entsize = sh.sh_entsize;
-        s->link = sh.sh_link;
-        s->info = sh.sh_info;
+        img->sections[i] = (struct cell_section){
+            .name = "",
+            .type = sh.sh_type,
+            .flags = sh.sh_flags,
+            .offset = sh.sh_offset,
+            .size = sh.sh_size,
+            .addralign = sh.sh_addralign,
+            .entsize = sh.sh_entsize,
+            .link = sh.sh_link,
+            .info = sh.sh_info,
+        };
         if (i == 0) {
             /* Section 0 carries the escapes of extended numbering when it is not all zero. */
             if (sh.sh_size != 0 || sh.sh_link != 0 || sh.sh_info != 0)
@@ -230,6 +231,7 @@ static int parse_descriptor(struct parse *p)
 struct range {
     uint64_t start, end;
     uint32_t index; /* section index; UINT32_MAX: ELF header, UINT32_MAX - 1: section headers */
+    uint32_t next;  /* overlap_by_lanes: the next range of its lane, or NO_NEXT */
 };
 
 static int range_cmp(const void *a, const void *b, void *ctx)
@@ -254,6 +256,9 @@ static void describe_range(const struct parse *p, const struct range *r, char *b
 
 static bool is_ctor_name(const char *n)
 {
+    /* Cheap first look: every section is checked and most are .text.* or .rela.*. */
+    if (n[0] != '.' || (n[1] != 'i' && n[1] != 'f' && n[1] != 'p' && n[1] != 'c' && n[1] != 'd'))
+        return false;
     return prefix(n, ".init_array") || prefix(n, ".fini_array") || prefix(n, ".preinit_array") ||
            prefix(n, ".ctors") || prefix(n, ".dtors");
 }
@@ -323,33 +328,107 @@ static int check_section(struct parse *p, uint32_t i)
     return 0;
 }
 
-/* No two sections (nor the ELF header and section header table) may share file bytes. */
-static int check_overlaps(struct parse *p, const struct elf64_ehdr *eh)
+/* The file ranges that must not share bytes: the ELF header, the section header table and every
+ * section with file contents. r has room for shnum + 2; returns the count. */
+static size_t fill_ranges(const struct parse *p, const struct elf64_ehdr *eh, struct range *r)
 {
     size_t n = 0;
-    struct range *r = pf_alloc(p->pf, (p->shnum + 2) * sizeof(*r));
-    if (!r)
-        return FAIL(p, KE_NOMEM, "out of memory for the overlap check");
-    r[n++] = (struct range){0, sizeof(*eh), UINT32_MAX};
-    r[n++] = (struct range){eh->e_shoff, eh->e_shoff + (uint64_t)p->shnum * 64, UINT32_MAX - 1};
+    r[n++] = (struct range){0, sizeof(*eh), UINT32_MAX, 0};
+    r[n++] = (struct range){eh->e_shoff, eh->e_shoff + (uint64_t)p->shnum * 64, UINT32_MAX - 1, 0};
     for (uint32_t i = 1; i < p->shnum; i++) {
         const struct cell_section *s = &p->img->sections[i];
         if (s->type == SHT_NOBITS || s->type == SHT_NULL || s->size == 0)
             continue;
-        r[n++] = (struct range){s->offset, s->offset + s->size, i};
+        r[n++] = (struct range){s->offset, s->offset + s->size, i, 0};
     }
-    loader_sort(r, n, sizeof(*r), range_cmp, NULL);
-    int rc = 0;
-    for (size_t k = 1; k < n; k++) {
-        if (r[k].start < r[k - 1].end) {
-            char a[64], b[64];
-            describe_range(p, &r[k - 1], a, sizeof(a));
-            describe_range(p, &r[k], b, sizeof(b));
-            rc = FAIL(p, KE_NOEXEC, "%s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx)", a,
-                      (unsigned long long)r[k - 1].start, (unsigned long long)r[k - 1].end, b,
-                      (unsigned long long)r[k].start, (unsigned long long)r[k].end);
-            break;
+    return n;
+}
+
+#define LANES   8
+#define NO_NEXT UINT32_MAX
+
+/* The overlap check without sorting, for the usual case: deals the ranges (in section order)
+ * into at most LANES lanes, each ascending and free of overlaps of its own (best fit: the lane
+ * whose last range ends latest at or before the new one starts), then walks the lanes merged
+ * by start, as a sort would have ordered them. Compilers and linkers write sections in a few
+ * such sequences (code, relocations, the rest). 1: no two ranges overlap; 0: some do; -1: more
+ * lanes would be needed (the caller sorts instead). O(n * LANES). */
+static int overlap_by_lanes(struct range *r, size_t n)
+{
+    uint32_t head[LANES], tail[LANES];
+    uint64_t at[LANES]; /* dealing: where the lane's last range ends; merging: where its next
+                         * range starts (UINT64_MAX when done; ranges lie in the file) */
+    unsigned nl = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned best = LANES;
+        for (unsigned l = 0; l < nl; l++)
+            if (at[l] <= r[k].start && (best == LANES || at[l] > at[best]))
+                best = l;
+        if (best == LANES) {
+            if (nl == LANES)
+                return -1;
+            best = nl++;
+            head[best] = (uint32_t)k;
+        } else {
+            r[tail[best]].next = (uint32_t)k;
         }
+        tail[best] = (uint32_t)k;
+        at[best] = r[k].end;
+        r[k].next = NO_NEXT;
+    }
+    for (unsigned l = 0; l < nl; l++)
+        at[l] = r[head[l]].start;
+    /* In start order, ranges are disjoint iff each starts at or after the previous one ends. */
+    uint64_t end = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned pick = 0;
+        for (unsigned l = 1; l < nl; l++)
+            if (at[l] < at[pick])
+                pick = l;
+        const struct range *x = &r[head[pick]];
+        if (k > 0 && x->start < end)
+            return 0;
+        end = x->end;
+        head[pick] = x->next;
+        at[pick] = x->next == NO_NEXT ? UINT64_MAX : r[x->next].start;
+    }
+    return 1;
+}
+
+/* Index of the first range (in sorted order) that starts before its predecessor ends, or n. */
+static size_t first_overlap(const struct range *r, size_t n)
+{
+    for (size_t k = 1; k < n; k++)
+        if (r[k].start < r[k - 1].end)
+            return k;
+    return n;
+}
+
+/* No two sections (nor the ELF header and section header table) may share file bytes. */
+static int check_overlaps(struct parse *p, const struct elf64_ehdr *eh)
+{
+    struct range *r = pf_alloc(p->pf, (p->shnum + 2) * sizeof(*r));
+    if (!r)
+        return FAIL(p, KE_NOMEM, "out of memory for the overlap check");
+    size_t n = fill_ranges(p, eh, r);
+    int disjoint = overlap_by_lanes(r, n);
+    if (disjoint < 0) {
+        loader_sort_keyed(r, n, sizeof(*r), offsetof(struct range, start), range_cmp, NULL);
+        disjoint = first_overlap(r, n) == n;
+    }
+    int rc = 0;
+    if (!disjoint) {
+        /* Identical ranges tie: sort again the way earlier versions did, so that the message
+         * names the same pair. */
+        fill_ranges(p, eh, r);
+        loader_heapsort(r, n, sizeof(*r), range_cmp, NULL);
+        size_t k = first_overlap(r, n);
+        char a[64], b[64];
+        describe_range(p, &r[k - 1], a, sizeof(a));
+        describe_range(p, &r[k], b, sizeof(b));
+        rc = FAIL(p, KE_NOEXEC, "%s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx)", a,
+                  (unsigned long long)r[k - 1].start, (unsigned long long)r[k - 1].end, b,
+                  (unsigned long long)r[k].start, (unsigned long long)r[k].end);
     }
     p->pf->free(p->pf->ctx, r);
     return rc;
@@ -480,14 +559,23 @@ static int check_symbol(struct parse *p, uint32_t i, const struct elf64_sym *es)
     return 0;
 }
 
-static int name_cmp(const void *a, const void *b, void *ctx)
+/* A defined global for the duplicate check: sorted by hash, then name, then index. The hash
+ * comes first (loader_sort_hashed). */
+struct hname {
+    uint64_t hash;
+    uint32_t idx;
+};
+
+static int hname_cmp(const void *a, const void *b, void *ctx)
 {
     const struct cell_image *img = ctx;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int c = strcmp(img->symbols[x].name, img->symbols[y].name);
+    const struct hname *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    int c = strcmp(img->symbols[x->idx].name, img->symbols[y->idx].name);
     if (c)
         return c;
-    return x < y ? -1 : x > y;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Two definitions of one global name inside one object would make "the" export ambiguous. */
@@ -500,25 +588,35 @@ static int check_duplicate_globals(struct parse *p)
             n++;
     if (n < 2)
         return 0;
-    uint32_t *idx = pf_alloc(p->pf, n * sizeof(*idx));
-    if (!idx)
+    /* n <= file size / 24: neither size below overflows. */
+    size_t scratch = loader_sort_hashed_scratch(n, sizeof(struct hname));
+    struct hname *h = pf_alloc(p->pf, n * sizeof(*h) + scratch);
+    if (!h)
         return FAIL(p, KE_NOMEM, "out of memory for the duplicate-symbol check");
     n = 0;
     for (size_t i = p->nlocal; i < img->nsymbols; i++)
         if (img->symbols[i].shndx != SHN_UNDEF)
-            idx[n++] = (uint32_t)i;
-    loader_sort(idx, n, sizeof(*idx), name_cmp, img);
-    int rc = 0;
+            h[n++] = (struct hname){loader_name_hash(img->symbols[i].name), (uint32_t)i};
+    loader_sort_hashed(h, n, sizeof(*h), h + n, hname_cmp, img);
+    /* Equal names are adjacent, in index order. Report what sorting by name reported: the
+     * smallest duplicated name, with its two lowest symbol indices. */
+    size_t dup = 0;
     for (size_t k = 1; k < n; k++) {
-        if (strcmp(img->symbols[idx[k]].name, img->symbols[idx[k - 1]].name) == 0) {
-            rc = FAIL(p, KE_EXIST,
-                      "duplicate definition of global symbol '%.64s' (symbols %u "
-                      "and %u)",
-                      img->symbols[idx[k]].name, idx[k - 1], idx[k]);
-            break;
-        }
+        if (h[k].hash != h[k - 1].hash)
+            continue;
+        const char *name = img->symbols[h[k].idx].name;
+        if (strcmp(name, img->symbols[h[k - 1].idx].name) != 0)
+            continue;
+        if (!dup || strcmp(name, img->symbols[h[dup].idx].name) < 0)
+            dup = k;
     }
-    p->pf->free(p->pf->ctx, idx);
+    int rc = 0;
+    if (dup)
+        rc = FAIL(p, KE_EXIST,
+                  "duplicate definition of global symbol '%.64s' (symbols %u "
+                  "and %u)",
+                  img->symbols[h[dup].idx].name, h[dup - 1].idx, h[dup].idx);
+    p->pf->free(p->pf->ctx, h);
     return rc;
 }
 
@@ -530,8 +628,7 @@ static int parse_symbols(struct parse *p)
     img->symbols = pf_alloc(p->pf, n * sizeof(struct cell_symbol));
     if (!img->symbols)
         return FAIL(p, KE_NOMEM, "out of memory for %zu symbols", n);
-    memset(img->symbols, 0, n * sizeof(struct cell_symbol));
-    img->nsymbols = n;
+    img->nsymbols = n; /* check_symbol writes each record whole; on failure it is freed */
     img->symtab_section = p->symtab;
     for (size_t i = 0; i < n; i++) {
         struct elf64_sym es;
@@ -586,7 +683,6 @@ static int check_reloc(struct parse *p, size_t k, uint32_t rs, const struct elf6
     r->type = (uint32_t)er->r_info;
     r->symbol = (uint32_t)(er->r_info >> 32);
     r->addend = er->r_addend;
-    const char *tn = loader_reloc_any_name(r->type);
     switch (loader_reloc_class(r->type)) {
     case LOADER_RELOC_SUPPORTED:
     case LOADER_RELOC_IGNORED:
@@ -595,10 +691,10 @@ static int check_reloc(struct parse *p, size_t k, uint32_t rs, const struct elf6
         return FAIL(p, KE_NOTSUP,
                     "relocation %zu in %s: GOT relocation %s not supported (build "
                     "with -fno-pic)",
-                    idx, s->name, tn);
+                    idx, s->name, loader_reloc_any_name(r->type));
     case LOADER_RELOC_TLS:
         return FAIL(p, KE_NOTSUP, "relocation %zu in %s: TLS relocation %s not supported", idx,
-                    s->name, tn);
+                    s->name, loader_reloc_any_name(r->type));
     default:
         return FAIL(p, KE_NOTSUP, "relocation %zu in %s: unknown relocation type %u", idx, s->name,
                     r->type);

@@ -222,6 +222,9 @@ int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_err
     size_t at = index_of(ld, cell);
     if (at == SIZE_MAX)
         return loader_fail(err, KE_NOENT, "?", "not a loaded cell (stale handle?)");
+    if (cell->pins)
+        return loader_fail(err, KE_BUSY, cell->name, "pinned by %u task%s", cell->pins,
+                           cell->pins == 1 ? "" : "s");
     /* Refuse while another cell has an edge into this one, naming every such cell. */
     char users[LOADER_MSG_MAX];
     size_t len = 0, count = 0;
@@ -288,4 +291,25 @@ size_t loader_cell_count(const struct loader *ld)
 struct loaded_cell *loader_cell_at(const struct loader *ld, size_t index)
 {
     return ld && index < ld->ncells ? ld->cells[index] : NULL;
+}
+
+/* Pins are counted by the kernel with interrupts off or from tasks that cannot be preempted
+ * in the middle of a pin (single CPU); an SMP kernel will need the loader lock here. */
+void loader_cell_pin(struct loader *ld, struct loaded_cell *cell)
+{
+    (void)ld;
+    if (cell)
+        cell->pins++;
+}
+
+void loader_cell_unpin(struct loader *ld, struct loaded_cell *cell)
+{
+    (void)ld;
+    if (cell && cell->pins)
+        cell->pins--;
+}
+
+unsigned loader_cell_pins(const struct loaded_cell *cell)
+{
+    return cell ? cell->pins : 0;
 }

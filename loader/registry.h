@@ -6,10 +6,11 @@
 /* A symbol of a loaded cell: an export (every defined global) or an address-lookup entry (every
  * defined FUNC/OBJECT, local or global). Names live in the cell's string pool. */
 struct lsym {
-    const char *name;
+    uint64_t hash; /* exports: loader_name_hash of the name */
     uint64_t addr, size;
-    enum loader_sym_kind kind;
-    uint8_t bind; /* STB_* */
+    uint32_t name; /* offset of the name in the pool */
+    uint8_t kind;  /* enum loader_sym_kind */
+    uint8_t bind;  /* STB_* */
 };
 
 /* An outgoing edge: one relocation of this cell whose symbol another cell or the core defines. */
@@ -33,12 +34,13 @@ struct loaded_cell {
     const struct keel_cell_descriptor *desc; /* inside the linked rodata/data region */
     bool initialized;                        /* init ran (or there is none) */
     char *pool;                              /* names */
-    struct lsym *exports;                    /* sorted by name */
+    struct lsym *exports;                    /* sorted by hash, then name */
     size_t nexports;
     struct lsym *addrsyms; /* sorted by address */
     size_t naddrsyms;
     struct ledge *edges;
     size_t nedges;
+    unsigned pins; /* tasks running code of this cell (loader_cell_pin) */
 };
 
 struct loader {
@@ -48,8 +50,8 @@ struct loader {
     struct loader_stats stats;
 };
 
-/* A global a loaded cell exports, by name (binary search). */
-const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name);
+/* A global a loaded cell exports, by name and its loader_name_hash (binary search). */
+const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name, uint64_t hash);
 /* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */
 void loader_cell_destroy(struct loader *ld, struct loaded_cell *c);
 

@@ -13,28 +13,30 @@ static bool is_export(const struct cell_image *img, size_t i)
     return i > 0 && s->bind != STB_LOCAL && s->shndx != SHN_UNDEF;
 }
 
-static int export_cmp(const void *a, const void *b, void *ctx)
-{
-    const struct batch *bt = ctx;
-    const struct batch_export *x = a, *y = b;
-    int c = strcmp(bt->items[x->item].img.symbols[x->sym].name,
-                   bt->items[y->item].img.symbols[y->sym].name);
-    if (c)
-        return c;
-    return x->item < y->item ? -1 : x->item > y->item;
-}
-
 static const char *export_name(const struct batch *b, const struct batch_export *e)
 {
     return b->items[e->item].img.symbols[e->sym].name;
 }
 
+/* By hash, then name, then item: equal names are adjacent and in item order. */
+static int export_cmp(const void *a, const void *b, void *ctx)
+{
+    const struct batch *bt = ctx;
+    const struct batch_export *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    int c = strcmp(export_name(bt, x), export_name(bt, y));
+    if (c)
+        return c;
+    return x->item < y->item ? -1 : x->item > y->item;
+}
+
 /* A global some cell already loaded exports. */
-static const struct lsym *loaded_export(const struct loader *ld, const char *name,
+static const struct lsym *loaded_export(const struct loader *ld, const char *name, uint64_t hash,
                                         struct loaded_cell **cell)
 {
     for (size_t i = 0; i < ld->ncells; i++) {
-        const struct lsym *s = loader_cell_export(ld->cells[i], name);
+        const struct lsym *s = loader_cell_export(ld->cells[i], name, hash);
         if (s) {
             *cell = ld->cells[i];
             return s;
@@ -46,6 +48,17 @@ static const struct lsym *loaded_export(const struct loader *ld, const char *nam
 static bool core_lookup(const struct loader *ld, const char *name, struct loader_symbol_info *out)
 {
     return ld->pf.core_symbol && ld->pf.core_symbol(ld->pf.ctx, name, out) == 0;
+}
+
+/* Why an export is refused, checked in this order. */
+enum export_clash { CLASH_NONE, CLASH_CORE, CLASH_CELL, CLASH_BATCH };
+
+/* Does export x come before y in (name, item) order? */
+static bool name_order_before(const struct batch *b, const struct batch_export *x,
+                              const struct batch_export *y)
+{
+    int c = strcmp(export_name(b, x), export_name(b, y));
+    return c < 0 || (c == 0 && x->item < y->item);
 }
 
 int batch_check_exports(struct batch *b)
@@ -62,39 +75,73 @@ int batch_check_exports(struct batch *b)
             return loader_fail(b->err, KE_NOMEM, b->items[0].img.name,
                                "out of memory for %zu batch exports", total);
     }
-    for (size_t i = 0; i < b->n; i++)
-        for (size_t s = 0; s < b->items[i].img.nsymbols; s++)
-            if (is_export(&b->items[i].img, s))
-                b->exports[b->nexports++] = (struct batch_export){(uint32_t)i, (uint32_t)s};
-    loader_sort(b->exports, b->nexports, sizeof(*b->exports), export_cmp, b);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct cell_image *img = &b->items[i].img;
+        for (size_t s = 0; s < img->nsymbols; s++)
+            if (is_export(img, s))
+                b->exports[b->nexports++] = (struct batch_export){
+                    loader_name_hash(img->symbols[s].name), (uint32_t)i, (uint32_t)s};
+    }
+    if (total) {
+        size_t size = loader_sort_hashed_scratch(total, sizeof(struct batch_export));
+        void *scratch = size == SIZE_MAX ? NULL : b->ld->pf.alloc(b->ld->pf.ctx, size);
+        if (!scratch)
+            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name,
+                               "out of memory for %zu batch exports", total);
+        loader_sort_hashed(b->exports, total, sizeof(*b->exports), scratch, export_cmp, b);
+        b->ld->pf.free(b->ld->pf.ctx, scratch);
+    }
+    /* Check every export. Of several clashes, report the one the check in (name, item) order
+     * meets first, as earlier versions did: equal names are adjacent and in item order here
+     * too, so "the export before it with the same name" is the same export in both orders. */
+    size_t bad = SIZE_MAX;
+    enum export_clash bad_clash = CLASH_NONE;
+    struct loaded_cell *bad_cell = NULL;
     for (size_t k = 0; k < b->nexports; k++) {
         const struct batch_export *e = &b->exports[k];
         const char *name = export_name(b, e);
-        const char *who = b->items[e->item].img.name;
         struct loader_symbol_info info;
-        struct loaded_cell *other;
+        struct loaded_cell *other = NULL;
+        enum export_clash clash = CLASH_NONE;
         if (core_lookup(b->ld, name, &info))
-            return loader_fail(b->err, KE_EXIST, who,
-                               "duplicate export '%.64s': also exported by the core", name);
-        if (loaded_export(b->ld, name, &other))
-            return loader_fail(b->err, KE_EXIST, who,
-                               "duplicate export '%.64s': also exported by cell '%s'", name,
-                               other->name);
-        if (k > 0 && strcmp(export_name(b, &b->exports[k - 1]), name) == 0)
-            return loader_fail(b->err, KE_EXIST, b->items[b->exports[k - 1].item].img.name,
-                               "duplicate export '%.64s': also exported by cell '%s'", name, who);
+            clash = CLASH_CORE;
+        else if (loaded_export(b->ld, name, e->hash, &other))
+            clash = CLASH_CELL;
+        else if (k > 0 && b->exports[k - 1].hash == e->hash &&
+                 strcmp(export_name(b, &b->exports[k - 1]), name) == 0)
+            clash = CLASH_BATCH;
+        if (clash == CLASH_NONE || (bad != SIZE_MAX && !name_order_before(b, e, &b->exports[bad])))
+            continue;
+        bad = k;
+        bad_clash = clash;
+        bad_cell = other;
     }
-    return 0;
+    if (bad == SIZE_MAX)
+        return 0;
+    const struct batch_export *e = &b->exports[bad];
+    const char *name = export_name(b, e);
+    const char *who = b->items[e->item].img.name;
+    if (bad_clash == CLASH_CORE)
+        return loader_fail(b->err, KE_EXIST, who,
+                           "duplicate export '%.64s': also exported by the core", name);
+    if (bad_clash == CLASH_CELL)
+        return loader_fail(b->err, KE_EXIST, who,
+                           "duplicate export '%.64s': also exported by cell '%s'", name,
+                           bad_cell->name);
+    return loader_fail(b->err, KE_EXIST, b->items[b->exports[bad - 1].item].img.name,
+                       "duplicate export '%.64s': also exported by cell '%s'", name, who);
 }
 
-static const struct batch_export *batch_export_find(const struct batch *b, const char *name)
+static const struct batch_export *batch_export_find(const struct batch *b, const char *name,
+                                                    uint64_t hash)
 {
     size_t lo = 0, hi = b->nexports;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(export_name(b, &b->exports[mid]), name);
+        const struct batch_export *e = &b->exports[mid];
+        int c = e->hash != hash ? (e->hash < hash ? -1 : 1) : strcmp(export_name(b, e), name);
         if (c == 0)
-            return &b->exports[mid];
+            return e;
         if (c < 0)
             lo = mid + 1;
         else
@@ -138,14 +185,15 @@ static int resolve_undef(struct batch *b, struct batch_item *it, size_t i)
     struct loaded_cell *other;
     const struct lsym *ls;
     const struct batch_export *be;
+    uint64_t hash = loader_name_hash(s->name);
     if (core_lookup(b->ld, s->name, &info)) {
         r->addr = info.addr;
         r->origin = RSYM_CORE;
-    } else if ((ls = loaded_export(b->ld, s->name, &other)) != NULL) {
+    } else if ((ls = loaded_export(b->ld, s->name, hash, &other)) != NULL) {
         r->addr = ls->addr;
         r->origin = RSYM_CELL;
         r->target = other;
-    } else if ((be = batch_export_find(b, s->name)) != NULL) {
+    } else if ((be = batch_export_find(b, s->name, hash)) != NULL) {
         r->addr = b->items[be->item].syms[be->sym].addr;
         r->origin = RSYM_CELL;
         r->target = b->items[be->item].cell;

@@ -42,11 +42,20 @@ unsigned timer_hz(void)
     return tick_hz;
 }
 
+static void (*tick_hook)(struct trap_frame *f);
+
+/* The scheduler's part of every tick (it may switch tasks: the EOI is sent first). */
+void timer_set_tick_hook(void (*hook)(struct trap_frame *f))
+{
+    tick_hook = hook;
+}
+
 static void timer_irq(struct trap_frame *f)
 {
-    (void)f;
     ticks++;
     apic_write(APIC_EOI, 0);
+    if (tick_hook)
+        tick_hook(f);
 }
 
 static void spurious_irq(struct trap_frame *f)

@@ -3,6 +3,7 @@
 #include <keel/log.h>
 #include "arch/gdt.h"
 #include "arch/trap.h"
+#include "arch/x86.h"
 
 struct idt_gate {
     uint16_t offset_lo;
@@ -62,8 +63,10 @@ int irq_register(unsigned vector, irq_handler_fn fn)
 
 void trap_dispatch(struct trap_frame *f)
 {
-    if (f->vector < 32)
-        exception_fatal(f); /* the tasking layer will route faults in tasks before this */
+    if (f->vector < 32) {
+        task_fault_contain(f, read_cr2()); /* returns only if the fault is the core's */
+        exception_fatal(f);
+    }
     irq_handler_fn fn = irq_handlers[f->vector];
     if (fn) {
         fn(f);

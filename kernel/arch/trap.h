@@ -21,5 +21,7 @@ void trap_dispatch(struct trap_frame *f);
 /* The report for an exception the nano-core cannot survive; never returns. */
 _Noreturn void exception_fatal(struct trap_frame *f);
 const char *exception_name(unsigned vector);
+/* tasking/fault.c: kill the running task if the fault is its own (never returns then). */
+void task_fault_contain(struct trap_frame *f, uint64_t cr2);
 
 #endif

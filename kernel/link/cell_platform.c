@@ -6,6 +6,8 @@
 #include <keel/export.h>
 #include <keel/kmalloc.h>
 #include <keel/loader.h>
+#include <keel/log.h>
+#include <keel/task.h>
 #include <keel/memory.h>
 #include <keel/paging.h>
 #include <keel/string.h>
@@ -95,6 +97,67 @@ static int plat_core_symbol(void *ctx, const char *name, struct loader_symbol_in
     return 0;
 }
 
+/* A cell's init and exit run in a task of their own, so a fault in them kills only that task
+ * (the load is then refused and undone) instead of the boot. */
+struct hook_arg {
+    int (*init)(void);
+    void (*exit)(void);
+};
+
+static int hook_task(const void *arg, void *ret)
+{
+    const struct hook_arg *h = arg;
+    (void)ret;
+    if (h->init)
+        return h->init();
+    h->exit();
+    return 0;
+}
+
+static int run_in_task(const struct loaded_cell *cell, struct hook_arg *h, int *status)
+{
+    struct loader_cell_info ci;
+    loader_cell_info(cell, &ci);
+    struct task_spec spec = {.name = ci.name, .entry = hook_task, .arg = h, .arg_size = sizeof(*h)};
+    task_id_t id;
+    struct task_result r;
+    int err = task_spawn(&spec, &id);
+    if (err == KE_BUSY) { /* tasking has not started: run it here */
+        *status = h->init ? h->init() : (h->exit(), 0);
+        return 0;
+    }
+    if (err || (err = task_join(id, &r)))
+        return err;
+    kfree(r.ret);
+    if (r.how == TASK_FAULTED) {
+        log_err("cell %s: %s faulted at %s", ci.name, h->init ? "init" : "exit", r.fault.where);
+        *status = KE_FAULT;
+    } else if (r.how == TASK_KILLED) {
+        *status = KE_KILLED;
+    } else {
+        *status = r.status;
+    }
+    return 0;
+}
+
+static int plat_run_init(void *ctx, const struct loaded_cell *cell, int (*init)(void))
+{
+    (void)ctx;
+    struct hook_arg h = {init, 0};
+    int status;
+    int err = run_in_task(cell, &h, &status);
+    return err ? err : status;
+}
+
+static void plat_run_exit(void *ctx, const struct loaded_cell *cell, void (*exit)(void))
+{
+    (void)ctx;
+    struct hook_arg h = {0, exit};
+    int status;
+    if (run_in_task(cell, &h, &status) == 0 && status)
+        log_warn("cell exit hook ended with %s", keel_strerror(status));
+}
+
 static uint64_t plat_now_ns(void *ctx)
 {
     (void)ctx;
@@ -110,4 +173,6 @@ const struct loader_platform kernel_loader_platform = {
     .region_free = plat_region_free,
     .core_symbol = plat_core_symbol,
     .now_ns = plat_now_ns,
+    .run_init = plat_run_init,
+    .run_exit = plat_run_exit,
 };

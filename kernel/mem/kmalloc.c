@@ -143,3 +143,10 @@ KEEL_EXPORT_FUNC(kzalloc);
 KEEL_EXPORT_FUNC(kmalloc_aligned);
 KEEL_EXPORT_FUNC(krealloc);
 KEEL_EXPORT_FUNC(kfree);
+
+KEEL_EXPORT_FUNC(kmalloc_owned);
+KEEL_EXPORT_FUNC(kheap_transfer);
+KEEL_EXPORT_FUNC(kheap_owner_stats);
+KEEL_EXPORT_FUNC(kheap_totals);
+KEEL_EXPORT_FUNC(kheap_current_owner);
+KEEL_EXPORT_FUNC(kheap_set_quota);

@@ -75,20 +75,27 @@ def case_bad_cells(build, workdir):
 
 
 def case_cell_fault_report(build, workdir):
-    """A fault inside a cell is reported with the cell and symbol name (no tasks yet: the core
-    stops with a panic report)."""
-    manifest = write(os.path.join(workdir, "fault.manifest"), b"hello@1.o\nfaulty@1.o\n")
+    """A fault inside a cell's init kills only the task running it: the fault is reported with
+    cell and symbol names, the load is refused and undone, and the boot carries on."""
+    manifest = write(os.path.join(workdir, "fault.manifest"),
+                     b"hello@1.o\nfaulty@1.o\ngreeter@1.o\n")
     mods = image_modules(build) + [manifest + "=fault.manifest"]
-    with KeelVM(os.path.join(build, "keel.elf"), "cells=fault.manifest panic=exit",
+    with KeelVM(os.path.join(build, "keel.elf"), "cells=fault.manifest panic=exit after-ready=exit",
                 modules=mods, workdir=workdir) as vm:
         vm.start()
         vm.expect(r"faulty: dereferencing NULL")
-        vm.expect(r"CPU exception 14 \(#PF page fault\)")
+        vm.expect(r"keel: task \d+ 'faulty' faulted: CPU exception 14 \(#PF page fault\)")
         vm.expect(r"rip 0xffffffff9[0-9a-f]+ <faulty:faulty_dereference\+0x[0-9a-f]+>")
         vm.expect(r"cr2 0x0000000000000000")
         vm.expect(r"#0\s+0xffffffff9[0-9a-f]+ faulty:faulty_dereference\+")
-        vm.expect(r"end of panic report")
-        vm.expect_exit(EXIT_FAILURE)
+        vm.expect(r"keel: task \d+ killed; the system carries on")
+        vm.expect(r"cell faulty: init faulted at faulty:faulty_dereference\+")
+        vm.expect(r"cells: refused fault.manifest line 2: cell 'faulty'")
+        vm.expect(r"greeter: hello has greeted 2 times")
+        vm.expect(r"cells: 2 cells, \d+ relocations, \d+ us \(some refused")
+        vm.expect(READY)
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(r"PANIC")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -19,7 +19,11 @@
     X(TIMEDOUT, 12, "timed out")                                                                   \
     X(NOTSUP, 13, "not supported")                                                                 \
     X(OVERFLOW, 14, "arithmetic overflow")                                                         \
-    X(INJECTED, 15, "injected failure")
+    X(INJECTED, 15, "injected failure")                                                            \
+    X(OWNERDEAD, 16, "previous owner died")                                                        \
+    X(KILLED, 17, "task killed")                                                                   \
+    X(CLOSED, 18, "channel closed")                                                                \
+    X(AGAIN, 19, "would block")
 
 enum keel_err {
     KE_OK = 0,

@@ -153,6 +153,11 @@ void loader_destroy(struct loader *ld);
  * receives n cell handles. */
 int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
                 struct loaded_cell **out, struct loader_error *err);
+/* Pin a cell while a task runs code of it (tasks pin the cell holding their entry): a pinned
+ * cell cannot be unloaded (KE_BUSY, "pinned by N tasks"). Pins count. */
+void loader_cell_pin(struct loader *ld, struct loaded_cell *cell);
+void loader_cell_unpin(struct loader *ld, struct loaded_cell *cell);
+unsigned loader_cell_pins(const struct loaded_cell *cell);
 /* Run exit and free the cell; KE_BUSY (naming the dependents) while other cells depend on it. */
 int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_error *err);
 void loader_last_stats(const struct loader *ld, struct loader_stats *out);

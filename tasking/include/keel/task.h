@@ -1,0 +1,118 @@
+/* Tasks: the unit of execution. The API keeps state from spilling between cells:
+ *   - the entry runs ONCE per task: int entry(const void *arg, void *ret);
+ *   - the argument block is COPIED into storage the task owns at spawn; the spawner's memory is
+ *     never referenced afterwards;
+ *   - the return block (ret_size bytes, zeroed) is owned by the task and handed to exactly one
+ *     joiner, once;
+ *   - a restartable task that dies is respawned as a NEW task from a pristine copy of the
+ *     original argument block (restart counter, exponential back-off);
+ *   - a task pins the cell that holds its entry;
+ *   - everything a task allocated is freed when it ends, except what it handed over (the return
+ *     block to its joiner, channel messages to their receivers).
+ * All calls return 0 or a negative KE_* code unless stated otherwise. */
+#ifndef KEEL_TASK_H
+#define KEEL_TASK_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t task_id_t; /* never reused within a boot; 0 is "no task" */
+
+typedef int (*task_entry_fn)(const void *arg, void *ret);
+
+#define TASK_NAME_MAX      24
+#define TASK_PRIO_IDLE     0 /* only the idle task */
+#define TASK_PRIO_MIN      1
+#define TASK_PRIO_DEFAULT  4
+#define TASK_PRIO_MAX      7 /* higher runs first; round robin within a priority */
+#define TASK_ARG_MAX       (64 * 1024)
+#define TASK_RET_MAX       (64 * 1024)
+
+enum task_flags {
+    TASK_RESTARTABLE = 1u << 0, /* respawn on fault or kill (up to max_restarts) */
+    TASK_DETACHED = 1u << 1,    /* nobody will join: reaped automatically when it ends */
+};
+
+struct task_spec {
+    const char *name;      /* copied; truncated to TASK_NAME_MAX - 1 */
+    task_entry_fn entry;
+    const void *arg;       /* copied at spawn (may be NULL when arg_size is 0) */
+    size_t arg_size;       /* <= TASK_ARG_MAX */
+    size_t ret_size;       /* <= TASK_RET_MAX; the joiner receives this block */
+    unsigned priority;     /* TASK_PRIO_MIN..TASK_PRIO_MAX; 0 means TASK_PRIO_DEFAULT */
+    unsigned flags;        /* enum task_flags */
+    unsigned stack_pages;  /* 0 = default (4 pages = 16 KiB), at most 64 */
+    unsigned max_restarts; /* restartable tasks: 0 = default (5) */
+    uint64_t backoff_ns;   /* restartable tasks: first back-off, doubled each time; 0 = 1 ms */
+};
+
+enum task_end {
+    TASK_RETURNED = 1, /* entry returned; status is its value */
+    TASK_EXITED,       /* task_exit(status) */
+    TASK_KILLED,       /* task_kill(); status is KE_KILLED */
+    TASK_FAULTED,      /* a CPU exception in cell code; see fault */
+};
+
+struct task_fault {
+    unsigned vector;
+    uint64_t error, rip, cr2, rsp;
+    char where[96]; /* rip as "cell:symbol+0xoff" or "symbol+0xoff" */
+};
+
+struct task_result {
+    task_id_t id;        /* the task that ended (for a restartable task: the last incarnation) */
+    enum task_end how;
+    int status;
+    unsigned restarts;   /* how many times it was respawned */
+    void *ret;           /* the return block, now owned by the joiner: kfree() it (NULL if
+                            ret_size was 0) */
+    size_t ret_size;
+    struct task_fault fault; /* how == TASK_FAULTED */
+};
+
+int task_spawn(const struct task_spec *spec, task_id_t *id_out);
+/* Wait for the task to end and take its result; exactly one join succeeds: a second one gets
+ * KE_NOENT ("no such task, or already joined"), joining a detached task KE_INVAL, joining
+ * yourself KE_BUSY. Following restarts, the result is that of the final incarnation. */
+int task_join(task_id_t id, struct task_result *out);
+/* Like task_join, but KE_AGAIN instead of waiting (and KE_TIMEDOUT after timeout_ns). */
+int task_try_join(task_id_t id, struct task_result *out);
+int task_join_timeout(task_id_t id, uint64_t timeout_ns, struct task_result *out);
+/* Nobody will join: the task is reaped when it ends (now, if it already has). */
+int task_detach(task_id_t id);
+_Noreturn void task_exit(int status);
+/* Ask a task to die; it does at its next safe point (a blocking call or a preemption while it
+ * runs cell code). KE_NOENT if no such live task, KE_PERM for the idle task. */
+int task_kill(task_id_t id);
+task_id_t task_self(void);
+void task_yield(void);
+/* Sleep at least ns nanoseconds; KE_KILLED if the task was killed meanwhile. */
+int task_sleep_ns(uint64_t ns);
+
+/* Introspection (for the shell's ps and for tests). */
+enum task_state { TASK_READY = 1, TASK_RUNNING, TASK_BLOCKED, TASK_SLEEPING, TASK_DEAD };
+struct task_info {
+    task_id_t id;
+    char name[TASK_NAME_MAX];
+    enum task_state state;
+    unsigned priority;
+    uint64_t cpu_ns;      /* time on the CPU */
+    uint64_t switches;    /* times switched in */
+    unsigned restarts;
+    char cell[32];        /* the cell that holds its entry, or "core" */
+};
+/* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
+int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
+int task_info(task_id_t id, struct task_info *out);
+size_t task_count(void);
+
+/* The fault log: the last faults of tasks (vector, where, cr2, task), oldest first. */
+struct task_fault_record {
+    uint64_t seq, time_ns;
+    task_id_t task;
+    char task_name[TASK_NAME_MAX];
+    struct task_fault fault;
+};
+size_t task_fault_log(struct task_fault_record *out, size_t max);
+
+#endif

@@ -1,0 +1,72 @@
+/* Task introspection for the shell's ps and for tests. */
+#include <keel/clock.h>
+#include <keel/errno.h>
+#include <keel/loader.h>
+#include <keel/string.h>
+#include <keel/export.h>
+#include "task_internal.h"
+
+static void fill(const struct task *t, struct task_info *out)
+{
+    out->id = t->id;
+    memcpy(out->name, t->name, sizeof(out->name));
+    out->state = t->state;
+    out->priority = t->priority;
+    out->cpu_ns = t->cpu_ns;
+    if (t == task_current())
+        out->cpu_ns += clock_tsc_to_ns(clock_tsc() - t->switched_in_tsc);
+    out->switches = t->switches;
+    out->restarts = t->restarts;
+    const char *cell = "core";
+    if (t->cell) {
+        struct loader_cell_info ci;
+        loader_cell_info(t->cell, &ci);
+        cell = ci.name;
+    }
+    size_t n = strnlen(cell, sizeof(out->cell) - 1);
+    memcpy(out->cell, cell, n);
+    out->cell[n] = 0;
+}
+
+int task_info(task_id_t id, struct task_info *out)
+{
+    int irq = sched_lock();
+    struct task *t = task_by_id_locked(id);
+    if (t)
+        fill(t, out);
+    sched_unlock(irq);
+    return t ? 0 : KE_NOENT;
+}
+
+int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx)
+{
+    /* Snapshot under the lock, call fn without it (fn may print, allocate, block). */
+    enum { BATCH = 32 };
+    struct task_info snap[BATCH];
+    task_id_t after = 0;
+    for (;;) {
+        size_t n = 0;
+        task_id_t next_after = after;
+        int irq = sched_lock();
+        /* Tasks in id order, BATCH at a time. */
+        while (n < BATCH) {
+            struct task *best = task_next_by_id_locked(next_after);
+            if (!best)
+                break;
+            fill(best, &snap[n++]);
+            next_after = best->id;
+        }
+        sched_unlock(irq);
+        for (size_t i = 0; i < n; i++) {
+            int r = fn(ctx, &snap[i]);
+            if (r)
+                return r;
+        }
+        if (n < BATCH)
+            return 0;
+        after = next_after;
+    }
+}
+
+KEEL_EXPORT_FUNC(task_info);
+KEEL_EXPORT_FUNC(task_for_each);

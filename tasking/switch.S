@@ -1,0 +1,37 @@
+/* Context switch between tasks (all in ring 0, one address space: only the callee-saved
+ * registers and the stack pointer change hands).
+ *
+ *   arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp)
+ *
+ * A new task's stack is prepared by sched.c so that the first switch to it "returns" into
+ * task_trampoline with the task's record in r12. */
+    .text
+    .global arch_context_switch
+    .type arch_context_switch, @function
+arch_context_switch:
+    pushq %rbp
+    movq %rsp, %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size arch_context_switch, . - arch_context_switch
+
+    .global task_trampoline
+    .type task_trampoline, @function
+task_trampoline:
+    xorl %ebp, %ebp          /* the frame chain of a task starts here */
+    movq %r12, %rdi
+    call task_start          /* never returns */
+    ud2
+    .size task_trampoline, . - task_trampoline

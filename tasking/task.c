@@ -1,0 +1,471 @@
+/* The task API (keel/task.h): spawn with owned argument and return blocks, run-once entries,
+ * join/detach/kill/exit, restartable tasks. */
+#include <keel/atomic.h>
+#include <keel/clock.h>
+#include <keel/errno.h>
+#include <keel/kmalloc.h>
+#include <keel/loader.h>
+#include <keel/log.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <keel/export.h>
+#include "backoff.h"
+#include "link/cells.h"
+#include "sync_internal.h"
+#include "task_internal.h"
+
+#define DEFAULT_STACK_PAGES  4
+#define MAX_STACK_PAGES      64
+#define DEFAULT_MAX_RESTARTS 5
+#define DEFAULT_BACKOFF_NS   (1000ull * 1000)
+
+void task_trampoline(void);
+void sched_task_started(void);
+struct task *sched_idle_task(void);
+void waitq_interrupt(struct task *t);
+
+static atomic_u64 next_id = {1};
+
+task_id_t task_new_id(void)
+{
+    return atomic_fetch_add_u64(&next_id, 1, MO_RELAXED);
+}
+static struct task *all_tasks; /* every task not yet reaped; under the scheduler lock */
+static size_t ntasks;
+
+void task_list_add(struct task *t)
+{
+    t->all_next = all_tasks;
+    all_tasks = t;
+    ntasks++;
+}
+
+static void task_list_remove(struct task *t)
+{
+    for (struct task **pp = &all_tasks; *pp; pp = &(*pp)->all_next) {
+        if (*pp == t) {
+            *pp = t->all_next;
+            ntasks--;
+            return;
+        }
+    }
+}
+
+struct task *task_by_id_locked(task_id_t id)
+{
+    for (struct task *t = all_tasks; t; t = t->all_next)
+        if (t->id == id)
+            return t;
+    return 0;
+}
+
+/* The task with the smallest id greater than `after` (for ordered listings). */
+struct task *task_next_by_id_locked(task_id_t after)
+{
+    struct task *best = 0;
+    for (struct task *t = all_tasks; t; t = t->all_next)
+        if (t->id > after && (!best || t->id < best->id))
+            best = t;
+    return best;
+}
+
+size_t task_count(void)
+{
+    return ntasks;
+}
+
+task_id_t task_self(void)
+{
+    struct task *t = task_current();
+    return t ? t->id : 0;
+}
+
+struct mutex **task_held_mutexes(void)
+{
+    struct task *t = task_current();
+    return t ? &t->held : 0;
+}
+
+static void copy_name(char *dst, const char *src)
+{
+    size_t n = src ? strnlen(src, TASK_NAME_MAX - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+/* Free a task record and what it still holds (its stack is freed separately). */
+static void free_record(struct task *t)
+{
+    kfree(t->pristine_arg);
+    kfree(t->ret);
+    kfree(t);
+}
+
+/* The initial stack: arch_context_switch pops r15..rbp and returns into task_trampoline. */
+static void prepare_stack(struct task *t)
+{
+    uint64_t *sp = (uint64_t *)(uintptr_t)t->stack.top;
+    *--sp = (uint64_t)(uintptr_t)task_trampoline;
+    *--sp = 0;                          /* rbp */
+    *--sp = 0;                          /* rbx */
+    *--sp = (uint64_t)(uintptr_t)t;     /* r12: the task for task_start */
+    *--sp = 0;                          /* r13 */
+    *--sp = 0;                          /* r14 */
+    *--sp = 0;                          /* r15 */
+    t->saved_rsp = (uint64_t)(uintptr_t)sp;
+}
+
+/* Allocate a task with its blocks and stack; nothing is visible until the caller queues it. */
+int task_create(const char *name, task_entry_fn entry, const void *arg, size_t arg_size,
+                       size_t ret_size, unsigned prio, unsigned flags, unsigned stack_pages,
+                       struct task **out)
+{
+    struct task *t = kmalloc_owned(sizeof(*t), 0, OWNER_CORE);
+    if (!t)
+        return KE_NOMEM;
+    memset(t, 0, sizeof(*t));
+    t->id = task_new_id();
+    t->owner = OWNER_TASK(t->id);
+    copy_name(t->name, name);
+    t->entry = entry;
+    t->priority = prio;
+    t->flags = flags;
+    t->arg_size = arg_size;
+    t->ret_size = ret_size;
+    int err = KE_NOMEM;
+    /* The argument copy belongs to the task (freed with everything it owns); the pristine copy
+     * and the return block are the record's until the end (the return block then goes to the
+     * joiner). */
+    if (arg_size) {
+        t->arg = kmalloc_owned(arg_size, 0, t->owner);
+        if (!t->arg)
+            goto fail;
+        memcpy(t->arg, arg, arg_size);
+        if (flags & TASK_RESTARTABLE) {
+            t->pristine_arg = kmalloc_owned(arg_size, 0, OWNER_CORE);
+            if (!t->pristine_arg)
+                goto fail;
+            memcpy(t->pristine_arg, arg, arg_size);
+        }
+    }
+    if (ret_size) {
+        t->ret = kmalloc_owned(ret_size, 0, OWNER_CORE);
+        if (!t->ret)
+            goto fail;
+        memset(t->ret, 0, ret_size);
+    }
+    err = kstack_alloc(stack_pages, &t->stack);
+    if (err)
+        goto fail;
+    prepare_stack(t);
+    *out = t;
+    return 0;
+fail:
+    kheap_free_owner(t->owner);
+    free_record(t);
+    return err;
+}
+
+static const struct loaded_cell *cell_of(task_entry_fn entry)
+{
+    struct loader *ld = cells_loader();
+    const struct loaded_cell *cell = 0;
+    const char *sym;
+    uint64_t off;
+    if (ld && loader_addr_lookup(ld, (uint64_t)(uintptr_t)entry, &cell, &sym, &off) == 0)
+        return cell;
+    return 0;
+}
+
+int task_spawn(const struct task_spec *spec, task_id_t *id_out)
+{
+    if (!spec || !spec->entry)
+        return KE_INVAL;
+    if (spec->arg_size > TASK_ARG_MAX || spec->ret_size > TASK_RET_MAX ||
+        (spec->arg_size && !spec->arg))
+        return KE_INVAL;
+    unsigned prio = spec->priority ? spec->priority : TASK_PRIO_DEFAULT;
+    if (prio < TASK_PRIO_MIN || prio > TASK_PRIO_MAX)
+        return KE_RANGE;
+    if (spec->flags & ~(unsigned)(TASK_RESTARTABLE | TASK_DETACHED))
+        return KE_INVAL;
+    unsigned pages = spec->stack_pages ? spec->stack_pages : DEFAULT_STACK_PAGES;
+    if (pages > MAX_STACK_PAGES)
+        return KE_RANGE;
+    if (!task_current())
+        return KE_BUSY; /* tasking has not started */
+
+    struct task *t;
+    int err = task_create(spec->name, spec->entry, spec->arg, spec->arg_size, spec->ret_size,
+                          prio, spec->flags, pages, &t);
+    if (err)
+        return err;
+    t->detached = (spec->flags & TASK_DETACHED) != 0;
+    t->max_restarts = spec->max_restarts ? spec->max_restarts : DEFAULT_MAX_RESTARTS;
+    t->backoff_ns = spec->backoff_ns ? spec->backoff_ns : DEFAULT_BACKOFF_NS;
+    t->cell = cell_of(spec->entry);
+    if (t->cell)
+        loader_cell_pin(cells_loader(), (struct loaded_cell *)t->cell);
+    task_id_t id = t->id;
+    int irq = sched_lock();
+    task_list_add(t);
+    sched_make_ready(t);
+    sched_unlock(irq);
+    if (id_out)
+        *id_out = id;
+    return 0;
+}
+
+/* Every task starts here (from task_trampoline) with the scheduler lock held. */
+_Noreturn void task_start(struct task *t)
+{
+    sched_task_started();
+    sched_unlock(1);
+    if (t->not_before_ns) {
+        uint64_t now = clock_ns();
+        if (now < t->not_before_ns)
+            task_sleep_ns(t->not_before_ns - now); /* restart back-off */
+    }
+    int status = t->entry(t->arg, t->ret);
+    task_finish(TASK_RETURNED, status, 0);
+}
+
+/* A restartable task that faulted: a new task from a pristine copy of the argument block.
+ * Called with the scheduler lock held; returns the new task or NULL (then no restart). */
+static struct task *respawn(struct task *old)
+{
+    struct task *t;
+    if (task_create(old->name, old->entry, old->pristine_arg, old->arg_size, old->ret_size,
+                    old->priority, old->flags, (unsigned)((old->stack.top - old->stack.base) / PAGE_SIZE),
+                    &t))
+        return 0;
+    t->detached = old->detached;
+    t->max_restarts = old->max_restarts;
+    t->backoff_ns = old->backoff_ns;
+    t->restarts = old->restarts + 1;
+    t->not_before_ns = clock_ns() + backoff_delay_ns(old->backoff_ns, t->restarts, BACKOFF_CAP_NS);
+    t->cell = old->cell;
+    if (t->cell)
+        loader_cell_pin(cells_loader(), (struct loaded_cell *)t->cell);
+    task_list_add(t);
+    sched_make_ready(t);
+    return t;
+}
+
+_Noreturn void task_finish(enum task_end how, int status, const struct task_fault *fault)
+{
+    struct task *t = task_current();
+    int irq = sched_lock();
+    (void)irq; /* never released here: the lock passes to the next task */
+    if (!t || t == sched_idle_task())
+        panic("task_finish outside a task");
+    t->end = how;
+    t->status = status;
+    if (fault)
+        t->fault = *fault;
+    mutex_release_all_of_dead_task(&t->held);
+    /* The return block survives the task; everything else it owns goes now. */
+    size_t freed = kheap_free_owner(t->owner);
+    t->arg = 0;
+    if (freed > (t->arg_size ? 1u : 0u))
+        log_debug("task %llu '%s': freed %zu blocks it still held", (unsigned long long)t->id,
+                  t->name, freed);
+    if (t->cell) {
+        loader_cell_unpin(cells_loader(), (struct loaded_cell *)t->cell);
+    }
+    if ((t->flags & TASK_RESTARTABLE) && how == TASK_FAULTED && t->restarts < t->max_restarts) {
+        struct task *n = respawn(t);
+        if (n) {
+            t->successor = n->id;
+            log_notice("task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
+                       (unsigned long long)t->id, t->name, (unsigned long long)n->id, n->restarts,
+                       (unsigned long long)(backoff_delay_ns(t->backoff_ns, n->restarts,
+                                                             BACKOFF_CAP_NS) / 1000));
+        } else {
+            log_err("task %llu '%s': could not restart (out of memory)",
+                    (unsigned long long)t->id, t->name);
+        }
+    }
+    waitq_wake_all(&t->joiners);
+    t->state = TASK_DEAD;
+    sched_switch();
+    panic("a dead task was scheduled");
+}
+
+_Noreturn void task_exit(int status)
+{
+    task_finish(TASK_EXITED, status, 0);
+}
+
+void task_reap_after_switch(struct task *dead)
+{
+    kstack_free(&dead->stack);
+    /* Detached: nobody will ever look at the record again (a successor carries on alone). */
+    if (dead->detached) {
+        task_list_remove(dead);
+        free_record(dead);
+    }
+}
+
+/* Follow a restart chain to its last incarnation, dropping the records of the earlier ones. */
+static struct task *chain_end(struct task *t)
+{
+    while (t->state == TASK_DEAD && t->successor) {
+        struct task *n = task_by_id_locked(t->successor);
+        if (!n)
+            break;
+        task_list_remove(t);
+        free_record(t);
+        t = n;
+    }
+    return t;
+}
+
+static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct task_result *out)
+{
+    if (!out)
+        return KE_INVAL;
+    struct task *self = task_current();
+    int irq = sched_lock();
+    struct task *t = task_by_id_locked(id);
+    int err = 0;
+    if (!t || t->joined)
+        err = KE_NOENT;
+    else if (t == self)
+        err = KE_BUSY;
+    else if (t->detached)
+        err = KE_INVAL;
+    else if (t->joiners.head)
+        err = KE_BUSY; /* somebody is already joining it */
+    if (err) {
+        sched_unlock(irq);
+        return err;
+    }
+    for (;;) {
+        t = chain_end(t);
+        if (t->state == TASK_DEAD && !t->successor)
+            break;
+        if (!wait) {
+            sched_unlock(irq);
+            return KE_AGAIN;
+        }
+        err = waitq_wait(&t->joiners, deadline_ns);
+        if (err) {
+            sched_unlock(irq);
+            return err;
+        }
+    }
+    t->joined = true;
+    out->id = t->id;
+    out->how = t->end;
+    out->status = t->status;
+    out->restarts = t->restarts;
+    out->fault = t->fault;
+    out->ret = t->ret;
+    out->ret_size = t->ret_size;
+    t->ret = 0;
+    if (out->ret)
+        kheap_transfer(out->ret, kheap_current_owner());
+    task_list_remove(t);
+    free_record(t);
+    sched_unlock(irq);
+    return 0;
+}
+
+int task_join(task_id_t id, struct task_result *out)
+{
+    return join_common(id, 0, true, out);
+}
+
+int task_try_join(task_id_t id, struct task_result *out)
+{
+    return join_common(id, 0, false, out);
+}
+
+int task_join_timeout(task_id_t id, uint64_t timeout_ns, struct task_result *out)
+{
+    return join_common(id, clock_ns() + (timeout_ns ? timeout_ns : 1), true, out);
+}
+
+int task_detach(task_id_t id)
+{
+    int irq = sched_lock();
+    struct task *t = task_by_id_locked(id);
+    int err = 0;
+    if (!t || t->joined)
+        err = KE_NOENT;
+    else if (t->detached)
+        err = KE_INVAL;
+    else if (t->joiners.head)
+        err = KE_BUSY;
+    if (!err) {
+        t->detached = true;
+        /* Already dead (its stack is gone): reap the record, and any restart chain behind it. */
+        while (t && t->state == TASK_DEAD) {
+            struct task *n = t->successor ? task_by_id_locked(t->successor) : 0;
+            task_list_remove(t);
+            free_record(t);
+            t = n;
+            if (t)
+                t->detached = true;
+        }
+    }
+    sched_unlock(irq);
+    return err;
+}
+
+int task_kill(task_id_t id)
+{
+    struct task *self = task_current();
+    int irq = sched_lock();
+    struct task *t = task_by_id_locked(id);
+    if (!t || t->state == TASK_DEAD) {
+        sched_unlock(irq);
+        return KE_NOENT;
+    }
+    if (t == sched_idle_task()) {
+        sched_unlock(irq);
+        return KE_PERM;
+    }
+    t->kill_requested = true;
+    waitq_interrupt(t);
+    sched_unlock(irq);
+    if (t == self)
+        task_finish(TASK_KILLED, KE_KILLED, 0);
+    return 0;
+}
+
+void task_yield(void)
+{
+    struct task *self = task_current();
+    if (!self)
+        return;
+    if (self->kill_requested && self != sched_idle_task())
+        task_finish(TASK_KILLED, KE_KILLED, 0); /* a yield is a safe point */
+    int irq = sched_lock();
+    sched_switch();
+    sched_unlock(irq);
+}
+
+int task_sleep_ns(uint64_t ns)
+{
+    struct waitq wq = WAITQ_INIT;
+    if (!task_current())
+        return KE_INVAL;
+    int irq = sched_lock();
+    int r = waitq_wait(&wq, clock_ns() + (ns ? ns : 1));
+    sched_unlock(irq);
+    return r == KE_TIMEDOUT ? 0 : r;
+}
+
+KEEL_EXPORT_FUNC(task_spawn);
+KEEL_EXPORT_FUNC(task_join);
+KEEL_EXPORT_FUNC(task_try_join);
+KEEL_EXPORT_FUNC(task_join_timeout);
+KEEL_EXPORT_FUNC(task_detach);
+KEEL_EXPORT_FUNC(task_exit);
+KEEL_EXPORT_FUNC(task_kill);
+KEEL_EXPORT_FUNC(task_self);
+KEEL_EXPORT_FUNC(task_yield);
+KEEL_EXPORT_FUNC(task_sleep_ns);
+KEEL_EXPORT_FUNC(task_count);

@@ -1,0 +1,96 @@
+/* The tasking layer's private view of a task. Everything here is protected by the scheduler
+ * lock (sched_lock()), except the fields only the running task itself touches. */
+#ifndef KEEL_TASKING_TASK_INTERNAL_H
+#define KEEL_TASKING_TASK_INTERNAL_H
+#include <stdbool.h>
+#include <keel/heap.h>
+#include <keel/paging.h>
+#include <keel/sync.h>
+#include <keel/task.h>
+#include <keel/waitq.h>
+
+struct loaded_cell;
+
+struct task {
+    task_id_t id;
+    char name[TASK_NAME_MAX];
+    enum task_state state;
+    unsigned priority, flags;
+    owner_t owner; /* heap owner of its allocations */
+
+    uint64_t saved_rsp; /* while not running */
+    struct kstack stack;
+
+    task_entry_fn entry;
+    void *arg;           /* the task's own copy of the argument block */
+    void *pristine_arg;  /* restartable tasks: an untouched copy for the next incarnation */
+    size_t arg_size;
+    void *ret;           /* the return block */
+    size_t ret_size;
+
+    struct task *next;        /* run queue or wait queue */
+    struct waitq *waiting_on; /* while blocked */
+    uint64_t deadline_ns;     /* timed wait / sleep; 0 = none */
+    struct task *sleep_next;  /* the timed-wait list */
+    int wake_result;          /* what waitq_wait returns */
+    bool kill_requested;
+
+    struct task *all_next; /* every task not yet reaped */
+
+    /* Ending and joining. */
+    enum task_end end;
+    int status;
+    struct task_fault fault;
+    struct waitq joiners;
+    bool detached, joined;
+    task_id_t successor; /* restartable: the next incarnation (0: none, this is final) */
+    unsigned restarts, max_restarts;
+    uint64_t backoff_ns;
+    uint64_t not_before_ns; /* a respawned task starts after its back-off */
+
+    struct mutex *held; /* mutexes it holds (released and marked owner-dead if it dies) */
+    const struct loaded_cell *cell; /* the cell holding its entry (pinned), NULL: the core */
+
+    uint64_t cpu_ns, switches, switched_in_tsc;
+};
+
+/* The running task (NULL before tasking_init). */
+struct task *task_current(void);
+/* The list head of mutexes held by the running task (NULL outside tasks). */
+struct mutex **task_held_mutexes(void);
+
+/* Scheduler internals (sched.c). All with the scheduler lock held. */
+void sched_make_ready(struct task *t);
+/* Give up the CPU: the caller has set current->state (BLOCKED, SLEEPING, DEAD) or left it
+ * RUNNING (yield). Returns when the task runs again (never for DEAD). */
+void sched_switch(void);
+void sched_sleep_insert(struct task *t);
+void sched_sleep_remove(struct task *t);
+struct task *task_by_id_locked(task_id_t id);
+struct task *task_next_by_id_locked(task_id_t after);
+void task_list_add(struct task *t);
+
+/* The end of a task (task.c): record how it ended, release what it holds, wake joiners,
+ * restart it if it should be, and switch away for good. Called on the task's own stack. */
+_Noreturn void task_finish(enum task_end how, int status, const struct task_fault *fault);
+/* Free a dead task's stack and, if nobody will join, the whole record (called from the next
+ * task's context after the switch). */
+void task_reap_after_switch(struct task *dead);
+
+/* Boot: turn the running boot context (on boot_stack) into task 1 and create the idle task. */
+int tasking_init(const struct kstack *boot_stack);
+task_id_t task_new_id(void);
+int task_create(const char *name, task_entry_fn entry, const void *arg, size_t arg_size,
+                size_t ret_size, unsigned prio, unsigned flags, unsigned stack_pages,
+                struct task **out);
+/* The timer interrupt's part (sched.c): wake sleepers, account time, preempt. */
+struct trap_frame;
+void sched_timer_tick(struct trap_frame *f);
+
+/* Fault containment (fault.c): returns only if the fault is not a task's to die of. */
+void task_fault_contain(struct trap_frame *f, uint64_t cr2);
+void fault_log_add(const struct task *t, const struct task_fault *f);
+
+#define OWNER_TASK(id) (0x40000000u | (owner_t)((id) & 0x3fffffffu))
+
+#endif

@@ -1,0 +1,4 @@
+# Host tests of the tasking layer's freestanding pieces (the rest runs in the guest).
+keel_host_test(backoff_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/backoff_test.c
+               ${CMAKE_SOURCE_DIR}/tasking/backoff.c)
+target_include_directories(backoff_test PRIVATE ${CMAKE_SOURCE_DIR})
