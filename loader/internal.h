@@ -29,8 +29,8 @@ void loader_sort_keyed(void *base, size_t n, size_t size, size_t key_off, loader
                        void *ctx);
 /* The same for elements that begin with a name's loader_name_hash (key_off 0), using scratch of
  * loader_sort_hashed_scratch(n, size) bytes (SIZE_MAX: too many): one bucket pass on the top
- * bits of the hash, then each bucket by loader_sort_keyed. Hashes of names spread evenly, so
- * this is O(n) expected, and never worse than loader_sort_keyed on a crowded bucket. */
+ * bits of the hash, then each bucket in (hash, cmp) order. Hashes of names spread evenly, so
+ * this is O(n) expected, and a crowded bucket costs what loader_sort_keyed costs for it. */
 size_t loader_sort_hashed_scratch(size_t n, size_t size);
 void loader_sort_hashed(void *base, size_t n, size_t size, void *scratch, loader_cmp_fn cmp,
                         void *ctx);

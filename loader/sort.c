@@ -1,12 +1,14 @@
 /* Sorting for the loader's tables (sections by file offset, symbols by hash or address).
  *
- * Introsort: quicksort with a median-of-three pivot, insertion sort for short runs, and heapsort
- * for any part that has been split more than 2 log2(n) times, so that hostile input cannot
- * force more than O(n log n) comparisons. No recursion (an explicit stack, at most 64 deep
- * because the smaller part is always the one pushed) and no allocation. Input that is already
- * in order (common: symbols of one section come in address order) costs one scan.
- * loader_heapsort() is the plain heapsort the loader used before; callers that must reproduce
- * its exact order among equal elements (for identical messages) use it on their error path. */
+ * Introsort: quicksort (pivot: a median of elements at the quartiles, Tukey's ninther for long
+ * parts), insertion sort for short parts, and heapsort for any part that has been split more
+ * than 2 log2(n) times, so that hostile input cannot force more than O(n log n) comparisons.
+ * No recursion (an explicit stack, at most 64 deep because the smaller part is always the one
+ * pushed) and no allocation. Input already in order costs one scan. The keyed variant compares
+ * a uint64_t inside the elements inline; the hashed one first spreads the elements over buckets
+ * by the top bits of a name hash. loader_heapsort() is the plain heapsort the loader used
+ * before: callers that must reproduce its exact order among equal elements (for identical
+ * messages) use it on their error path. */
 #include <keel/string.h>
 #include "internal.h"
 
@@ -119,7 +121,7 @@ static size_t median3(const struct sorter *s, uint8_t *base, size_t i, size_t j,
     return compare(s, AT(base, j), AT(base, k)) < 0 ? k : j;
 }
 
-/* Moves a pivot to the front: the median of three, or for long runs Tukey's ninther (the median
+/* Moves a pivot to the front: the median of three, or for long parts Tukey's ninther (the median
  * of three medians), which copes with the interleaved and organ-pipe orders tables come in. */
 static void pivot_to_front(const struct sorter *s, uint8_t *base, size_t n)
 {
@@ -243,7 +245,7 @@ void loader_sort_keyed(void *base, size_t n, size_t size, size_t key_off, loader
     }
 }
 
-/* Buckets for loader_sort_hashed: about one per two entries, at most 2^12. */
+/* Buckets for loader_sort_hashed: 2 to 4 entries each on average, at most 2^12 buckets. */
 static unsigned hash_bucket_bits(size_t n)
 {
     unsigned bits = 0;
