@@ -5,6 +5,7 @@
  * wait queue and task state. A switch happens with the lock held and the lock passes to the task
  * switched to, which releases it (tasks resume inside sched_switch, new tasks in task_start).
  * Policy lives in pick_next() and sched_make_ready() only, so it can later become a cell. */
+#include <stddef.h>
 #include <keel/clock.h>
 #include <keel/errno.h>
 #include <keel/spinlock.h>
@@ -12,15 +13,14 @@
 #include "arch/x86.h"
 #include "task_internal.h"
 
-#define NPRIO 8
+#define TASK_OF(link) ((struct task *)((char *)(link)-offsetof(struct task, rq)))
 
 void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 
 static struct spinlock sched_spin = SPINLOCK_INIT;
 static struct task *current;
 static struct task *idle_task;
-static struct task *runq_head[NPRIO], *runq_tail[NPRIO];
-static uint32_t runq_bits;
+static struct runqueue ready;
 static struct task *sleepers; /* sorted by deadline_ns */
 static struct task *pending_reap;
 static bool need_resched;
@@ -62,33 +62,17 @@ struct task *sched_idle_task(void)
 void sched_make_ready(struct task *t)
 {
     t->state = TASK_READY;
-    t->next = 0;
     if (t == idle_task)
         return; /* the idle task runs when nothing else can: never queued */
-    unsigned p = t->priority;
-    if (runq_tail[p])
-        runq_tail[p]->next = t;
-    else
-        runq_head[p] = t;
-    runq_tail[p] = t;
-    runq_bits |= 1u << p;
-    if (current && (current == idle_task || p > current->priority))
+    rq_push(&ready, &t->rq, t->priority);
+    if (current && (current == idle_task || t->priority > current->priority))
         need_resched = true;
 }
 
 static struct task *pick_next(void)
 {
-    if (!runq_bits)
-        return idle_task;
-    unsigned p = 31u - (unsigned)__builtin_clz(runq_bits);
-    struct task *t = runq_head[p];
-    runq_head[p] = t->next;
-    if (!runq_head[p]) {
-        runq_tail[p] = 0;
-        runq_bits &= ~(1u << p);
-    }
-    t->next = 0;
-    return t;
+    struct rq_link *l = rq_pop(&ready, 0);
+    return l ? TASK_OF(l) : idle_task;
 }
 
 static void reap_pending(void)
@@ -178,7 +162,7 @@ void sched_timer_tick(struct trap_frame *f)
         task_finish(TASK_KILLED, KE_KILLED, 0);
     }
     /* Time slice: one tick, then round robin within the priority. */
-    if (current != idle_task && runq_bits && (31u - (unsigned)__builtin_clz(runq_bits)) >= current->priority)
+    if (current != idle_task && rq_highest(&ready) >= (int)current->priority)
         need_resched = true;
     if (need_resched)
         sched_switch();

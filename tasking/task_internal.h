@@ -8,6 +8,7 @@
 #include <keel/sync.h>
 #include <keel/task.h>
 #include <keel/waitq.h>
+#include "runqueue.h"
 
 struct loaded_cell;
 
@@ -28,7 +29,8 @@ struct task {
     void *ret;           /* the return block */
     size_t ret_size;
 
-    struct task *next;        /* run queue or wait queue */
+    struct rq_link rq;        /* the ready queue */
+    struct task *next;        /* a wait queue */
     struct waitq *waiting_on; /* while blocked */
     uint64_t deadline_ns;     /* timed wait / sleep; 0 = none */
     struct task *sleep_next;  /* the timed-wait list */

@@ -33,3 +33,12 @@ add_test(NAME bench_loader_smoke
                  --json ${CMAKE_BINARY_DIR}/tests/bench/loader.json)
 set_tests_properties(bench_loader_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180
                      PASS_REGULAR_EXPRESSION "\"benchmark\": \"loader\"")
+
+# Tasking benchmark smoke run: the taskbench cell must produce its JSON (numbers are not
+# asserted; the round counts are fixed in the cell).
+add_test(NAME bench_tasks_smoke
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/tasks.py
+                 --build ${CMAKE_BINARY_DIR}
+                 --json ${CMAKE_BINARY_DIR}/tests/bench/tasks.json)
+set_tests_properties(bench_tasks_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300
+                     PASS_REGULAR_EXPRESSION "\"benchmark\": \"tasks\"")

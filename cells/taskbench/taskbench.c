@@ -1,0 +1,290 @@
+/* taskbench: tasking micro-benchmarks, run by the cell's init (which runs in a task of its own)
+ * when a manifest loads the cell; tools/bench/tasks.py does that. Each metric is timed per round
+ * with the TSC; it prints a line per metric (median and minimum) and one machine-readable line,
+ * "BENCH_JSON {...}". The round counts are fixed at compile time (cells see no command line):
+ *   switch      two tasks of equal priority yielding to each other; one round is one yield that
+ *               comes back (two switches), reported per switch      (SWITCH_ROUNDS)
+ *   spawn_join  task_spawn + task_join of a task whose entry returns at once (SPAWN_ROUNDS)
+ *   rv_rtt      one-word ping over a rendezvous channel, pong back over another (CHAN_ROUNDS)
+ *   async_rtt   the same over two asynchronous channels of capacity 1    (CHAN_ROUNDS)
+ * A few unmeasured rounds first warm up QEMU's translation cache and the heap. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <keel/cell.h>
+#include <keel/channel.h>
+#include <keel/clock.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/format.h>
+#include <keel/task.h>
+
+#define SWITCH_ROUNDS 1000
+#define SPAWN_ROUNDS  200
+#define CHAN_ROUNDS   1000
+#define MAX_ROUNDS    1000
+#define WARMUP_ROUNDS 20
+#define STOP_WORD     (~(uint64_t)0)
+
+struct metric {
+    const char *name, *what;
+    unsigned rounds;
+    unsigned divisor; /* a round measures this many operations */
+    uint64_t median_ns, min_ns;
+    int err;
+};
+
+static uint64_t samples[MAX_ROUNDS]; /* ns per round */
+
+static void sort_u64(uint64_t *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++)
+        for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
+static void summarise(struct metric *m)
+{
+    sort_u64(samples, m->rounds);
+    m->median_ns = samples[m->rounds / 2] / m->divisor;
+    m->min_ns = samples[0] / m->divisor;
+}
+
+/* --- context switch ------------------------------------------------------------------------ */
+
+static bool yield_stop;
+static unsigned yield_partner_rounds;
+
+static int yield_partner(const void *arg, void *ret)
+{
+    (void)arg;
+    (void)ret;
+    while (!__atomic_load_n(&yield_stop, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&yield_partner_rounds, yield_partner_rounds + 1, __ATOMIC_RELEASE);
+        task_yield();
+    }
+    return 0;
+}
+
+static int bench_switch(struct metric *m)
+{
+    struct task_spec spec = {.name = "taskbench-yield", .entry = yield_partner};
+    task_id_t id;
+    struct task_result res;
+    yield_stop = false;
+    yield_partner_rounds = 0;
+    int err = task_spawn(&spec, &id);
+    if (err)
+        return err;
+    for (unsigned r = 0; r < WARMUP_ROUNDS; r++)
+        task_yield();
+    unsigned before = __atomic_load_n(&yield_partner_rounds, __ATOMIC_ACQUIRE);
+    for (unsigned r = 0; r < m->rounds; r++) {
+        uint64_t t0 = clock_tsc();
+        task_yield();
+        uint64_t t1 = clock_tsc();
+        samples[r] = clock_tsc_to_ns(t1 - t0);
+    }
+    unsigned partner = __atomic_load_n(&yield_partner_rounds, __ATOMIC_ACQUIRE) - before;
+    __atomic_store_n(&yield_stop, true, __ATOMIC_RELEASE);
+    err = task_join(id, &res);
+    if (err)
+        return err;
+    /* If yields came back without running the partner, the numbers are not switches. */
+    if (partner < m->rounds) {
+        kprintf("taskbench: switch: the partner ran only %u of %u rounds\n", partner, m->rounds);
+        return KE_INVAL;
+    }
+    return 0;
+}
+
+/* --- spawn + join -------------------------------------------------------------------------- */
+
+static int empty_task(const void *arg, void *ret)
+{
+    (void)arg;
+    (void)ret;
+    return 0;
+}
+
+static int spawn_join_once(uint64_t *ns)
+{
+    struct task_spec spec = {.name = "taskbench-empty", .entry = empty_task};
+    task_id_t id;
+    struct task_result res;
+    uint64_t t0 = clock_tsc();
+    int err = task_spawn(&spec, &id);
+    if (!err)
+        err = task_join(id, &res);
+    uint64_t t1 = clock_tsc();
+    if (err)
+        return err;
+    if (res.how != TASK_RETURNED || res.status != 0)
+        return KE_FAULT;
+    *ns = clock_tsc_to_ns(t1 - t0);
+    return 0;
+}
+
+static int bench_spawn(struct metric *m)
+{
+    uint64_t ns;
+    for (unsigned r = 0; r < WARMUP_ROUNDS; r++) {
+        int err = spawn_join_once(&ns);
+        if (err)
+            return err;
+    }
+    for (unsigned r = 0; r < m->rounds; r++) {
+        int err = spawn_join_once(&samples[r]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* --- channel round trips ------------------------------------------------------------------- */
+
+struct chan_pair {
+    struct channel *ping, *pong;
+};
+
+/* Answers every ping with its word + 1 until STOP_WORD. */
+static int echo_task(const void *arg, void *ret)
+{
+    const struct chan_pair *p = arg;
+    (void)ret;
+    for (;;) {
+        struct channel_msg msg;
+        int err = channel_recv(p->ping, &msg);
+        if (err)
+            return err;
+        if (msg.word == STOP_WORD)
+            return 0;
+        msg.word++;
+        err = channel_send(p->pong, &msg);
+        if (err)
+            return err;
+    }
+}
+
+static int round_trip(const struct chan_pair *p, uint64_t word, uint64_t *ns)
+{
+    struct channel_msg ping = {word, 0}, pong;
+    uint64_t t0 = clock_tsc();
+    int err = channel_send(p->ping, &ping);
+    if (!err)
+        err = channel_recv(p->pong, &pong);
+    uint64_t t1 = clock_tsc();
+    if (err)
+        return err;
+    if (pong.word != word + 1 || pong.block)
+        return KE_FAULT;
+    *ns = clock_tsc_to_ns(t1 - t0);
+    return 0;
+}
+
+static int bench_channel(struct metric *m, enum channel_kind kind)
+{
+    size_t cap = kind == CHANNEL_ASYNC ? 1 : 0;
+    struct chan_pair p = {0, 0};
+    int err = channel_create(kind, cap, &p.ping);
+    if (!err)
+        err = channel_create(kind, cap, &p.pong);
+    if (err) {
+        channel_destroy(p.ping);
+        return err;
+    }
+    struct task_spec spec = {
+        .name = "taskbench-echo", .entry = echo_task, .arg = &p, .arg_size = sizeof(p)};
+    task_id_t id;
+    err = task_spawn(&spec, &id);
+    if (err) {
+        channel_destroy(p.ping);
+        channel_destroy(p.pong);
+        return err;
+    }
+    uint64_t ns;
+    for (unsigned r = 0; r < WARMUP_ROUNDS && !err; r++)
+        err = round_trip(&p, r, &ns);
+    for (unsigned r = 0; r < m->rounds && !err; r++)
+        err = round_trip(&p, r, &samples[r]);
+    struct channel_msg stop = {STOP_WORD, 0};
+    struct task_result res;
+    /* On an error, closing the channels ends the echo task (its calls return KE_CLOSED). */
+    if (err || channel_send(p.ping, &stop)) {
+        channel_close(p.ping);
+        channel_close(p.pong);
+    }
+    int jerr = task_join(id, &res);
+    channel_destroy(p.ping);
+    channel_destroy(p.pong);
+    if (!err && !jerr && (res.how != TASK_RETURNED || res.status != 0))
+        err = res.status ? res.status : KE_FAULT;
+    return err ? err : jerr;
+}
+
+static int bench_rv(struct metric *m)
+{
+    return bench_channel(m, CHANNEL_RENDEZVOUS);
+}
+
+static int bench_async(struct metric *m)
+{
+    return bench_channel(m, CHANNEL_ASYNC);
+}
+
+/* --- driver -------------------------------------------------------------------------------- */
+
+static struct metric metrics[] = {
+    {"switch", "context switch (task_yield ping-pong)", SWITCH_ROUNDS, 2, 0, 0, 0},
+    {"spawn_join", "spawn + join of an empty task", SPAWN_ROUNDS, 1, 0, 0, 0},
+    {"rv_rtt", "rendezvous channel round trip", CHAN_ROUNDS, 1, 0, 0, 0},
+    {"async_rtt", "async channel (capacity 1) round trip", CHAN_ROUNDS, 1, 0, 0, 0},
+};
+static int (*const runners[])(struct metric *) = {bench_switch, bench_spawn, bench_rv, bench_async};
+
+static char json[1536];
+
+static int taskbench_init(void)
+{
+    size_t n = sizeof(metrics) / sizeof(metrics[0]);
+    size_t used = (size_t)ksnprintf(json, sizeof(json),
+                                    "{\"benchmark\": \"tasks\", \"tsc_hz\": %llu, \"metrics\": [",
+                                    (unsigned long long)clock_tsc_hz());
+    for (size_t i = 0; i < n; i++) {
+        struct metric *m = &metrics[i];
+        m->err = runners[i](m);
+        if (m->err) {
+            kprintf("taskbench: %-10s %-40s failed: %s\n", m->name, m->what,
+                    keel_strerror(m->err));
+        } else {
+            summarise(m);
+            kprintf("taskbench: %-10s %-40s median %6llu.%03llu us  min %6llu.%03llu us"
+                    "  (%u rounds)\n",
+                    m->name, m->what, (unsigned long long)(m->median_ns / 1000),
+                    (unsigned long long)(m->median_ns % 1000), (unsigned long long)(m->min_ns / 1000),
+                    (unsigned long long)(m->min_ns % 1000), m->rounds);
+        }
+        if (used >= sizeof(json))
+            continue;
+        if (m->err)
+            used += (size_t)ksnprintf(
+                json + used, sizeof(json) - used,
+                "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, \"error\": \"%s\"}",
+                i ? ", " : "", m->name, m->what, m->rounds, keel_errname(m->err));
+        else
+            used += (size_t)ksnprintf(json + used, sizeof(json) - used,
+                                      "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, "
+                                      "\"median_ns\": %llu, \"min_ns\": %llu}",
+                                      i ? ", " : "", m->name, m->what, m->rounds,
+                                      (unsigned long long)m->median_ns,
+                                      (unsigned long long)m->min_ns);
+    }
+    if (used < sizeof(json))
+        ksnprintf(json + used, sizeof(json) - used, "]}");
+    kprintf("BENCH_JSON %s\n", json);
+    return 0;
+}
+
+KEEL_CELL(.name = "taskbench", .version = KEEL_CELL_VERSION, .init = taskbench_init);

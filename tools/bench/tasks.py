@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Tasking benchmark: context switch, spawn+join of an empty task, and one-word round trips over
+rendezvous and asynchronous (capacity 1) channels, measured inside the guest with the TSC by the
+taskbench cell's init. Boots Keel with a manifest that loads taskbench@1.o; prints a table with
+the Linux reference and Keel's target next to each number and writes JSON (default:
+<build>/bench/tasks.json). Exits non-zero only if the guest printed no BENCH_JSON line: the
+targets are goals, not assertions.
+
+The round counts are fixed in cells/taskbench/taskbench.c (a cell sees no command line):
+1000 rounds for the switch and the channels, 200 for spawn+join, after 20 warm-up rounds.
+
+Reference (Linux 6.1 under the same QEMU TCG on the same machine): sched_yield ping-pong ~5.1 us
+per switch, pthread_create+join ~203 us, fork+exit+wait ~1.07 ms, 1-byte pipe round trip ~86 us.
+
+    tasks.py --build build [--json out.json]
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "qemu"))
+from keelvm import EXIT_SUCCESS, KeelVM, image_modules  # noqa: E402
+
+MANIFEST = "taskbench.manifest"
+
+# metric -> (Linux reference, target), both in ns.
+REFERENCE = {
+    "switch": ("sched_yield ping-pong", 5100, 500),
+    "spawn_join": ("pthread_create+join", 203000, 20000),
+    "rv_rtt": ("1-byte pipe round trip", 86000, 5000),
+    "async_rtt": ("1-byte pipe round trip", 86000, 5000),
+}
+
+
+def us(ns):
+    return f"{ns / 1000:.3f}us"
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Keel tasking benchmark")
+    ap.add_argument("--build", required=True, help="the build directory")
+    ap.add_argument("--json", help="output file (default: <build>/bench/tasks.json)")
+    args = ap.parse_args()
+    out = args.json or os.path.join(args.build, "bench", "tasks.json")
+    workdir = os.path.join(os.path.dirname(os.path.abspath(out)), "tasks-work")
+    os.makedirs(workdir, exist_ok=True)
+    manifest = os.path.join(workdir, MANIFEST)
+    with open(manifest, "w") as f:
+        f.write("taskbench@1.o\n")
+    mods = image_modules(args.build) + [manifest + "=" + MANIFEST]
+    with KeelVM(os.path.join(args.build, "keel.elf"), f"cells={MANIFEST} after-ready=exit",
+                modules=mods, workdir=workdir) as vm:
+        vm.start()
+        m = vm.expect(r"BENCH_JSON (\{.*\})\n", timeout=300)
+        vm.expect_exit(EXIT_SUCCESS, timeout=60)
+    result = json.loads(m.group(1))
+    result["reference"] = {k: {"linux": v[0], "linux_ns": v[1], "target_ns": v[2]}
+                           for k, v in REFERENCE.items()}
+    print("tasking benchmark (guest TSC clock; QEMU TCG)")
+    print(f"  {'metric':11} {'rounds':>6} {'median':>12} {'min':>12} {'target':>10}"
+          f"  reference (Linux 6.1, same QEMU)")
+    for mt in result.get("metrics", []):
+        name, ref, ref_ns, target = mt["metric"], *REFERENCE.get(mt["metric"], ("?", 0, 0))
+        if "error" in mt:
+            print(f"  {name:11} {mt['rounds']:6d} failed: {mt['error']}")
+            continue
+        print(f"  {name:11} {mt['rounds']:6d} {us(mt['median_ns']):>12} {us(mt['min_ns']):>12}"
+              f" {'<=' + us(target):>10}  {ref} {us(ref_ns)}")
+    print("  (switch: per switch; spawn_join: spawn+join of an empty task; *_rtt: one-word ping"
+          " and pong; Linux fork+exit+wait ~1070us)")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
