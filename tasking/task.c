@@ -106,19 +106,19 @@ static void prepare_stack(struct task *t)
 {
     uint64_t *sp = (uint64_t *)(uintptr_t)t->stack.top;
     *--sp = (uint64_t)(uintptr_t)task_trampoline;
-    *--sp = 0;                          /* rbp */
-    *--sp = 0;                          /* rbx */
-    *--sp = (uint64_t)(uintptr_t)t;     /* r12: the task for task_start */
-    *--sp = 0;                          /* r13 */
-    *--sp = 0;                          /* r14 */
-    *--sp = 0;                          /* r15 */
+    *--sp = 0;                      /* rbp */
+    *--sp = 0;                      /* rbx */
+    *--sp = (uint64_t)(uintptr_t)t; /* r12: the task for task_start */
+    *--sp = 0;                      /* r13 */
+    *--sp = 0;                      /* r14 */
+    *--sp = 0;                      /* r15 */
     t->saved_rsp = (uint64_t)(uintptr_t)sp;
 }
 
 /* Allocate a task with its blocks and stack; nothing is visible until the caller queues it. */
 int task_create(const char *name, task_entry_fn entry, const void *arg, size_t arg_size,
-                       size_t ret_size, unsigned prio, unsigned flags, unsigned stack_pages,
-                       struct task **out)
+                size_t ret_size, unsigned prio, unsigned flags, unsigned stack_pages,
+                struct task **out)
 {
     struct task *t = kmalloc_owned(sizeof(*t), 0, OWNER_CORE);
     if (!t)
@@ -196,8 +196,8 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
         return KE_BUSY; /* tasking has not started */
 
     struct task *t;
-    int err = task_create(spec->name, spec->entry, spec->arg, spec->arg_size, spec->ret_size,
-                          prio, spec->flags, pages, &t);
+    int err = task_create(spec->name, spec->entry, spec->arg, spec->arg_size, spec->ret_size, prio,
+                          spec->flags, pages, &t);
     if (err)
         return err;
     t->detached = (spec->flags & TASK_DETACHED) != 0;
@@ -236,8 +236,8 @@ static struct task *respawn(struct task *old)
 {
     struct task *t;
     if (task_create(old->name, old->entry, old->pristine_arg, old->arg_size, old->ret_size,
-                    old->priority, old->flags, (unsigned)((old->stack.top - old->stack.base) / PAGE_SIZE),
-                    &t))
+                    old->priority, old->flags,
+                    (unsigned)((old->stack.top - old->stack.base) / PAGE_SIZE), &t))
         return 0;
     t->detached = old->detached;
     t->max_restarts = old->max_restarts;
@@ -277,13 +277,14 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
         struct task *n = respawn(t);
         if (n) {
             t->successor = n->id;
-            log_notice("task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
-                       (unsigned long long)t->id, t->name, (unsigned long long)n->id, n->restarts,
-                       (unsigned long long)(backoff_delay_ns(t->backoff_ns, n->restarts,
-                                                             BACKOFF_CAP_NS) / 1000));
+            log_notice(
+                "task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
+                (unsigned long long)t->id, t->name, (unsigned long long)n->id, n->restarts,
+                (unsigned long long)(backoff_delay_ns(t->backoff_ns, n->restarts, BACKOFF_CAP_NS) /
+                                     1000));
         } else {
-            log_err("task %llu '%s': could not restart (out of memory)",
-                    (unsigned long long)t->id, t->name);
+            log_err("task %llu '%s': could not restart (out of memory)", (unsigned long long)t->id,
+                    t->name);
         }
     }
     waitq_wake_all(&t->joiners);

@@ -23,10 +23,10 @@ struct task {
     struct kstack stack;
 
     task_entry_fn entry;
-    void *arg;           /* the task's own copy of the argument block */
-    void *pristine_arg;  /* restartable tasks: an untouched copy for the next incarnation */
+    void *arg;          /* the task's own copy of the argument block */
+    void *pristine_arg; /* restartable tasks: an untouched copy for the next incarnation */
     size_t arg_size;
-    void *ret;           /* the return block */
+    void *ret; /* the return block */
     size_t ret_size;
 
     struct rq_link rq;        /* the ready queue */
@@ -93,6 +93,6 @@ void sched_timer_tick(struct trap_frame *f);
 void task_fault_contain(struct trap_frame *f, uint64_t cr2);
 void fault_log_add(const struct task *t, const struct task_fault *f);
 
-#define OWNER_TASK(id) (0x40000000u | (owner_t)((id) & 0x3fffffffu))
+#define OWNER_TASK(id) (0x40000000u | (owner_t)((id)&0x3fffffffu))
 
 #endif

@@ -256,15 +256,15 @@ static int taskbench_init(void)
         struct metric *m = &metrics[i];
         m->err = runners[i](m);
         if (m->err) {
-            kprintf("taskbench: %-10s %-40s failed: %s\n", m->name, m->what,
-                    keel_strerror(m->err));
+            kprintf("taskbench: %-10s %-40s failed: %s\n", m->name, m->what, keel_strerror(m->err));
         } else {
             summarise(m);
             kprintf("taskbench: %-10s %-40s median %6llu.%03llu us  min %6llu.%03llu us"
                     "  (%u rounds)\n",
                     m->name, m->what, (unsigned long long)(m->median_ns / 1000),
-                    (unsigned long long)(m->median_ns % 1000), (unsigned long long)(m->min_ns / 1000),
-                    (unsigned long long)(m->min_ns % 1000), m->rounds);
+                    (unsigned long long)(m->median_ns % 1000),
+                    (unsigned long long)(m->min_ns / 1000), (unsigned long long)(m->min_ns % 1000),
+                    m->rounds);
         }
         if (used >= sizeof(json))
             continue;
@@ -274,12 +274,12 @@ static int taskbench_init(void)
                 "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, \"error\": \"%s\"}",
                 i ? ", " : "", m->name, m->what, m->rounds, keel_errname(m->err));
         else
-            used += (size_t)ksnprintf(json + used, sizeof(json) - used,
-                                      "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, "
-                                      "\"median_ns\": %llu, \"min_ns\": %llu}",
-                                      i ? ", " : "", m->name, m->what, m->rounds,
-                                      (unsigned long long)m->median_ns,
-                                      (unsigned long long)m->min_ns);
+            used +=
+                (size_t)ksnprintf(json + used, sizeof(json) - used,
+                                  "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, "
+                                  "\"median_ns\": %llu, \"min_ns\": %llu}",
+                                  i ? ", " : "", m->name, m->what, m->rounds,
+                                  (unsigned long long)m->median_ns, (unsigned long long)m->min_ns);
     }
     if (used < sizeof(json))
         ksnprintf(json + used, sizeof(json) - used, "]}");

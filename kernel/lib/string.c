@@ -3,10 +3,14 @@
 #include <stdint.h>
 #include <keel/export.h>
 
+/* Bulk copies and fills move 8 bytes per step: under QEMU TCG a `rep movsb`/`rep stosb` runs
+ * one byte per iteration, which made zeroing a 16 KiB task stack cost ~20 us. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *ret = dst;
-    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)::"memory");
+    size_t words = n / 8, bytes = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words)::"memory");
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(bytes)::"memory");
     return ret;
 }
 
@@ -28,7 +32,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *ret = dst;
-    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+    uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
+    size_t words = n / 8, bytes = n % 8;
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(bytes) : "a"(pattern) : "memory");
     return ret;
 }
 
