@@ -10,7 +10,7 @@ static void fill(const struct task *t, struct task_info *out)
 {
     out->id = t->id;
     memcpy(out->name, t->name, sizeof(out->name));
-    out->state = t->state;
+    out->state = (t->state == TASK_BLOCKED && t->sleeping) ? TASK_SLEEPING : t->state;
     out->priority = t->priority;
     out->cpu_ns = t->cpu_ns;
     if (t == task_current())

@@ -259,6 +259,12 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     (void)irq; /* never released here: the lock passes to the next task */
     if (!t || t == sched_idle_task())
         panic("task_finish outside a task");
+    /* A kill that a blocking call reported (KE_KILLED) ends the task as killed, however it then
+     * left its entry: the joiner learns that its kill took effect. */
+    if (t->kill_requested && (how == TASK_RETURNED || how == TASK_EXITED)) {
+        how = TASK_KILLED;
+        status = KE_KILLED;
+    }
     t->end = how;
     t->status = status;
     if (fault)
@@ -451,10 +457,13 @@ void task_yield(void)
 int task_sleep_ns(uint64_t ns)
 {
     struct waitq wq = WAITQ_INIT;
-    if (!task_current())
+    struct task *self = task_current();
+    if (!self)
         return KE_INVAL;
     int irq = sched_lock();
+    self->sleeping = true;
     int r = waitq_wait(&wq, clock_ns() + (ns ? ns : 1));
+    self->sleeping = false;
     sched_unlock(irq);
     return r == KE_TIMEDOUT ? 0 : r;
 }

@@ -36,6 +36,7 @@ struct task {
     struct task *sleep_next;  /* the timed-wait list */
     int wake_result;          /* what waitq_wait returns */
     bool kill_requested;
+    bool sleeping; /* blocked in task_sleep_ns (reported as TASK_SLEEPING) */
 
     struct task *all_next; /* every task not yet reaped */
 

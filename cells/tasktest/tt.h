@@ -10,7 +10,7 @@
 #include <keel/heap.h>
 #include <keel/task.h>
 
-#define TT_MS(n) ((uint64_t)(n)*1000000ull)
+#define TT_MS(n)      ((uint64_t)(n)*1000000ull)
 #define TT_ROUND16(n) (((size_t)(n) + 15u) & ~(size_t)15u)
 
 /* Records a failed check of the running test (the first one's text is printed). */

@@ -42,3 +42,11 @@ add_test(NAME bench_tasks_smoke
                  --json ${CMAKE_BINARY_DIR}/tests/bench/tasks.json)
 set_tests_properties(bench_tasks_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300
                      PASS_REGULAR_EXPRESSION "\"benchmark\": \"tasks\"")
+
+# The tasking layer's in-guest suite (the tasktest cell).
+foreach(case tasking)
+  add_test(NAME qemu_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/tasking_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 180)
+endforeach()

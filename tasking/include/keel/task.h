@@ -29,7 +29,7 @@ typedef int (*task_entry_fn)(const void *arg, void *ret);
 #define TASK_RET_MAX       (64 * 1024)
 
 enum task_flags {
-    TASK_RESTARTABLE = 1u << 0, /* respawn on fault or kill (up to max_restarts) */
+    TASK_RESTARTABLE = 1u << 0, /* respawn after a fault (up to max_restarts); a kill is final */
     TASK_DETACHED = 1u << 1,    /* nobody will join: reaped automatically when it ends */
 };
 
@@ -81,8 +81,10 @@ int task_join_timeout(task_id_t id, uint64_t timeout_ns, struct task_result *out
 /* Nobody will join: the task is reaped when it ends (now, if it already has). */
 int task_detach(task_id_t id);
 _Noreturn void task_exit(int status);
-/* Ask a task to die; it does at its next safe point (a blocking call or a preemption while it
- * runs cell code). KE_NOENT if no such live task, KE_PERM for the idle task. */
+/* Ask a task to die; it does at its next safe point: a yield, a preemption while it runs cell
+ * code, or a blocking call — which returns KE_KILLED so the task can release what it holds;
+ * however it then ends, it is reported as TASK_KILLED. KE_NOENT if no such live task, KE_PERM
+ * for the idle task. */
 int task_kill(task_id_t id);
 task_id_t task_self(void);
 void task_yield(void);
