@@ -49,3 +49,20 @@ function(add_cell name)
   set_property(GLOBAL APPEND PROPERTY KEEL_CELLS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELL_TARGETS ${target})
 endfunction()
+
+# add_command(<name> SOURCES <files...> SUMMARY "<one line>" USAGE "<name> [args]" [VERSION n])
+# A shell command: the cell cmd_<name> (exporting cmd_<name>_main, see keel/command.h) plus a
+# line in the image's command index (the global property KEEL_COMMAND_INDEX; KeelImage.cmake
+# writes it as the boot module commands.index).
+function(add_command name)
+  cmake_parse_arguments(C "" "SUMMARY;USAGE;VERSION" "SOURCES" ${ARGN})
+  if(NOT C_SUMMARY OR NOT C_USAGE)
+    message(FATAL_ERROR "add_command(${name}): SUMMARY and USAGE are required")
+  endif()
+  if(NOT C_VERSION)
+    set(C_VERSION 1)
+  endif()
+  add_cell(cmd_${name} SOURCES ${C_SOURCES} VERSION ${C_VERSION})
+  set_property(GLOBAL APPEND PROPERTY KEEL_COMMAND_INDEX
+               "${name}\t${C_USAGE}\t${C_SUMMARY}\tcmd_${name}@${C_VERSION}.o")
+endfunction()

@@ -184,6 +184,8 @@ static _Noreturn void kmain_on_kernel_stack(void)
             (unsigned long long)(ms.usable_bytes >> 20), boot.module_count,
             (unsigned long long)(clock_tsc_hz() / 1000000), timer_hz(), ksym_count());
 
+    boot_signal_ready();
+
     char what[32];
     if (cmdline_get(cmdline, "selftest", what, sizeof(what)) >= 0)
         selftest_run(what);

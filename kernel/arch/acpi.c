@@ -5,6 +5,7 @@
 #include <keel/paging.h>
 #include <keel/power.h>
 #include <keel/string.h>
+#include <keel/export.h>
 #include "arch/x86.h"
 
 struct sdt_header {
@@ -154,3 +155,5 @@ int acpi_poweroff(void)
         cpu_relax();
     return KE_TIMEDOUT;
 }
+
+KEEL_EXPORT_FUNC(acpi_poweroff);

@@ -1,6 +1,7 @@
 /* Local APIC timer: the periodic tick. The legacy 8259 PICs are remapped away from the exception
  * vectors and masked; the APIC timer is calibrated against the TSC clock. */
 #include <keel/clock.h>
+#include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/log.h>
 #include <keel/paging.h>
@@ -54,6 +55,7 @@ static void timer_irq(struct trap_frame *f)
 {
     ticks++;
     apic_write(APIC_EOI, 0);
+    console_poll_serial(); /* COM1 input is polled: no IOAPIC routing needed */
     if (tick_hook)
         tick_hook(f);
 }

@@ -1,4 +1,5 @@
 #include <keel/power.h>
+#include <keel/export.h>
 #include "arch/x86.h"
 
 void qemu_exit(uint32_t value)
@@ -22,3 +23,6 @@ _Noreturn void machine_reboot(void)
     for (;;)
         hlt();
 }
+
+KEEL_EXPORT_FUNC(machine_reboot);
+KEEL_EXPORT_FUNC(qemu_exit);

@@ -3,16 +3,66 @@
  * that will never run again. */
 #include <stdarg.h>
 #include <keel/console.h>
+#include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/spinlock.h>
 #include <keel/export.h>
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 
+#define MAX_SINKS 4
+static struct {
+    console_sink_fn fn;
+    int is_screen;
+} sinks[MAX_SINKS];
+static int screens; /* screen sinks registered: they replace the early VGA mirror */
+
 static void console_emit_locked(const char *s, size_t n)
 {
     serial_write(s, n);
-    vga_write(s, n);
+    if (!screens)
+        vga_write(s, n);
+    for (int i = 0; i < MAX_SINKS; i++)
+        if (sinks[i].fn)
+            sinks[i].fn(s, n);
+}
+
+int console_add_sink(console_sink_fn fn, int is_screen)
+{
+    if (!fn)
+        return KE_INVAL;
+    int irq = spin_lock(&console_lock);
+    int err = KE_NOSPC;
+    for (int i = 0; i < MAX_SINKS && err; i++) {
+        if (sinks[i].fn == fn)
+            err = KE_EXIST;
+    }
+    for (int i = 0; i < MAX_SINKS && err == KE_NOSPC; i++) {
+        if (!sinks[i].fn) {
+            sinks[i].fn = fn;
+            sinks[i].is_screen = is_screen != 0;
+            screens += is_screen != 0;
+            err = 0;
+        }
+    }
+    spin_unlock(&console_lock, irq);
+    return err;
+}
+
+int console_remove_sink(console_sink_fn fn)
+{
+    int irq = spin_lock(&console_lock);
+    int err = KE_NOENT;
+    for (int i = 0; i < MAX_SINKS && err; i++) {
+        if (fn && sinks[i].fn == fn) {
+            screens -= sinks[i].is_screen;
+            sinks[i].fn = 0;
+            sinks[i].is_screen = 0;
+            err = 0;
+        }
+    }
+    spin_unlock(&console_lock, irq);
+    return err;
 }
 
 void console_write(const char *s, size_t n)
@@ -45,3 +95,5 @@ int kprintf(const char *fmt, ...)
 
 KEEL_EXPORT_FUNC(console_write);
 KEEL_EXPORT_FUNC(kprintf);
+KEEL_EXPORT_FUNC(console_add_sink);
+KEEL_EXPORT_FUNC(console_remove_sink);

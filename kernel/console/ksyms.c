@@ -3,6 +3,7 @@
 #include <keel/ksyms_format.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/export.h>
 
 extern const char __ksyms_start[], __ksyms_end[];
 
@@ -72,3 +73,7 @@ uint64_t ksym_address(const char *name)
             return entries(h)[i].addr;
     return 0;
 }
+
+KEEL_EXPORT_FUNC(ksym_lookup);
+KEEL_EXPORT_FUNC(ksym_address);
+KEEL_EXPORT_FUNC(ksym_count);

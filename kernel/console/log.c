@@ -65,3 +65,7 @@ void log_for_each(uint64_t *cursor,
 }
 
 KEEL_EXPORT_FUNC(klog);
+
+KEEL_EXPORT_FUNC(log_for_each);
+KEEL_EXPORT_FUNC(log_console_level);
+KEEL_EXPORT_FUNC(log_set_console_level);

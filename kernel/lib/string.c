@@ -92,6 +92,16 @@ char *strchr(const char *s, int c)
     }
 }
 
+void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == (unsigned char)c)
+            return (void *)(p + i);
+    return 0;
+}
+
+KEEL_EXPORT_FUNC(memchr);
 KEEL_EXPORT_FUNC(memcpy);
 KEEL_EXPORT_FUNC(memmove);
 KEEL_EXPORT_FUNC(memset);

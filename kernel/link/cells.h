@@ -11,6 +11,8 @@ int cells_init(void);
 /* Load the cells the boot manifest names (module "boot.manifest", or cells=<module> on the
  * command line). Refusals are reported and the boot carries on. */
 void cells_load_boot(void);
+/* Wake everyone waiting in boot_wait_ready (keel/cells.h). */
+void boot_signal_ready(void);
 /* Boot-time benchmark of load+link and unload of every cell module (bench=loader). */
 void cells_bench(unsigned rounds);
 

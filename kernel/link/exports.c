@@ -4,6 +4,7 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/format.h>
+#include <keel/loader.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
 
@@ -13,6 +14,17 @@ KEEL_EXPORT_FUNC(ksnprintf);
 KEEL_EXPORT_FUNC(kvsnprintf);
 KEEL_EXPORT_FUNC(keel_strerror);
 KEEL_EXPORT_FUNC(keel_errname);
+/* The loader's queries, for cells that inspect cells (take cells_lock() around them). */
+KEEL_EXPORT_FUNC(loader_find);
+KEEL_EXPORT_FUNC(loader_cell_count);
+KEEL_EXPORT_FUNC(loader_cell_at);
+KEEL_EXPORT_FUNC(loader_cell_info);
+KEEL_EXPORT_FUNC(loader_cell_pins);
+KEEL_EXPORT_FUNC(loader_for_each_edge);
+KEEL_EXPORT_FUNC(loader_addr_lookup);
+KEEL_EXPORT_FUNC(loader_symbol_lookup);
+KEEL_EXPORT_FUNC(loader_last_stats);
+KEEL_EXPORT_FUNC(loader_reloc_name);
 
 extern const struct kexport __kexports_start[], __kexports_end[];
 

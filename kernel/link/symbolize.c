@@ -2,6 +2,7 @@
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/panic.h>
+#include <keel/export.h>
 #include "link/cells.h"
 
 int addr_describe(uint64_t addr, char *buf, size_t size)
@@ -23,3 +24,5 @@ int addr_describe(uint64_t addr, char *buf, size_t size)
     ksnprintf(buf, size, "?");
     return KE_NOENT;
 }
+
+KEEL_EXPORT_FUNC(addr_describe);

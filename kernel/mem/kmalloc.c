@@ -126,6 +126,42 @@ void kheap_failslab_get(struct heap_failslab *out)
     spin_unlock(&heap_lock, irq);
 }
 
+struct owner_snap {
+    owner_t owner;
+    struct heap_owner_stats st;
+};
+
+struct owner_collect {
+    struct owner_snap *v;
+    size_t n, cap;
+};
+
+static int collect_owner(void *ctx, owner_t owner, const struct heap_owner_stats *st)
+{
+    struct owner_collect *c = ctx;
+    if (c->n < c->cap)
+        c->v[c->n++] = (struct owner_snap){owner, *st};
+    return 0;
+}
+
+int kheap_for_each_owner(int (*fn)(void *ctx, owner_t owner, const struct heap_owner_stats *st),
+                         void *ctx)
+{
+    /* Snapshot under the lock, then call fn without it (fn may print or allocate). */
+    struct owner_collect c = {0, 0, HEAP_MAX_OWNERS};
+    c.v = kmalloc_owned(sizeof(*c.v) * c.cap, 0, OWNER_CORE);
+    if (!c.v)
+        return KE_NOMEM;
+    int irq = spin_lock(&heap_lock);
+    heap_for_each_owner(&kernel_heap, collect_owner, &c);
+    spin_unlock(&heap_lock, irq);
+    int r = 0;
+    for (size_t i = 0; i < c.n && !r; i++)
+        r = fn(ctx, c.v[i].owner, &c.v[i].st);
+    kfree(c.v);
+    return r;
+}
+
 int kheap_check(void)
 {
     return LOCKED(heap_check(&kernel_heap));
@@ -150,3 +186,4 @@ KEEL_EXPORT_FUNC(kheap_owner_stats);
 KEEL_EXPORT_FUNC(kheap_totals);
 KEEL_EXPORT_FUNC(kheap_current_owner);
 KEEL_EXPORT_FUNC(kheap_set_quota);
+KEEL_EXPORT_FUNC(kheap_for_each_owner);

@@ -8,6 +8,7 @@
 #include <keel/mb2.h>
 #include <keel/memory.h>
 #include <keel/spinlock.h>
+#include <keel/export.h>
 
 extern char __kernel_phys_start[], __kernel_end[];
 
@@ -76,3 +77,5 @@ void memory_stats(struct memory_stats *out)
     out->highest_phys = highest_phys;
     out->ignored_bytes = ignored_bytes;
 }
+
+KEEL_EXPORT_FUNC(memory_stats);

@@ -201,3 +201,48 @@ def run_cases(doc, cases, want="build"):
             failed += 1
             print(f"FAIL {name}: {e}")
     return 1 if failed else 0
+
+
+PROMPT = "keel> "
+
+
+class KeelShell:
+    """A booted Keel at its shell prompt: run(line) types a command and returns what it printed.
+
+        with KeelShell(build) as sh:
+            out = sh.run("echo hi")          # -> "hi"
+            sh.send("\\x03")                  # raw keys (Ctrl-C), then sh.vm.expect(...)
+
+    The shell echoes what is typed; run() returns the output between the echoed line and the
+    next prompt, with trailing whitespace removed."""
+
+    def __init__(self, build, cmdline="", modules=None, workdir=None, extra_args=(),
+                 boot_timeout=30.0):
+        mods = image_modules(build) if modules is None else modules
+        self.vm = KeelVM(os.path.join(build, "keel.elf"), cmdline, modules=mods,
+                         workdir=workdir, extra_args=extra_args)
+        self.boot_timeout = boot_timeout
+
+    def __enter__(self):
+        self.vm.start()
+        self.vm.expect(re.escape(PROMPT), timeout=self.boot_timeout)
+        return self
+
+    def __exit__(self, *exc):
+        self.vm.__exit__(*exc)
+
+    def send(self, keys):
+        self.vm.send(keys)
+
+    def run(self, line, timeout=20.0):
+        """Type line + Enter; wait for the next prompt; return the command's output."""
+        self.vm.send(line + "\r")
+        start = self.vm._pos
+        self.vm.expect(re.escape(PROMPT), timeout=timeout)
+        text = self.vm.output[start:self.vm._pos - len(PROMPT)].decode("utf-8", "replace")
+        # Drop the echo of the typed line (everything up to the first newline).
+        nl = text.find("\n")
+        return (text[nl + 1:] if nl >= 0 else "").rstrip()
+
+    def expect(self, pattern, timeout=20.0):
+        return self.vm.expect(pattern, timeout)

@@ -2,10 +2,28 @@
 #ifndef KEEL_CONSOLE_H
 #define KEEL_CONSOLE_H
 #include <stddef.h>
+#include <stdint.h>
 
 void console_write(const char *s, size_t n);
 /* printf to the console only (not the log). Used by panic reports and the ready line. */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Console input: bytes from every console (COM1, keyboard cells) in one queue.
+ * console_input_push: drivers add bytes; returns how many were taken (a full queue drops).
+ * console_read: wait for at least one byte (timeout_ns 0 = forever) and take up to max; returns
+ * the count, KE_TIMEDOUT or KE_KILLED. Keyboard cells send ANSI sequences for special keys
+ * (ESC [ A/B/C/D for the arrows, ESC [ H / F for home/end, ESC [ 3 ~ for delete). */
+int console_input_push(const char *bytes, size_t n);
+int console_read(char *buf, size_t max, uint64_t timeout_ns);
+uint64_t console_input_dropped(void);
+void console_poll_serial(void);
+
+/* Extra output sinks (e.g. a VGA console cell): every console write also goes to each sink.
+ * A sink registered as the screen replaces the nano-core's early VGA mirror. KE_NOSPC when the
+ * table (4) is full, KE_NOENT when removing an unknown sink. */
+typedef void (*console_sink_fn)(const char *s, size_t n);
+int console_add_sink(console_sink_fn fn, int is_screen);
+int console_remove_sink(console_sink_fn fn);
 
 /* Console sinks, called with the console lock held. */
 void serial_init(void);

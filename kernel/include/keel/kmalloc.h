@@ -27,6 +27,10 @@ size_t kheap_free_owner(owner_t owner);
 int kheap_failslab_set(const struct heap_failslab *cfg);
 void kheap_failslab_get(struct heap_failslab *out);
 int kheap_check(void);
+/* Calls fn for every owner the heap knows (a snapshot: fn may allocate); KE_NOMEM if no memory
+ * for the snapshot, else fn's first non-zero value or 0. */
+int kheap_for_each_owner(int (*fn)(void *ctx, owner_t owner, const struct heap_owner_stats *st),
+                         void *ctx);
 void kheap_totals(size_t *bytes_in_use, size_t *bytes_from_pages, size_t *owners);
 
 int kmalloc_init(void);

@@ -1,0 +1,81 @@
+/* Argument vectors in a task's argument block (Theseus-style commands): the shell packs argv
+ * into one flat block, task_spawn copies it, the command unpacks it in place. Freestanding,
+ * header-only, validated on unpack (the block is input), unit-tested and fuzzed on the host.
+ *
+ * Layout: u32 argc, u32 total size, then argc u32 offsets (from the block start) of
+ * NUL-terminated strings that follow. */
+#ifndef KEEL_ARGV_H
+#define KEEL_ARGV_H
+#include <stddef.h>
+#include <stdint.h>
+#include <keel/errno.h>
+#include <keel/string.h>
+
+#define ARGV_MAX_ARGS 64
+#define ARGV_MAX_SIZE 4096
+
+/* Bytes argv_pack needs for these arguments, or 0 if they exceed the limits. */
+static inline size_t argv_packed_size(int argc, const char *const *argv)
+{
+    if (argc < 0 || argc > ARGV_MAX_ARGS)
+        return 0;
+    size_t size = 8 + 4 * (size_t)argc;
+    for (int i = 0; i < argc; i++) {
+        size += strnlen(argv[i], ARGV_MAX_SIZE) + 1;
+        if (size > ARGV_MAX_SIZE)
+            return 0;
+    }
+    return size;
+}
+
+/* Pack into buf (of bufsize bytes); returns the size used, or KE_RANGE. */
+static inline int argv_pack(int argc, const char *const *argv, void *buf, size_t bufsize)
+{
+    size_t need = argv_packed_size(argc, argv);
+    if (!need || need > bufsize)
+        return KE_RANGE;
+    uint8_t *b = buf;
+    uint32_t v = (uint32_t)argc;
+    memcpy(b, &v, 4);
+    v = (uint32_t)need;
+    memcpy(b + 4, &v, 4);
+    size_t at = 8 + 4 * (size_t)argc;
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]) + 1;
+        v = (uint32_t)at;
+        memcpy(b + 8 + 4 * (size_t)i, &v, 4);
+        memcpy(b + at, argv[i], len);
+        at += len;
+    }
+    return (int)need;
+}
+
+/* Validate a packed block of size bytes and point argv[0..argc-1] (at most max entries) at its
+ * strings (argv[argc] = NULL when there is room). Returns argc, or KE_NOEXEC for a malformed
+ * block, KE_RANGE if max is too small. */
+static inline int argv_unpack(const void *block, size_t size, const char **argv, size_t max)
+{
+    const uint8_t *b = block;
+    uint32_t argc, total;
+    if (!block || size < 8 || size > ARGV_MAX_SIZE)
+        return KE_NOEXEC;
+    memcpy(&argc, b, 4);
+    memcpy(&total, b + 4, 4);
+    if (total != size || argc > ARGV_MAX_ARGS || 8 + 4 * (size_t)argc > size)
+        return KE_NOEXEC;
+    if (argc > max)
+        return KE_RANGE;
+    size_t strings = 8 + 4 * (size_t)argc;
+    for (uint32_t i = 0; i < argc; i++) {
+        uint32_t off;
+        memcpy(&off, b + 8 + 4 * (size_t)i, 4);
+        if (off < strings || off >= size || !memchr(b + off, 0, size - off))
+            return KE_NOEXEC;
+        argv[i] = (const char *)(b + off);
+    }
+    if (argc < max)
+        argv[argc] = NULL;
+    return (int)argc;
+}
+
+#endif
