@@ -8,7 +8,9 @@ guard pages, in-guest heap and paging checks, power-off, bad boot options.
 import os
 import random
 import re
+import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -214,9 +216,9 @@ def read_vga_text(monitor_path, timeout=10.0):
 
 def case_vga_mirror(kernel, workdir):
     """The console is mirrored on the VGA text screen (read back through the QEMU monitor)."""
-    monitor = os.path.join(workdir, "monitor.sock")
-    if os.path.exists(monitor):
-        os.unlink(monitor)
+    # A fresh socket path per run (short, unique): a stale socket would make QEMU's bind fail.
+    sockdir = tempfile.mkdtemp(prefix="keelmon-")
+    monitor = os.path.join(sockdir, "monitor.sock")
     with KeelVM(kernel, "", workdir=workdir,
                 extra_args=["-monitor", f"unix:{monitor},server,nowait"]) as vm:
         vm.start()
@@ -230,6 +232,7 @@ def case_vga_mirror(kernel, workdir):
         assert rows[0].startswith("[") and "apic: timer" in rows[0], \
             f"VGA row 0 should be the first log line after the mirror attached:\n{screen}"
         assert re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}"
+    shutil.rmtree(sockdir, ignore_errors=True)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
