@@ -1,7 +1,11 @@
 /* VGA text-mode mirror of the console: 80x25 cells, light grey on black, scrolls. */
 #include <stdint.h>
 #include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/export.h>
+#include <keel/mb2.h>
 #include "arch/x86.h"
+#include "boot/bootinfo.h"
 
 static volatile uint16_t *vga_buf;
 static unsigned vga_cols, vga_rows, vga_x, vga_y;
@@ -65,3 +69,21 @@ void vga_write(const char *s, size_t n)
     }
     vga_move_cursor();
 }
+
+/* For a console cell that takes over the screen: where the boot loader's text mode is. */
+int vga_text_info(uint64_t *phys, unsigned *cols, unsigned *rows)
+{
+    if (!phys || !cols || !rows)
+        return KE_INVAL;
+    const struct mb2_info *bi = boot_info();
+    const struct mb2_framebuffer *fb = bi ? &bi->fb : 0;
+    if (!fb || !fb->present || fb->type != MB2_FB_EGA_TEXT || fb->width == 0 ||
+        fb->height == 0 || fb->width > 256 || fb->height > 256)
+        return KE_NOENT;
+    *phys = fb->addr;
+    *cols = fb->width;
+    *rows = fb->height;
+    return 0;
+}
+
+KEEL_EXPORT_FUNC(vga_text_info);

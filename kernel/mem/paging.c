@@ -4,6 +4,7 @@
  *   - nothing at all in the low half: the NULL page (and everything near it) faults.
  * Stacks, device registers and cells get page-granular windows in the top 2 GiB. */
 #include <keel/errno.h>
+#include <keel/export.h>
 #include <keel/mb2.h>
 #include <keel/memory.h>
 #include <keel/paging.h>
@@ -351,6 +352,7 @@ volatile void *mmio_map(uint64_t pa, size_t size)
     }
     return (volatile void *)(uintptr_t)(va + off);
 }
+KEEL_EXPORT_FUNC(mmio_map);
 
 int kstack_alloc(size_t pages, struct kstack *out)
 {

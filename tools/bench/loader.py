@@ -10,13 +10,10 @@ Reference (Linux 6.1 under the same QEMU TCG): insmod of a hello-world module ~1
     loader.py --build build [--rounds 100] [--json out.json]
 """
 import argparse
-import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                "tests", "qemu"))
-from keelvm import EXIT_SUCCESS, KeelVM, image_modules  # noqa: E402
+from benchlib import guest_bench_json, write_result
 
 
 def main():
@@ -29,13 +26,7 @@ def main():
         ap.error("--rounds must be 1..256")
     out = args.json or os.path.join(args.build, "bench", "loader.json")
     workdir = os.path.join(os.path.dirname(os.path.abspath(out)), "loader-work")
-    with KeelVM(os.path.join(args.build, "keel.elf"),
-                f"bench=loader bench.rounds={args.rounds} after-ready=exit",
-                modules=image_modules(args.build), workdir=workdir) as vm:
-        vm.start()
-        m = vm.expect(r"BENCH_JSON (\{.*\})\n", timeout=120)
-        vm.expect_exit(EXIT_SUCCESS, timeout=60)
-    result = json.loads(m.group(1))
+    result = guest_bench_json(args.build, f"bench=loader bench.rounds={args.rounds}", workdir)
     if not result.get("cells"):
         print("loader benchmark: no cell was measured", file=sys.stderr)
         return 1
@@ -48,11 +39,7 @@ def main():
               f" {c['relocations_per_s']:12d}")
     print("  reference: Linux 6.1 insmod ~11700 us, rmmod ~12000 us (same QEMU TCG);"
           " targets 250 us / 100 us")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result))
-    print(f"wrote {out}")
+    write_result(result, out)
     return 0
 
 

@@ -15,13 +15,10 @@ per switch, pthread_create+join ~203 us, fork+exit+wait ~1.07 ms, 1-byte pipe ro
     tasks.py --build build [--json out.json]
 """
 import argparse
-import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                "tests", "qemu"))
-from keelvm import EXIT_SUCCESS, KeelVM, image_modules  # noqa: E402
+from benchlib import guest_bench_json, write_result
 
 MANIFEST = "taskbench.manifest"
 
@@ -49,13 +46,8 @@ def main():
     manifest = os.path.join(workdir, MANIFEST)
     with open(manifest, "w") as f:
         f.write("taskbench@1.o\n")
-    mods = image_modules(args.build) + [manifest + "=" + MANIFEST]
-    with KeelVM(os.path.join(args.build, "keel.elf"), f"cells={MANIFEST} after-ready=exit",
-                modules=mods, workdir=workdir) as vm:
-        vm.start()
-        m = vm.expect(r"BENCH_JSON (\{.*\})\n", timeout=300)
-        vm.expect_exit(EXIT_SUCCESS, timeout=60)
-    result = json.loads(m.group(1))
+    result = guest_bench_json(args.build, f"cells={MANIFEST}", workdir,
+                              [manifest + "=" + MANIFEST])
     result["reference"] = {k: {"linux": v[0], "linux_ns": v[1], "target_ns": v[2]}
                            for k, v in REFERENCE.items()}
     print("tasking benchmark (guest TSC clock; QEMU TCG)")
@@ -70,11 +62,7 @@ def main():
               f" {'<=' + us(target):>10}  {ref} {us(ref_ns)}")
     print("  (switch: per switch; spawn_join: spawn+join of an empty task; *_rtt: one-word ping"
           " and pong; Linux fork+exit+wait ~1070us)")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result))
-    print(f"wrote {out}")
+    write_result(result, out)
     return 0
 
 

@@ -34,5 +34,9 @@ int serial_read_nonblock(void);
 /* Attach the VGA text mirror at a mapped text buffer (80x25 cells). */
 void vga_attach(volatile void *text_buffer, unsigned cols, unsigned rows);
 void vga_write(const char *s, size_t n);
+/* The boot loader's EGA text screen: physical address of the buffer and its size in characters.
+ * KE_NOENT when the machine booted without one (e.g. a graphics framebuffer), KE_INVAL for a NULL
+ * argument. For console cells that take over the screen (they map it with mmio_map). */
+int vga_text_info(uint64_t *phys, unsigned *cols, unsigned *rows);
 
 #endif
