@@ -271,7 +271,8 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
         t->fault = *fault;
     mutex_release_all_of_dead_task(&t->held);
     /* The return block survives the task; everything else it owns goes now. */
-    size_t freed = kheap_free_owner(t->owner);
+    /* The boot task charges its allocations to the core (they outlive it): never free those. */
+    size_t freed = t->owner == OWNER_CORE ? 0 : kheap_free_owner(t->owner);
     t->arg = 0;
     if (freed > (t->arg_size ? 1u : 0u))
         log_debug("task %llu '%s': freed %zu blocks it still held", (unsigned long long)t->id,

@@ -7,7 +7,9 @@
  * ESC [ n A/B/C/D (cursor up/down/right/left), ESC [ r;c H / f (position; ESC [ H = home),
  * ESC [ n J (0: to end of screen, 1: to start, 2/3: whole screen), ESC [ n K (0: to end of line,
  * 1: to start, 2: whole line) and ESC [ ... m (colours: 0, 1, 7, 22, 27, 30-37, 39, 40-47, 49,
- * 90-97, 100-107). Any other escape or CSI sequence is consumed and ignored. Writing in the last
+ * 90-97, 100-107). Any other escape or CSI sequence is consumed and ignored. UTF-8 is decoded;
+ * a few code points the kernel prints have a code page 437 glyph (dashes, box drawing, µ, °),
+ * the rest show as '?'. Writing in the last
  * column defers the wrap to the next printable character, like xterm, so a line editor's cursor
  * arithmetic holds at the right margin. */
 #ifndef KEEL_VGACON_VT_H
@@ -15,19 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VT_MAX_PARAMS 4
+#define VT_MAX_PARAMS   4
 #define VT_ATTR_DEFAULT 0x07 /* light grey on black */
 
 struct vt {
     volatile uint16_t *buf;
     unsigned cols, rows;
-    unsigned x, y;     /* cursor; x < cols, y < rows */
-    int wrap_pending;  /* a character was written in the last column */
+    unsigned x, y;    /* cursor; x < cols, y < rows */
+    int wrap_pending; /* a character was written in the last column */
     uint8_t attr, fg, bg, bold, reverse;
-    uint8_t state;     /* parser: VT_GROUND, VT_ESC, VT_CSI */
-    uint8_t nparams;   /* parameters seen so far in a CSI sequence */
-    uint8_t private_;  /* the CSI had a '?' (or other) prefix: ignore it */
+    uint8_t state;    /* parser: VT_GROUND, VT_ESC, VT_CSI */
+    uint8_t nparams;  /* parameters seen so far in a CSI sequence */
+    uint8_t private_; /* the CSI had a '?' (or other) prefix: ignore it */
     unsigned params[VT_MAX_PARAMS];
+    uint8_t utf8_left; /* continuation bytes still expected */
+    uint32_t utf8_cp;  /* code point being decoded */
 };
 
 /* Attach to a buffer of cols x rows cells (1..256 each) and clear it. KE_INVAL otherwise. */

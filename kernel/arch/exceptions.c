@@ -2,6 +2,7 @@
  * symbol+offset, CR2 (with a hint for the NULL page and stack guard pages), all registers and a
  * frame-pointer backtrace; then the system halts (or exits QEMU for tests). */
 #include <keel/console.h>
+#include <keel/export.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include "arch/trap.h"
@@ -46,6 +47,7 @@ const char *exception_name(unsigned vector)
 {
     return vector < 32 ? names[vector] : "interrupt";
 }
+KEEL_EXPORT_FUNC(exception_name); /* the shell names the fault of a command */
 
 static void describe_page_fault(uint64_t err, uint64_t cr2)
 {

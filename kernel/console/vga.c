@@ -77,8 +77,8 @@ int vga_text_info(uint64_t *phys, unsigned *cols, unsigned *rows)
         return KE_INVAL;
     const struct mb2_info *bi = boot_info();
     const struct mb2_framebuffer *fb = bi ? &bi->fb : 0;
-    if (!fb || !fb->present || fb->type != MB2_FB_EGA_TEXT || fb->width == 0 ||
-        fb->height == 0 || fb->width > 256 || fb->height > 256)
+    if (!fb || !fb->present || fb->type != MB2_FB_EGA_TEXT || fb->width == 0 || fb->height == 0 ||
+        fb->width > 256 || fb->height > 256)
         return KE_NOENT;
     *phys = fb->addr;
     *cols = fb->width;

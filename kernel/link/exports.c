@@ -14,6 +14,7 @@ KEEL_EXPORT_FUNC(ksnprintf);
 KEEL_EXPORT_FUNC(kvsnprintf);
 KEEL_EXPORT_FUNC(keel_strerror);
 KEEL_EXPORT_FUNC(keel_errname);
+KEEL_EXPORT_FUNC(format_size);
 /* The loader's queries, for cells that inspect cells (take cells_lock() around them). */
 KEEL_EXPORT_FUNC(loader_find);
 KEEL_EXPORT_FUNC(loader_cell_count);
@@ -90,3 +91,4 @@ int kexport_find(const char *name, const struct kexport **out)
     }
     return KE_NOENT;
 }
+KEEL_EXPORT_FUNC(kexport_find); /* lets the shell's sym tell exported core symbols apart */

@@ -21,8 +21,16 @@ def write(path, data):
     return path
 
 
+def boot_manifest_cells(mods):
+    """Number of cells the image's boot.manifest names."""
+    path = next(m.rsplit("=", 1)[0] for m in mods if m.endswith("=boot.manifest"))
+    with open(path) as f:
+        return sum(len(line.split("#", 1)[0].split()) for line in f)
+
+
 def case_boot_cells(build, workdir):
-    """The image's manifest loads hello and greeter; greeter calls into hello across cells."""
+    """The image's manifest loads its cells (hello, greeter, ramfs, consoles, shell); greeter
+    calls into hello across cells."""
     mods = image_modules(build)
     with KeelVM(os.path.join(build, "keel.elf"), "after-ready=exit", modules=mods,
                 workdir=workdir) as vm:
@@ -34,8 +42,10 @@ def case_boot_cells(build, workdir):
         vm.expect(r"hello: hello, Keel! \(greeting 2\)")
         vm.expect(r"greeter: hello has greeted 2 times")
         vm.expect(r"cell greeter@1: ")
-        m = vm.expect(r"cells: 2 cells, (\d+) relocations, (\d+) us\n")
-        assert int(m.group(1)) > 0
+        m = vm.expect(r"cells: (\d+) cells, (\d+) relocations, (\d+) us\n")
+        expected = boot_manifest_cells(mods)
+        assert int(m.group(1)) == expected, f"{m.group(1)} cells loaded, manifest has {expected}"
+        assert int(m.group(2)) > 0
         m = vm.expect(READY)
         assert int(m.group(4)) == len(mods), f"{m.group(4)} modules listed, image has {len(mods)}"
         vm.expect_exit(EXIT_SUCCESS)

@@ -50,3 +50,41 @@ foreach(case tasking)
                    --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
   set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 180)
 endforeach()
+
+# Shell commands part 2 (cells, deps, sym, run, load, unload, poweroff, reboot, greet): typed at
+# the prompt of the default image; the greet case replays docs/writing-a-command.md.
+foreach(case cells deps sym run load_unload poweroff reboot greet)
+  add_test(NAME qemu_cmd2_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/commands2_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_cmd2_${case} PROPERTIES LABELS qemu TIMEOUT 120)
+endforeach()
+
+# The screen and keyboard consoles (vgacon, ps2kbd): keys sent with the QEMU monitor's sendkey,
+# the VGA text screen read back with xp.
+foreach(case screen_prompt keyboard_command keyboard_editing keyboard_ctrl_c no_screen)
+  add_test(NAME qemu_console_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/console_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_console_${case} PROPERTIES LABELS qemu TIMEOUT 120)
+endforeach()
+
+# Shell commands part 1 (help, echo, uptime, ps, kill, mem, log, faults, ls, cat) and the ramfs
+# behind ls and cat: typed at the prompt of the default image.
+foreach(case help echo uptime ps kill_errors kill_task mem log faults ls cat)
+  add_test(NAME qemu_cmd_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/commands1_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_cmd_${case} PROPERTIES LABELS qemu TIMEOUT 120)
+endforeach()
+
+# The shell (cells/shell): prompt, dispatch errors, quoting, line editing, history, completion,
+# Ctrl-C, type-ahead, fault and exit-status reports; typed at the prompt of the default image.
+foreach(case prompt unknown empty quoting unterminated_quote edit_fix home_end ctrl_u ctrl_w
+             backspace delete history complete_unique complete_ambiguous ctrl_c_line ctrl_c_spin
+             typeahead crash exit_status)
+  add_test(NAME qemu_shell_${case}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/shell_tests.py
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
+  set_tests_properties(qemu_shell_${case} PROPERTIES LABELS qemu TIMEOUT 120)
+endforeach()

@@ -1,0 +1,79 @@
+/* kill <id>: ask a task to die (task_kill); it ends at its next safe point. */
+#include <keel/command.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/task.h>
+
+#define USAGE "kill <id>"
+
+/* A decimal task id: true and *out, or false for anything else (empty, signs, overflow). */
+static bool parse_id(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+int cmd_kill_main(const void *arg, void *ret)
+{
+    const char *argv[ARGV_MAX_ARGS + 1];
+    uint32_t size = 0;
+    if (arg)
+        memcpy(&size, (const uint8_t *)arg + 4, 4); /* the block records its own size */
+    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS + 1);
+    if (argc < 1) {
+        kprintf("kill: bad argument block\nusage: %s\n", USAGE);
+        return 2;
+    }
+    if (argc < 2) {
+        kprintf("kill: missing task id\nusage: %s\n", USAGE);
+        return 2;
+    }
+    if (argc > 2) {
+        kprintf("kill: too many arguments\nusage: %s\n", USAGE);
+        return 2;
+    }
+    uint64_t id;
+    if (!parse_id(argv[1], &id) || id == 0) {
+        kprintf("kill: '%s' is not a task id\nusage: %s\n", argv[1], USAGE);
+        return 2;
+    }
+    struct task_info ti;
+    if (task_info(id, &ti) != 0 || ti.state == TASK_DEAD) {
+        kprintf("kill: no such task %llu\nusage: %s\n", (unsigned long long)id, USAGE);
+        return 1;
+    }
+    if (id == task_self()) {
+        kprintf("kill: task %llu is kill itself\nusage: %s\n", (unsigned long long)id, USAGE);
+        return 1;
+    }
+    int r = task_kill(id);
+    if (r == KE_PERM) {
+        kprintf("kill: task %llu (%.*s) cannot be killed\nusage: %s\n", (unsigned long long)id,
+                (int)sizeof(ti.name), ti.name, USAGE);
+        return 1;
+    }
+    if (r == KE_NOENT) { /* it ended between the look-up and the kill */
+        kprintf("kill: no such task %llu\nusage: %s\n", (unsigned long long)id, USAGE);
+        return 1;
+    }
+    if (r) {
+        kprintf("kill: task %llu: %s\nusage: %s\n", (unsigned long long)id, keel_strerror(r),
+                USAGE);
+        return 1;
+    }
+    kprintf("killed task %llu (%.*s)\n", (unsigned long long)id, (int)sizeof(ti.name), ti.name);
+    return 0;
+}
+
+KEEL_COMMAND_CELL("kill");

@@ -1,0 +1,140 @@
+/* mem: physical memory (frame allocator) and the kernel heap, overall and per owner. */
+#include <keel/command.h>
+#include <keel/console.h>
+#include <keel/format.h>
+#include <keel/kmalloc.h>
+#include <keel/memory.h>
+#include <keel/task.h>
+
+#define USAGE "mem"
+
+/* How the tasking layer names a task's heap owner (OWNER_TASK in tasking/task_internal.h). */
+#define OWNER_TASK_BIT 0x40000000u
+#define OWNER_TASK_ID  0x3fffffffu
+
+struct owner_row {
+    owner_t owner;
+    struct heap_owner_stats st;
+};
+
+struct collect {
+    struct owner_row *rows;
+    size_t n, max;
+    bool have_totals;
+    size_t in_use, from_pages, owners;
+};
+
+static int collect_one(void *ctx, owner_t owner, const struct heap_owner_stats *st)
+{
+    struct collect *c = ctx;
+    if (!c->have_totals) {
+        /* The totals as of the owner snapshot (whose buffer the core holds until the walk
+         * ends), so the rows add up to them. */
+        kheap_totals(&c->in_use, &c->from_pages, &c->owners);
+        c->have_totals = true;
+    }
+    if (c->n < c->max) {
+        size_t i = c->n++;
+        /* Insertion by owner id: the core first, then tasks in id order. */
+        while (i > 0 && c->rows[i - 1].owner > owner) {
+            c->rows[i] = c->rows[i - 1];
+            i--;
+        }
+        c->rows[i].owner = owner;
+        c->rows[i].st = *st;
+    }
+    return 0;
+}
+
+/* "core", "task <id> <name>" for a live task, "task <id> (ended)", or the raw owner id. Returns
+ * whether the owner is the core or a live task. */
+static bool owner_name(owner_t owner, char *buf, size_t n)
+{
+    if (owner == OWNER_CORE) {
+        ksnprintf(buf, n, "core");
+        return true;
+    }
+    if (owner & OWNER_TASK_BIT) {
+        task_id_t id = owner & OWNER_TASK_ID;
+        struct task_info ti;
+        if (task_info(id, &ti) == 0 && ti.state != TASK_DEAD) {
+            ksnprintf(buf, n, "task %llu %.*s", (unsigned long long)id, (int)sizeof(ti.name),
+                      ti.name);
+            return true;
+        }
+        ksnprintf(buf, n, "task %llu (ended)", (unsigned long long)id);
+        return false;
+    }
+    ksnprintf(buf, n, "owner 0x%08x", owner);
+    return false;
+}
+
+int cmd_mem_main(const void *arg, void *ret)
+{
+    const char *argv[ARGV_MAX_ARGS + 1];
+    uint32_t size = 0;
+    if (arg)
+        memcpy(&size, (const uint8_t *)arg + 4, 4); /* the block records its own size */
+    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS + 1);
+    if (argc < 1) {
+        kprintf("mem: bad argument block\nusage: %s\n", USAGE);
+        return 2;
+    }
+    if (argc > 1) {
+        kprintf("mem: too many arguments\nusage: %s\n", USAGE);
+        return 2;
+    }
+    struct collect c = {.max = HEAP_MAX_OWNERS};
+    c.rows = kmalloc(c.max * sizeof(*c.rows));
+    if (!c.rows) {
+        kprintf("mem: out of memory\nusage: %s\n", USAGE);
+        return 1;
+    }
+    struct memory_stats ms;
+    memory_stats(&ms);
+    int r = kheap_for_each_owner(collect_one, &c);
+    if (!c.have_totals)
+        kheap_totals(&c.in_use, &c.from_pages, &c.owners);
+
+    char a[32], b[32], q[32], name[64];
+    format_size(a, sizeof(a), ms.usable_bytes);
+    format_size(b, sizeof(b), ms.free_bytes);
+    kprintf("physical: %s total, %s free\n", a, b);
+    format_size(a, sizeof(a), c.in_use);
+    format_size(b, sizeof(b), c.from_pages);
+    kprintf("heap: %s in use, %s from pages, %zu owners\n", a, b, c.owners);
+    if (r) {
+        kprintf("mem: cannot list the heap owners: %s\nusage: %s\n", keel_strerror(r), USAGE);
+        kfree(c.rows);
+        return 1;
+    }
+    /* Shown: owners holding memory or a quota, and live tasks; records of ended tasks that hold
+     * nothing are left out. */
+    int name_w = 5;
+    for (size_t i = 0; i < c.n; i++) {
+        owner_name(c.rows[i].owner, name, sizeof(name));
+        int len = (int)strlen(name);
+        if (len > name_w)
+            name_w = len;
+    }
+    kprintf("%-*s  %10s  %10s  %10s  %8s  %6s\n", name_w, "OWNER", "IN-USE", "PEAK", "QUOTA",
+            "ALLOCS", "FAILED");
+    for (size_t i = 0; i < c.n; i++) {
+        const struct heap_owner_stats *st = &c.rows[i].st;
+        bool live = owner_name(c.rows[i].owner, name, sizeof(name));
+        if (!live && !st->bytes_in_use && !st->quota)
+            continue;
+        format_size(a, sizeof(a), st->bytes_in_use);
+        format_size(b, sizeof(b), st->peak_bytes);
+        if (st->quota)
+            format_size(q, sizeof(q), st->quota);
+        else
+            ksnprintf(q, sizeof(q), "none");
+        kprintf("%-*s  %10s  %10s  %10s  %8llu  %6llu\n", name_w, name, a, b, q,
+                (unsigned long long)st->total_allocs, (unsigned long long)st->failed_allocs);
+    }
+    kfree(c.rows);
+    return 0;
+}
+
+KEEL_COMMAND_CELL("mem");

@@ -1,0 +1,23 @@
+/* poweroff: switch the machine off through ACPI (S5). */
+#include <keel/command.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/power.h>
+
+int cmd_poweroff_main(const void *arg, void *ret)
+{
+    const char *argv[ARGV_MAX_ARGS];
+    uint32_t size = 0;
+    if (arg)
+        memcpy(&size, (const char *)arg + 4, 4);
+    if (argv_unpack(arg, size, argv, ARGV_MAX_ARGS) != 1) {
+        kprintf("poweroff: takes no arguments\nusage: poweroff\n");
+        return 2;
+    }
+    kprintf("poweroff: powering off\n");
+    int r = acpi_poweroff(); /* returns only if it failed */
+    kprintf("poweroff: ACPI power-off failed: %s\n", keel_strerror(r));
+    return 1;
+}
+
+KEEL_COMMAND_CELL("poweroff");

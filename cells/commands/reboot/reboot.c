@@ -1,0 +1,20 @@
+/* reboot: restart the machine. */
+#include <keel/command.h>
+#include <keel/console.h>
+#include <keel/power.h>
+
+int cmd_reboot_main(const void *arg, void *ret)
+{
+    const char *argv[ARGV_MAX_ARGS];
+    uint32_t size = 0;
+    if (arg)
+        memcpy(&size, (const char *)arg + 4, 4);
+    if (argv_unpack(arg, size, argv, ARGV_MAX_ARGS) != 1) {
+        kprintf("reboot: takes no arguments\nusage: reboot\n");
+        return 2;
+    }
+    kprintf("reboot: restarting\n");
+    machine_reboot();
+}
+
+KEEL_COMMAND_CELL("reboot");

@@ -1,0 +1,116 @@
+/* The shell cell: its init starts a service task that waits for the end of the boot, prints a
+ * banner and runs the read-edit-dispatch loop on the console. */
+#include <keel/cell.h>
+#include <keel/cells.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/string.h>
+#include <keel/task.h>
+#include "ramfs/ramfs.h"
+#include "shell.h"
+
+/* The shell task's state. Only that task touches it; a static keeps the (large) history off
+ * its stack. */
+static struct {
+    struct lineedit le;
+    struct shell_input in;
+} sh;
+
+void shell_write(void *ctx, const char *s, size_t n)
+{
+    console_write(s, n);
+}
+
+void shell_input_push(struct shell_input *in, char c)
+{
+    if (in->len == sizeof(in->buf) && in->pos) {
+        memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+        in->len -= in->pos;
+        in->pos = 0;
+    }
+    if (in->len < sizeof(in->buf))
+        in->buf[in->len++] = c;
+}
+
+int shell_input_take_interrupt(struct shell_input *in)
+{
+    size_t kept = in->pos;
+    int found = 0;
+    for (size_t i = in->pos; i < in->len; i++) {
+        if (in->buf[i] == 0x03)
+            found = 1;
+        else
+            in->buf[kept++] = in->buf[i];
+    }
+    in->len = kept;
+    return found;
+}
+
+int shell_command_index(const char **data, size_t *size)
+{
+    const void *d;
+    int r = ramfs_find("commands.index", &d, size);
+    if (r == 0)
+        *data = d;
+    return r;
+}
+
+/* The next typed byte: queued ones first, else wait for the console. KE_KILLED ends the shell. */
+static int next_byte(char *c)
+{
+    struct shell_input *in = &sh.in;
+    while (in->pos == in->len) {
+        int n = console_read(in->buf, sizeof(in->buf), 0);
+        if (n == KE_KILLED)
+            return n;
+        if (n > 0) {
+            in->pos = 0;
+            in->len = (size_t)n;
+        }
+    }
+    *c = in->buf[in->pos++];
+    return 0;
+}
+
+static int shell_main(const void *arg, void *ret)
+{
+    boot_wait_ready();
+    kprintf("Keel shell \xe2\x80\x94 type help for commands\n");
+    lineedit_init(&sh.le, shell_write, NULL);
+    lineedit_begin(&sh.le, SHELL_PROMPT);
+    for (;;) {
+        char c;
+        if (next_byte(&c))
+            return 0;
+        switch (lineedit_feed(&sh.le, c)) {
+        case LINEEDIT_TAB:
+            shell_complete(&sh.le);
+            break;
+        case LINEEDIT_LINE:
+            if (shell_run_line(lineedit_text(&sh.le), &sh.in) == KE_KILLED)
+                return 0;
+            lineedit_begin(&sh.le, SHELL_PROMPT);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int shell_init(void)
+{
+    /* One above the default, so Ctrl-C gets through even while a command keeps the CPU busy. */
+    struct task_spec spec = {
+        .name = "shell",
+        .entry = shell_main,
+        .priority = TASK_PRIO_DEFAULT + 1,
+        .flags = TASK_DETACHED,
+        .stack_pages = 8,
+    };
+    int r = task_spawn(&spec, NULL);
+    if (r)
+        kprintf("shell: cannot start the shell task: %s\n", keel_strerror(r));
+    return r;
+}
+
+KEEL_CELL(.name = "shell", .version = KEEL_CELL_VERSION, .init = shell_init);

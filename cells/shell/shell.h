@@ -1,0 +1,36 @@
+/* The shell cell's internals: the REPL (shell.c) hands each entered line to the dispatcher
+ * (dispatch.c) and each Tab to the completer (tabcomplete.c). */
+#ifndef SHELL_SHELL_H
+#define SHELL_SHELL_H
+#include <stddef.h>
+#include "lineedit.h"
+
+#define SHELL_PROMPT "keel> "
+
+/* Bytes typed ahead (while a command ran, or after a line in the same read), fed to the line
+ * editor before the console is read again. */
+struct shell_input {
+    char buf[256];
+    size_t pos, len; /* pending: buf[pos..len) */
+};
+
+/* Queue a typed byte (dropped when the queue is full). */
+void shell_input_push(struct shell_input *in, char c);
+/* Remove every queued Ctrl-C; returns whether there was one. */
+int shell_input_take_interrupt(struct shell_input *in);
+
+/* The command index (the ramfs file "commands.index"): 0, or KE_NOENT. */
+int shell_command_index(const char **data, size_t *size);
+
+/* Run one entered line: split it, find the command, run it as a task, report how it ended.
+ * Returns KE_KILLED if the shell itself was killed meanwhile, else 0. */
+int shell_run_line(const char *line, struct shell_input *in);
+
+/* Tab pressed: complete the word before the cursor (command names for the first word, cell and
+ * file names after it); list the candidates on a second Tab. */
+void shell_complete(struct lineedit *le);
+
+/* Terminal output (the console). */
+void shell_write(void *ctx, const char *s, size_t n);
+
+#endif

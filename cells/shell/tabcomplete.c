@@ -1,0 +1,78 @@
+/* Tab completion in the shell: the word before the cursor is completed from the command names
+ * (first word) or from the loaded cells and the ramfs files (later words). One match completes
+ * it and adds a space; several complete their common prefix, and a second Tab lists them. */
+#include <keel/cells.h>
+#include <keel/string.h>
+#include "ramfs/ramfs.h"
+#include "cmdindex.h"
+#include "complete.h"
+#include "shell.h"
+
+static struct completion comp; /* only the shell task completes; too big for its stack */
+
+static int offer_file(void *ctx, const char *name, const void *data, size_t size)
+{
+    completion_offer(ctx, name, strlen(name));
+    return 0;
+}
+
+static void offer_commands(struct completion *c)
+{
+    const char *index;
+    size_t size, pos = 0;
+    struct cmdindex_entry e;
+    if (shell_command_index(&index, &size))
+        return;
+    while (cmdindex_next(index, size, &pos, &e))
+        completion_offer(c, e.name, e.name_len);
+}
+
+static void offer_cells(struct completion *c)
+{
+    struct loader *ld = cells_loader();
+    if (!ld)
+        return;
+    cells_lock();
+    struct loaded_cell *cell;
+    for (size_t i = 0; (cell = loader_cell_at(ld, i)) != NULL; i++) {
+        struct loader_cell_info info;
+        loader_cell_info(cell, &info);
+        completion_offer(c, info.name, strlen(info.name));
+    }
+    cells_unlock();
+}
+
+void shell_complete(struct lineedit *le)
+{
+    const char *line = lineedit_text(le);
+    size_t cur = lineedit_cursor(le);
+    size_t start = cur;
+    while (start > 0 && line[start - 1] != ' ' && line[start - 1] != '\t')
+        start--;
+    size_t before = start;
+    while (before > 0 && (line[before - 1] == ' ' || line[before - 1] == '\t'))
+        before--;
+    if (completion_begin(&comp, line + start, cur - start))
+        return;
+    if (before == 0) {
+        offer_commands(&comp);
+    } else {
+        offer_cells(&comp);
+        ramfs_for_each(offer_file, &comp);
+    }
+    size_t count = completion_count(&comp);
+    const char *ext;
+    size_t n = completion_extension(&comp, &ext);
+    if (count == 0) {
+        shell_write(NULL, "\a", 1);
+    } else if (count == 1) {
+        lineedit_insert(le, ext, n);
+        lineedit_insert(le, " ", 1);
+    } else if (n > 0) {
+        lineedit_insert(le, ext, n);
+    } else if (lineedit_tabs(le) >= 2) {
+        shell_write(NULL, "\n", 1);
+        completion_list(&comp, 80, shell_write, NULL);
+        lineedit_redraw(le);
+    }
+}

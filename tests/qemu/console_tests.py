@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""QEMU system tests of the screen and keyboard consoles: the vgacon cell draws the shell on the
+VGA text screen and the ps2kbd cell types into it. Keys go in through the QEMU monitor's
+`sendkey` (so they travel the real PS/2 path: 8042, scancode set 1, the polling task); the screen
+is read back with `xp` on the text buffer at 0xb8000; the serial port must show the same session.
+
+    console_tests.py --build DIR [--workdir DIR] CASE...
+    console_tests.py --list
+"""
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keelvm import PROMPT, GuestError, KeelShell, run_cases  # noqa: E402
+
+# Characters to QEMU key names (sendkey); shifted characters get "shift-".
+KEYS = {" ": "spc", "-": "minus", "=": "equal", "[": "bracket_left", "]": "bracket_right",
+        ";": "semicolon", "'": "apostrophe", "`": "grave_accent", "\\": "backslash",
+        ",": "comma", ".": "dot", "/": "slash", "\r": "ret", "\n": "ret", "\t": "tab",
+        "\x7f": "backspace"}
+SHIFTED = {"!": "1", "@": "2", "#": "3", "$": "4", "%": "5", "^": "6", "&": "7", "*": "8",
+           "(": "9", ")": "0", "_": "minus", "+": "equal", "{": "bracket_left",
+           "}": "bracket_right", ":": "semicolon", '"': "apostrophe", "~": "grave_accent",
+           "|": "backslash", "<": "comma", ">": "dot", "?": "slash"}
+HOLD_MS = 30  # QEMU plays keys one after another, each held this long: ~15 keys a second
+
+
+def key_name(ch):
+    if ch.isascii() and (ch.islower() or ch.isdigit()):
+        return ch
+    if ch.isascii() and ch.isupper():
+        return "shift-" + ch.lower()
+    if ch in SHIFTED:
+        return "shift-" + SHIFTED[ch]
+    if ch in KEYS:
+        return KEYS[ch]
+    raise ValueError(f"no key for {ch!r}")
+
+
+class Monitor:
+    """The QEMU human monitor on a unix socket: sendkey, and the VGA text screen via xp."""
+
+    def __init__(self, path, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):  # QEMU creates it while starting
+            if time.monotonic() > deadline:
+                raise GuestError(f"no QEMU monitor socket at {path}")
+            time.sleep(0.05)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self._wait_prompt(1, timeout)
+
+    def _wait_prompt(self, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while self.buf.count(b"(qemu) ") < count:
+            if time.monotonic() > deadline:
+                raise GuestError(f"QEMU monitor did not answer:\n{self.buf[-500:]!r}")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise GuestError("QEMU monitor closed")
+            self.buf += chunk
+
+    def cmd(self, line, timeout=10.0):
+        """Run a monitor command; returns what it printed (with the echo)."""
+        start = len(self.buf)
+        self.sock.sendall(line.encode() + b"\n")
+        self._wait_prompt(self.buf.count(b"(qemu) ") + 1, timeout)
+        return self.buf[start:].decode("utf-8", "replace")
+
+    def key(self, name):
+        self.cmd(f"sendkey {name} {HOLD_MS}")
+
+    def type(self, text):
+        for ch in text:
+            self.key(key_name(ch))
+
+    def screen(self, cols=80, rows=25):
+        """The text screen as rows of characters, trailing blanks removed."""
+        out = self.cmd(f"xp /{cols * rows}hx 0xb8000")
+        cells = []
+        for line in out.splitlines():
+            # Dump lines look like "00000000000b8000: 0x0720 0x0720 ..."; the echo does not.
+            m = re.match(r"\s*[0-9a-f]{8,}: ((?:0x[0-9a-f]{4}\s*)+)$", line)
+            if m:
+                cells += [int(w, 16) for w in m.group(1).split()]
+        if len(cells) < cols * rows:
+            raise GuestError(f"monitor returned {len(cells)} of {cols * rows} VGA cells")
+        chars = "".join(chr(c & 0xff) if 32 <= (c & 0xff) < 127 else " " for c in cells)
+        return [chars[i:i + cols].rstrip() for i in range(0, cols * rows, cols)]
+
+    def close(self):
+        self.sock.close()
+
+
+class Session:
+    """A booted default image at its prompt, with a monitor for keys and the screen."""
+
+    def __init__(self, build, workdir, extra_args=()):
+        self.sockdir = tempfile.mkdtemp(prefix="keelcon-")  # unix socket paths must be short
+        path = os.path.join(self.sockdir, "monitor.sock")
+        self.sh = KeelShell(build, workdir=workdir,
+                            extra_args=["-monitor", f"unix:{path},server,nowait"] +
+                            list(extra_args))
+        self.path = path
+
+    def __enter__(self):
+        self.sh.__enter__()
+        self.vm = self.sh.vm
+        self.mon = Monitor(self.path)
+        return self
+
+    def __exit__(self, *exc):
+        self.mon.close()
+        self.sh.__exit__(*exc)
+        shutil.rmtree(self.sockdir, ignore_errors=True)
+
+    def screen_text(self):
+        return "\n".join(self.mon.screen())
+
+    def command(self, keys, output):
+        """Type keys (ending in Enter) and wait for a line `output` and the next prompt on the
+        serial port."""
+        self.mon.type(keys)
+        self.vm.expect(r"\n" + re.escape(output) + r"\n", timeout=20)
+        self.vm.expect(re.escape(PROMPT), timeout=20)
+
+    def check_screen_has(self, *lines):
+        """The screen shows these rows consecutively, and ends at a fresh prompt."""
+        rows = self.mon.screen()
+        text = "\n".join(rows)
+        want = list(lines)
+        found = any(rows[i:i + len(want)] == want for i in range(len(rows) - len(want) + 1))
+        assert found, f"the screen lacks the rows {want!r}:\n{text}"
+        last = [r for r in rows if r][-1]
+        assert last == PROMPT.rstrip(), f"the screen's last row is {last!r}, not the prompt:\n{text}"
+        return rows
+
+
+def case_screen_prompt(build, workdir):
+    """vgacon takes over the screen: the banner and the prompt are on it, the boot output after
+    the takeover too (cleared first, so the nano-core's early log is gone)."""
+    with Session(build, workdir) as s:
+        rows = s.mon.screen()
+        text = "\n".join(rows)
+        assert re.search(r"vgacon: 80x25 text console at 0xb8000", s.vm.text()), s.vm.tail()
+        assert not any("Keel nano-core" in r for r in rows), \
+            f"the early boot output should have been cleared:\n{text}"
+        # The banner's em dash is drawn as '-' (code page 437 has no em dash).
+        assert any(re.match(r"Keel shell - type help", r) for r in rows), \
+            f"no banner on the screen:\n{text}"
+        assert any(re.search(r"keel: ready in \d+ us", r) for r in rows), \
+            f"no ready line on the screen:\n{text}"
+        last = [r for r in rows if r][-1]
+        assert last == "keel>", f"the screen does not end at the prompt:\n{text}"
+
+
+def case_keyboard_command(build, workdir):
+    """A command typed on the PS/2 keyboard runs: its output is on the serial port and the
+    screen; Shift, Caps Lock and punctuation translate."""
+    with Session(build, workdir) as s:
+        s.command("echo Hi\r", "Hi")
+        s.check_screen_has("keel> echo Hi", "Hi")
+        s.mon.type("echo ")
+        s.mon.key("caps_lock")
+        s.mon.type("abc")
+        s.mon.key("caps_lock")
+        s.command("d (x_y) a-b!\r", "ABCd (x_y) a-b!")
+        s.check_screen_has("keel> echo ABCd (x_y) a-b!", "ABCd (x_y) a-b!")
+
+
+def case_keyboard_editing(build, workdir):
+    """Line editing from the keyboard: Backspace, Left, Home/End, Delete; the screen shows the
+    edited line exactly as the serial terminal would."""
+    with Session(build, workdir) as s:
+        s.mon.type("echx")
+        s.mon.key("backspace")
+        s.command("o Hi\r", "Hi")
+        s.mon.type("ech Yo")
+        for _ in range(3):
+            s.mon.key("left")
+        s.command("o\r", "Yo")
+        s.mon.type("cho Up")
+        s.mon.key("home")
+        s.mon.type("e")
+        s.mon.key("end")
+        s.command("!\r", "Up!")
+        s.mon.type("echo  Dx")
+        s.mon.key("home")
+        for _ in range(4):
+            s.mon.key("right")
+        s.mon.key("delete")
+        s.mon.key("end")
+        s.mon.key("backspace")
+        s.command("el\r", "Del")
+        s.check_screen_has("keel> echo Hi", "Hi", "keel> echo Yo", "Yo", "keel> echo Up!", "Up!",
+                           "keel> echo Del", "Del")
+        # Up recalls the previous line from the history.
+        s.mon.key("up")
+        s.command("\r", "Del")
+
+
+def case_keyboard_ctrl_c(build, workdir):
+    """Ctrl-C on the keyboard abandons the line being typed and interrupts a running command."""
+    with Session(build, workdir) as s:
+        s.mon.type("echo abc")
+        s.mon.key("ctrl-c")
+        s.vm.expect(r"\^C\n", timeout=20)
+        s.vm.expect(re.escape(PROMPT), timeout=20)
+        s.vm.forbid(r"\nabc\n")
+        rows = s.check_screen_has("keel> echo abc^C", "keel>")
+        s.mon.type("spin\r")
+        s.vm.expect(r"\.\.\.", timeout=20)  # it runs (a dot every 100 ms)
+        s.mon.key("ctrl-c")
+        s.vm.expect(r"\^C", timeout=20)
+        s.vm.expect(re.escape(PROMPT), timeout=20)
+        rows = s.mon.screen()
+        assert any(r.startswith("keel> spin") for r in rows), "\n".join(rows)
+        s.command("echo after\r", "after")
+
+
+def case_no_screen(build, workdir):
+    """Without a VGA text screen (-vga none) vgacon stays out of the way; the keyboard still
+    types into the shell."""
+    with Session(build, workdir, extra_args=["-vga", "none"]) as s:
+        assert "vgacon: no VGA text screen; not attached" in s.vm.text(), s.vm.tail()
+        s.vm.forbid(r"vgacon: \d+x\d+ text console")
+        s.mon.type("nosuch\r")
+        s.vm.expect(r"keel: unknown command 'nosuch'", timeout=20)
+        s.vm.expect(re.escape(PROMPT), timeout=20)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+if __name__ == "__main__":
+    sys.exit(run_cases(__doc__, CASES))
