@@ -27,11 +27,11 @@ int cmd_cat_main(const void *arg, void *ret)
     const void *data;
     size_t len;
     if (ramfs_find(argv[1], &data, &len) != 0) {
-        kprintf("cat: no such file '%s'\nusage: %s\n", argv[1], USAGE);
+        kprintf("cat: no such file '%s'\n", argv[1]);
         return 1;
     }
     if (!ramfs_is_text(data, len)) {
-        kprintf("cat: %s is binary (%zu bytes)\nusage: %s\n", argv[1], len, USAGE);
+        kprintf("cat: %s is binary (%zu bytes)\n", argv[1], len);
         return 1;
     }
     console_write(data, len);

@@ -39,7 +39,7 @@ int cmd_faults_main(const void *arg, void *ret)
     }
     struct task_fault_record *rec = kmalloc(MAX_FAULTS * sizeof(*rec));
     if (!rec) {
-        kprintf("faults: out of memory\nusage: %s\n", USAGE);
+        kprintf("faults: out of memory\n");
         return 1;
     }
     size_t n = task_fault_log(rec, MAX_FAULTS);

@@ -100,12 +100,12 @@ int cmd_help_main(const void *arg, void *ret)
     const void *data;
     size_t len;
     if (ramfs_find("commands.index", &data, &len) != 0) {
-        kprintf("help: no command index (commands.index) in the ramfs\nusage: %s\n", USAGE);
+        kprintf("help: no command index (commands.index) in the ramfs\n");
         return 1;
     }
     struct entry *e = kmalloc(MAX_CMDS * sizeof(*e)); /* freed with the task if it is killed */
     if (!e) {
-        kprintf("help: out of memory\nusage: %s\n", USAGE);
+        kprintf("help: out of memory\n");
         return 1;
     }
     size_t n = load_index(data, len, e, MAX_CMDS);

@@ -50,26 +50,25 @@ int cmd_kill_main(const void *arg, void *ret)
     }
     struct task_info ti;
     if (task_info(id, &ti) != 0 || ti.state == TASK_DEAD) {
-        kprintf("kill: no such task %llu\nusage: %s\n", (unsigned long long)id, USAGE);
+        kprintf("kill: no such task %llu\n", (unsigned long long)id);
         return 1;
     }
     if (id == task_self()) {
-        kprintf("kill: task %llu is kill itself\nusage: %s\n", (unsigned long long)id, USAGE);
+        kprintf("kill: task %llu is this kill command itself\n", (unsigned long long)id);
         return 1;
     }
     int r = task_kill(id);
     if (r == KE_PERM) {
-        kprintf("kill: task %llu (%.*s) cannot be killed\nusage: %s\n", (unsigned long long)id,
-                (int)sizeof(ti.name), ti.name, USAGE);
+        kprintf("kill: task %llu (%.*s) cannot be killed\n", (unsigned long long)id,
+                (int)sizeof(ti.name), ti.name);
         return 1;
     }
     if (r == KE_NOENT) { /* it ended between the look-up and the kill */
-        kprintf("kill: no such task %llu\nusage: %s\n", (unsigned long long)id, USAGE);
+        kprintf("kill: no such task %llu\n", (unsigned long long)id);
         return 1;
     }
     if (r) {
-        kprintf("kill: task %llu: %s\nusage: %s\n", (unsigned long long)id, keel_strerror(r),
-                USAGE);
+        kprintf("kill: task %llu: %s\n", (unsigned long long)id, keel_strerror(r));
         return 1;
     }
     kprintf("killed task %llu (%.*s)\n", (unsigned long long)id, (int)sizeof(ti.name), ti.name);

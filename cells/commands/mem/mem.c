@@ -87,7 +87,7 @@ int cmd_mem_main(const void *arg, void *ret)
     struct collect c = {.max = HEAP_MAX_OWNERS};
     c.rows = kmalloc(c.max * sizeof(*c.rows));
     if (!c.rows) {
-        kprintf("mem: out of memory\nusage: %s\n", USAGE);
+        kprintf("mem: out of memory\n");
         return 1;
     }
     struct memory_stats ms;

@@ -62,7 +62,7 @@ int cmd_ps_main(const void *arg, void *ret)
     struct collect c = {.max = task_count() + 16}; /* room for tasks spawned meanwhile */
     c.ti = kmalloc(c.max * sizeof(*c.ti));
     if (!c.ti) {
-        kprintf("ps: out of memory\nusage: %s\n", USAGE);
+        kprintf("ps: out of memory\n");
         return 1;
     }
     task_for_each(collect_one, &c);
