@@ -14,14 +14,15 @@ set(KEEL_CELL_INCLUDES ${CMAKE_SOURCE_DIR}/cells/include ${CMAKE_SOURCE_DIR}/ker
 set(KEEL_CELL_DIR ${CMAKE_BINARY_DIR}/cells)
 file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 
-# add_cell(<name> SOURCES <files...> [VERSION <n>] [NO_CHECK])
+# add_cell(<name> SOURCES <files...> [VERSION <n>] [NO_CHECK] [TEST])
 # Builds build/cells/<name>@<n>.o (VERSION defaults to 1; KEEL_CELL_VERSION is defined for the
 # sources). Unless NO_CHECK (for deliberately malformed test objects), the build validates the
 # object with `cellinfo --check`, so a cell the kernel would refuse fails the build.
 # Every cell is recorded in the global properties KEEL_CELLS (object paths) and KEEL_CELL_TARGETS
-# (the targets that build them).
+# (the targets that build them). TEST cells (fault provokers, benchmarks, in-guest test suites)
+# are also listed in KEEL_TEST_CELLS: the tests boot them, the user's keel.iso leaves them out.
 function(add_cell name)
-  cmake_parse_arguments(C "NO_CHECK" "VERSION" "SOURCES" ${ARGN})
+  cmake_parse_arguments(C "NO_CHECK;TEST" "VERSION" "SOURCES" ${ARGN})
   if(NOT C_VERSION)
     set(C_VERSION 1)
   endif()
@@ -48,6 +49,9 @@ function(add_cell name)
   add_custom_target(${target} ALL DEPENDS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELLS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELL_TARGETS ${target})
+  if(C_TEST)
+    set_property(GLOBAL APPEND PROPERTY KEEL_TEST_CELLS ${out})
+  endif()
 endfunction()
 
 # add_command(<name> SOURCES <files...> SUMMARY "<one line>" USAGE "<name> [args]" [VERSION n])

@@ -1,15 +1,34 @@
-# The boot image: keel.iso with the kernel, every cell built under cells/ as a boot module,
-# cells/boot.manifest and the command index (commands.index, from add_command). build/image/modules.txt lists the module arguments (file=name) so the
-# QEMU tests can build variants of the same image with other command lines.
-get_property(KEEL_IMAGE_CELLS GLOBAL PROPERTY KEEL_CELLS)
+# The boot image: keel.iso with the kernel, every cell built under cells/ as a boot module (debug
+# info stripped: the loader needs only the symbol table, and GRUB reads every byte from the ISO
+# under emulation), cells/boot.manifest and the command index (commands.index, from add_command).
+# TEST cells are left out of keel.iso. build/image/modules.txt lists the image's module
+# arguments (file=name), build/image/test-modules.txt the test cells, so the QEMU tests can build
+# variants of the image with other command lines and modules.
+find_program(KEEL_OBJCOPY NAMES llvm-objcopy llvm-objcopy-14 REQUIRED)
+get_property(all_cells GLOBAL PROPERTY KEEL_CELLS)
+get_property(test_cells GLOBAL PROPERTY KEEL_TEST_CELLS)
 get_property(KEEL_IMAGE_CELL_TARGETS GLOBAL PROPERTY KEEL_CELL_TARGETS)
 set(KEEL_MANIFEST ${CMAKE_SOURCE_DIR}/cells/boot.manifest)
+set(image_dir ${CMAKE_BINARY_DIR}/image)
+file(MAKE_DIRECTORY ${image_dir}/cells)
+
 set(module_args "")
 set(module_lines "")
-foreach(cell ${KEEL_IMAGE_CELLS})
+set(test_lines "")
+set(image_files "")
+foreach(cell ${all_cells})
   get_filename_component(cell_name ${cell} NAME)
-  list(APPEND module_args -m ${cell}=${cell_name})
-  string(APPEND module_lines "${cell}=${cell_name}\n")
+  if(cell IN_LIST test_cells)
+    string(APPEND test_lines "${cell}=${cell_name}\n")
+    continue()
+  endif()
+  set(stripped ${image_dir}/cells/${cell_name})
+  add_custom_command(OUTPUT ${stripped}
+                     COMMAND ${KEEL_OBJCOPY} --strip-debug ${cell} ${stripped}
+                     DEPENDS ${cell} COMMENT "Image: ${cell_name} without debug info")
+  list(APPEND image_files ${stripped})
+  list(APPEND module_args -m ${stripped}=${cell_name})
+  string(APPEND module_lines "${stripped}=${cell_name}\n")
 endforeach()
 list(APPEND module_args -m ${KEEL_MANIFEST}=boot.manifest)
 string(APPEND module_lines "${KEEL_MANIFEST}=boot.manifest\n")
@@ -20,20 +39,27 @@ set(index_text "")
 foreach(line IN LISTS command_lines)
   string(APPEND index_text "${line}\n")
 endforeach()
-set(KEEL_COMMAND_INDEX_FILE ${CMAKE_BINARY_DIR}/image/commands.index)
+set(KEEL_COMMAND_INDEX_FILE ${image_dir}/commands.index)
 file(WRITE ${KEEL_COMMAND_INDEX_FILE}.tmp "${index_text}")
 configure_file(${KEEL_COMMAND_INDEX_FILE}.tmp ${KEEL_COMMAND_INDEX_FILE} COPYONLY)
 list(APPEND module_args -m ${KEEL_COMMAND_INDEX_FILE}=commands.index)
 string(APPEND module_lines "${KEEL_COMMAND_INDEX_FILE}=commands.index\n")
-file(WRITE ${CMAKE_BINARY_DIR}/image/modules.txt.tmp "${module_lines}")
-configure_file(${CMAKE_BINARY_DIR}/image/modules.txt.tmp ${CMAKE_BINARY_DIR}/image/modules.txt
-               COPYONLY)
+
+foreach(list_file modules test-modules)
+  if(list_file STREQUAL "modules")
+    set(text "${module_lines}")
+  else()
+    set(text "${test_lines}")
+  endif()
+  file(WRITE ${image_dir}/${list_file}.txt.tmp "${text}")
+  configure_file(${image_dir}/${list_file}.txt.tmp ${image_dir}/${list_file}.txt COPYONLY)
+endforeach()
 
 set(KEEL_ISO ${CMAKE_BINARY_DIR}/keel.iso)
 add_custom_command(
   OUTPUT ${KEEL_ISO}
   COMMAND ${CMAKE_SOURCE_DIR}/tools/mkiso.sh -o ${KEEL_ISO} -k ${KEEL_ELF} ${module_args}
-  DEPENDS ${KEEL_ELF} ${KEEL_IMAGE_CELLS} ${KEEL_MANIFEST} ${KEEL_COMMAND_INDEX_FILE}
+  DEPENDS ${KEEL_ELF} ${image_files} ${KEEL_MANIFEST} ${KEEL_COMMAND_INDEX_FILE}
           ${CMAKE_SOURCE_DIR}/tools/mkiso.sh
   COMMENT "Building keel.iso (kernel, cells, boot manifest)")
 add_custom_target(image ALL DEPENDS ${KEEL_ISO})

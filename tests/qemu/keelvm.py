@@ -22,12 +22,16 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def image_modules(build_dir, without=()):
+def image_modules(build_dir, without=(), tests=True):
     """The boot modules of the build's image (build/image/modules.txt) as mkiso -m arguments,
-    leaving out the module names in `without`."""
-    path = os.path.join(build_dir, "image", "modules.txt")
-    with open(path) as f:
-        mods = [line.strip() for line in f if line.strip()]
+    plus the test cells (build/image/test-modules.txt) unless tests=False, leaving out the
+    module names in `without`."""
+    mods = []
+    for name in ("modules.txt",) + (("test-modules.txt",) if tests else ()):
+        path = os.path.join(build_dir, "image", name)
+        if os.path.exists(path) or name == "modules.txt":
+            with open(path) as f:
+                mods += [line.strip() for line in f if line.strip()]
     return [m for m in mods if m.rsplit("=", 1)[-1] not in without]
 
 
