@@ -14,3 +14,10 @@ keel_host_test(manifest_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/manifest_tes
 keel_fuzz_target(manifest_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/manifest_fuzz.c
                  ${CMAKE_SOURCE_DIR}/kernel/link/manifest.c
                  CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/manifest_fuzz)
+keel_host_test(argv_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/argv_test.c)
+target_include_directories(argv_test PRIVATE ${CMAKE_SOURCE_DIR}/cells/include)
+keel_fuzz_target(argv_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/argv_fuzz.c
+                 CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/argv_fuzz)
+if(TARGET argv_fuzz)
+  target_include_directories(argv_fuzz PRIVATE ${CMAKE_SOURCE_DIR}/cells/include)
+endif()

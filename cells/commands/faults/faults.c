@@ -25,10 +25,7 @@ static const char *vector_name(unsigned v, char *buf, size_t n)
 int cmd_faults_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const uint8_t *)arg + 4, 4); /* the block records its own size */
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS + 1);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
         kprintf("faults: bad argument block\nusage: %s\n", USAGE);
         return 2;

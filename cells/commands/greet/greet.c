@@ -11,11 +11,9 @@ static unsigned runs;
 
 int cmd_greet_main(const void *arg, void *ret)
 {
-    /* arg is the packed argument vector (keel/argv.h); its bytes 4..7 hold its total size. */
+    /* arg is the packed argument vector (keel/argv.h). */
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size;
-    memcpy(&size, (const char *)arg + 4, 4);
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc < 1 || argc > 2) {
         kprintf("greet: expected at most one name\nusage: " USAGE "\n");
         return 2;

@@ -85,10 +85,7 @@ static int show(const struct entry *e, size_t n, const char *which)
 int cmd_help_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const uint8_t *)arg + 4, 4); /* the block records its own size */
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS + 1);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
         kprintf("help: bad argument block\nusage: %s\n", USAGE);
         return 2;

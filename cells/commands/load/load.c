@@ -24,10 +24,7 @@ static void report_cell(const struct loaded_cell *c)
 int cmd_load_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const char *)arg + 4, 4);
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
         kprintf("load: %s\nusage: " USAGE "\n",
                 argc < 2 ? "which cell? (an object like hello@1.o, or a cell name)"

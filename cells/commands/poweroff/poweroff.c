@@ -7,10 +7,7 @@
 int cmd_poweroff_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const char *)arg + 4, 4);
-    if (argv_unpack(arg, size, argv, ARGV_MAX_ARGS) != 1) {
+    if (argv_from_arg(arg, argv, ARGV_MAX_ARGS) != 1) {
         kprintf("poweroff: takes no arguments\nusage: poweroff\n");
         return 2;
     }

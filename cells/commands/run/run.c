@@ -122,10 +122,7 @@ static int wait_for(const char *cell, task_id_t id)
 int cmd_run_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const char *)arg + 4, 4);
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc < 2) {
         kprintf("run: which cell? (a cell name, or an object like hello@1.o)\nusage: " USAGE "\n");
         return 2;

@@ -127,10 +127,7 @@ static int describe_name(const char *name)
 int cmd_sym_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const char *)arg + 4, 4);
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
         kprintf("sym: %s\nusage: " USAGE "\n",
                 argc < 2 ? "what? (an address like 0xffffffff80100000, or a symbol name)"

@@ -10,10 +10,7 @@
 int cmd_unload_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
-    uint32_t size = 0;
-    if (arg)
-        memcpy(&size, (const char *)arg + 4, 4);
-    int argc = argv_unpack(arg, size, argv, ARGV_MAX_ARGS);
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
         kprintf("unload: %s\nusage: " USAGE "\n",
                 argc < 2 ? "which cell? (see cells)" : "too many arguments");

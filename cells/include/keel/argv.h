@@ -78,4 +78,15 @@ static inline int argv_unpack(const void *block, size_t size, const char **argv,
     return (int)argc;
 }
 
+/* A command's task entry gets only the block's address: the block records its own size (and
+ * argv_unpack checks it against the limits). NULL or malformed: KE_NOEXEC. */
+static inline int argv_from_arg(const void *arg, const char **argv, size_t max)
+{
+    uint32_t size = 0;
+    if (!arg)
+        return KE_NOEXEC;
+    memcpy(&size, (const uint8_t *)arg + 4, 4);
+    return argv_unpack(arg, size, argv, max);
+}
+
 #endif
