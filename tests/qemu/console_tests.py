@@ -124,6 +124,17 @@ class Session:
     def screen_text(self):
         return "\n".join(self.mon.screen())
 
+    def screen_when(self, ready, timeout=10.0):
+        """The screen's rows once ready(rows) holds, or as they are at the timeout (the caller's
+        asserts then explain). QEMU's monitor can show the text buffer a little behind the
+        guest's writes, so a single read right after the serial output may be stale."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.mon.screen()
+            if ready(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.1)
+
     def command(self, keys, output):
         """Type keys (ending in Enter) and wait for a line `output` and the next prompt on the
         serial port."""
@@ -133,10 +144,14 @@ class Session:
 
     def check_screen_has(self, *lines):
         """The screen shows these rows consecutively, and ends at a fresh prompt."""
-        rows = self.mon.screen()
-        text = "\n".join(rows)
         want = list(lines)
-        found = any(rows[i:i + len(want)] == want for i in range(len(rows) - len(want) + 1))
+
+        def has(rows):
+            return any(rows[i:i + len(want)] == want for i in range(len(rows) - len(want) + 1))
+
+        rows = self.screen_when(lambda r: has(r) and [x for x in r if x][-1:] == [PROMPT.rstrip()])
+        text = "\n".join(rows)
+        found = has(rows)
         assert found, f"the screen lacks the rows {want!r}:\n{text}"
         last = [r for r in rows if r][-1]
         assert last == PROMPT.rstrip(), f"the screen's last row is {last!r}, not the prompt:\n{text}"
@@ -147,7 +162,8 @@ def case_screen_prompt(build, workdir):
     """vgacon takes over the screen: the banner and the prompt are on it, the boot output after
     the takeover too (cleared first, so the nano-core's early log is gone)."""
     with Session(build, workdir) as s:
-        rows = s.mon.screen()
+        rows = s.screen_when(lambda r: any(re.match(r"Keel shell - type help", x) for x in r)
+                             and [x for x in r if x][-1:] == ["keel>"])
         text = "\n".join(rows)
         assert re.search(r"vgacon: 80x25 text console at 0xb8000", s.vm.text()), s.vm.tail()
         assert not any("Keel nano-core" in r for r in rows), \
@@ -221,7 +237,7 @@ def case_keyboard_ctrl_c(build, workdir):
         s.mon.key("ctrl-c")
         s.vm.expect(r"\^C", timeout=20)
         s.vm.expect(re.escape(PROMPT), timeout=20)
-        rows = s.mon.screen()
+        rows = s.screen_when(lambda r: any(x.startswith("keel> spin") for x in r))
         assert any(r.startswith("keel> spin") for r in rows), "\n".join(rows)
         s.command("echo after\r", "after")
 

@@ -227,8 +227,16 @@ def case_vga_mirror(kernel, workdir):
             if os.path.exists(monitor):
                 break
             time.sleep(0.1)
-        rows = read_vga_text(monitor)
-        screen = "\n".join(rows)
+        # QEMU's monitor may show the text buffer a little behind the guest's writes: poll.
+        deadline = time.monotonic() + 10
+        while True:
+            rows = read_vga_text(monitor)
+            screen = "\n".join(rows)
+            if "apic: timer" in rows[0] and "keel: ready in" in screen:
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert rows[0].startswith("[") and "apic: timer" in rows[0], \
             f"VGA row 0 should be the first log line after the mirror attached:\n{screen}"
         assert re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}"
