@@ -65,6 +65,9 @@ void task_fault_contain(struct trap_frame *f, uint64_t cr2)
                     cr2 < t->stack.guard + PAGE_SIZE;
     if (!in_cell && !overflow)
         return;
+    /* A task that dies holding a core spinlock would leave it taken forever: the core's fault. */
+    if (spin_held_count())
+        return;
     struct task_fault tf = {
         .vector = (unsigned)f->vector,
         .error = f->error,

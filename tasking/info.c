@@ -1,7 +1,6 @@
 /* Task introspection for the shell's ps and for tests. */
 #include <keel/clock.h>
 #include <keel/errno.h>
-#include <keel/loader.h>
 #include <keel/string.h>
 #include <keel/export.h>
 #include "task_internal.h"
@@ -17,12 +16,7 @@ static void fill(const struct task *t, struct task_info *out)
         out->cpu_ns += clock_tsc_to_ns(clock_tsc() - t->switched_in_tsc);
     out->switches = t->switches;
     out->restarts = t->restarts;
-    const char *cell = "core";
-    if (t->cell) {
-        struct loader_cell_info ci;
-        loader_cell_info(t->cell, &ci);
-        cell = ci.name;
-    }
+    const char *cell = t->cell_name[0] ? t->cell_name : "core";
     size_t n = strnlen(cell, sizeof(out->cell) - 1);
     memcpy(out->cell, cell, n);
     out->cell[n] = 0;

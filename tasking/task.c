@@ -22,6 +22,7 @@
 void task_trampoline(void);
 void sched_task_started(void);
 struct task *sched_idle_task(void);
+struct task *sched_boot_task(void);
 void waitq_interrupt(struct task *t);
 
 static atomic_u64 next_id = {1};
@@ -177,6 +178,17 @@ static const struct loaded_cell *cell_of(task_entry_fn entry)
     return 0;
 }
 
+/* Pin the cell that holds the task's entry, and remember its name for listings. */
+static void pin_cell(struct task *t, const struct loaded_cell *cell)
+{
+    struct loader_cell_info ci;
+    loader_cell_info(cell, &ci);
+    size_t n = strnlen(ci.name, sizeof(t->cell_name) - 1);
+    memcpy(t->cell_name, ci.name, n);
+    t->cell_name[n] = 0;
+    loader_cell_pin(cells_loader(), (struct loaded_cell *)cell);
+}
+
 int task_spawn(const struct task_spec *spec, task_id_t *id_out)
 {
     if (!spec || !spec->entry)
@@ -205,7 +217,7 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     t->backoff_ns = spec->backoff_ns ? spec->backoff_ns : DEFAULT_BACKOFF_NS;
     t->cell = cell_of(spec->entry);
     if (t->cell)
-        loader_cell_pin(cells_loader(), (struct loaded_cell *)t->cell);
+        pin_cell(t, t->cell);
     task_id_t id = t->id;
     int irq = sched_lock();
     task_list_add(t);
@@ -246,7 +258,7 @@ static struct task *respawn(struct task *old)
     t->not_before_ns = clock_ns() + backoff_delay_ns(old->backoff_ns, t->restarts, BACKOFF_CAP_NS);
     t->cell = old->cell;
     if (t->cell)
-        loader_cell_pin(cells_loader(), (struct loaded_cell *)t->cell);
+        pin_cell(t, t->cell);
     task_list_add(t);
     sched_make_ready(t);
     return t;
@@ -277,9 +289,6 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     if (freed > (t->arg_size ? 1u : 0u))
         log_debug("task %llu '%s': freed %zu blocks it still held", (unsigned long long)t->id,
                   t->name, freed);
-    if (t->cell) {
-        loader_cell_unpin(cells_loader(), (struct loaded_cell *)t->cell);
-    }
     if ((t->flags & TASK_RESTARTABLE) && how == TASK_FAULTED && t->restarts < t->max_restarts) {
         struct task *n = respawn(t);
         if (n) {
@@ -294,6 +303,11 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
                     t->name);
         }
     }
+    /* After a respawn (which pins the cell for the new incarnation): the record may outlive the
+     * cell, so it keeps only the name. */
+    if (t->cell)
+        loader_cell_unpin(cells_loader(), (struct loaded_cell *)t->cell);
+    t->cell = 0;
     waitq_wake_all(&t->joiners);
     t->state = TASK_DEAD;
     sched_switch();
@@ -315,18 +329,21 @@ void task_reap_after_switch(struct task *dead)
     }
 }
 
-/* Follow a restart chain to its last incarnation, dropping the records of the earlier ones. */
-static struct task *chain_end(struct task *t)
+/* The incarnation after t in a restart chain, or NULL when t is the last one (or its successor
+ * is gone: detached and reaped by its own id — then t's own result is the answer). */
+static struct task *next_incarnation(struct task *t)
 {
-    while (t->state == TASK_DEAD && t->successor) {
-        struct task *n = task_by_id_locked(t->successor);
-        if (!n)
-            break;
-        task_list_remove(t);
-        free_record(t);
-        t = n;
-    }
-    return t;
+    if (t->state != TASK_DEAD || !t->successor)
+        return 0;
+    struct task *n = task_by_id_locked(t->successor);
+    return (n && !n->joined) ? n : 0;
+}
+
+/* Clear the "being joined" marks along the chain starting at id. */
+static void unmark_chain(task_id_t id)
+{
+    for (struct task *t = task_by_id_locked(id); t; t = next_incarnation(t))
+        t->joining = false;
 }
 
 static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct task_result *out)
@@ -343,27 +360,31 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
         err = KE_BUSY;
     else if (t->detached)
         err = KE_INVAL;
-    else if (t->joiners.head)
+    else if (t->joining)
         err = KE_BUSY; /* somebody is already joining it */
     if (err) {
         sched_unlock(irq);
         return err;
     }
+    /* Every record of the chain is marked while we look at it, so no other join or detach can
+     * free it under us; they are freed only once the final result is taken. */
     for (;;) {
-        t = chain_end(t);
-        if (t->state == TASK_DEAD && !t->successor)
-            break;
-        if (!wait) {
-            sched_unlock(irq);
-            return KE_AGAIN;
+        struct task *n;
+        t = task_by_id_locked(id);
+        t->joining = true;
+        while ((n = next_incarnation(t)) != 0) {
+            n->joining = true;
+            t = n;
         }
-        err = waitq_wait(&t->joiners, deadline_ns);
+        if (t->state == TASK_DEAD)
+            break;
+        err = wait ? waitq_wait(&t->joiners, deadline_ns) : KE_AGAIN;
         if (err) {
+            unmark_chain(id);
             sched_unlock(irq);
             return err;
         }
     }
-    t->joined = true;
     out->id = t->id;
     out->how = t->end;
     out->status = t->status;
@@ -374,10 +395,26 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
     t->ret = 0;
     if (out->ret)
         kheap_transfer(out->ret, kheap_current_owner());
-    task_list_remove(t);
-    free_record(t);
+    /* Drop the whole chain: the earlier incarnations and the final one. */
+    struct task *r = task_by_id_locked(id);
+    while (r) {
+        struct task *n = r == t ? 0 : next_incarnation(r);
+        r->joined = true;
+        task_list_remove(r);
+        free_record(r);
+        r = n;
+    }
     sched_unlock(irq);
     return 0;
+}
+
+/* now + ns, saturating (a huge timeout must not wrap into "already expired" or "none"). */
+static uint64_t deadline_after(uint64_t ns)
+{
+    uint64_t now = clock_ns();
+    if (ns == 0)
+        ns = 1;
+    return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
 }
 
 int task_join(task_id_t id, struct task_result *out)
@@ -392,7 +429,7 @@ int task_try_join(task_id_t id, struct task_result *out)
 
 int task_join_timeout(task_id_t id, uint64_t timeout_ns, struct task_result *out)
 {
-    return join_common(id, clock_ns() + (timeout_ns ? timeout_ns : 1), true, out);
+    return join_common(id, deadline_after(timeout_ns), true, out);
 }
 
 int task_detach(task_id_t id)
@@ -404,8 +441,8 @@ int task_detach(task_id_t id)
         err = KE_NOENT;
     else if (t->detached)
         err = KE_INVAL;
-    else if (t->joiners.head)
-        err = KE_BUSY;
+    else if (t->joining)
+        err = KE_BUSY; /* a joiner holds it */
     if (!err) {
         t->detached = true;
         /* Already dead (its stack is gone): reap the record, and any restart chain behind it. */
@@ -427,13 +464,16 @@ int task_kill(task_id_t id)
     struct task *self = task_current();
     int irq = sched_lock();
     struct task *t = task_by_id_locked(id);
+    /* A restarted task lives on in its latest incarnation: kill that one. */
+    while (t && t->state == TASK_DEAD && t->successor)
+        t = task_by_id_locked(t->successor);
     if (!t || t->state == TASK_DEAD) {
         sched_unlock(irq);
         return KE_NOENT;
     }
-    if (t == sched_idle_task()) {
+    if (t == sched_idle_task() || t == sched_boot_task()) {
         sched_unlock(irq);
-        return KE_PERM;
+        return KE_PERM; /* the core's own tasks */
     }
     t->kill_requested = true;
     waitq_interrupt(t);
@@ -463,7 +503,7 @@ int task_sleep_ns(uint64_t ns)
         return KE_INVAL;
     int irq = sched_lock();
     self->sleeping = true;
-    int r = waitq_wait(&wq, clock_ns() + (ns ? ns : 1));
+    int r = waitq_wait(&wq, deadline_after(ns));
     self->sleeping = false;
     sched_unlock(irq);
     return r == KE_TIMEDOUT ? 0 : r;

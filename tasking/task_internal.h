@@ -52,7 +52,9 @@ struct task {
     uint64_t not_before_ns; /* a respawned task starts after its back-off */
 
     struct mutex *held; /* mutexes it holds (released and marked owner-dead if it dies) */
-    const struct loaded_cell *cell; /* the cell holding its entry (pinned), NULL: the core */
+    const struct loaded_cell *cell; /* the cell holding its entry (pinned while it runs) */
+    char cell_name[32];             /* that cell's name ("" for the core), kept after death */
+    bool joining;                   /* a joiner is looking at this record: nobody frees it */
 
     uint64_t cpu_ns, switches, switched_in_tsc;
 };

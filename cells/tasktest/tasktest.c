@@ -169,6 +169,7 @@ static const struct tt_case cases[] = {
     {"kill_errors", tasktest_t_kill_errors},
     {"restart", tasktest_t_restart},
     {"restart_limit", tasktest_t_restart_limit},
+    {"restart_chain", tasktest_t_restart_chain},
     {"priority_order", tasktest_t_priority_order},
     {"priority_preempt", tasktest_t_priority_preempt},
     {"round_robin", tasktest_t_round_robin},

@@ -68,6 +68,7 @@ void tasktest_t_kill_self(void);
 void tasktest_t_kill_errors(void);
 void tasktest_t_restart(void);
 void tasktest_t_restart_limit(void);
+void tasktest_t_restart_chain(void);
 void tasktest_t_priority_order(void);
 void tasktest_t_priority_preempt(void);
 void tasktest_t_round_robin(void);

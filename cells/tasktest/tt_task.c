@@ -574,3 +574,71 @@ void tasktest_t_restart_limit(void)
     CHECK(tasktest_heap_in_use() == heap0, "heap %zu after the restarts, was %zu",
           tasktest_heap_in_use(), heap0);
 }
+
+/* try_join/timeout joins of a task that is being restarted must not lose it; a second joiner is
+ * refused while one waits; a kill through the original id reaches the latest incarnation. */
+static int entry_join_blocked(const void *arg, void *ret)
+{
+    const task_id_t *id = arg;
+    struct task_result r;
+    return task_join(*id, &r) == KE_BUSY ? 0 : 1;
+}
+
+void tasktest_t_restart_chain(void)
+{
+    size_t heap0 = tasktest_heap_in_use(), n0 = task_count();
+    task_id_t id;
+    struct task_result r;
+    /* Faults once, then runs to completion (long back-off so we can poll meanwhile). */
+    int e = spawn_restartable(1, TT_MS(60), 0, &id);
+    REQUIRE(e == 0, "spawn: %s", tasktest_err(e));
+    int again = 0;
+    for (int i = 0; i < 200; i++) {
+        e = task_try_join(id, &r);
+        if (e != KE_AGAIN)
+            break;
+        again++;
+        e = task_join_timeout(id, TT_MS(2), &r);
+        CHECK(e == KE_TIMEDOUT || e == 0, "join_timeout during the restart: %s", tasktest_err(e));
+        if (e == 0)
+            break;
+    }
+    REQUIRE(e == 0, "the chain was lost: try_join/timeout ended with %s", tasktest_err(e));
+    CHECK(again > 0, "try_join never saw the task still running (the test proves nothing)");
+    CHECK(r.how == TASK_RETURNED && r.status == 42 && r.restarts == 1,
+          "ended %s status %d restarts %u", tasktest_how(r.how), r.status, r.restarts);
+    CHECK(task_try_join(id, &r) == KE_NOENT, "a second join of the chain succeeded");
+
+    /* A concurrent joiner is refused while one waits. */
+    e = spawn_restartable(1, TT_MS(60), 0, &id);
+    REQUIRE(e == 0, "spawn: %s", tasktest_err(e));
+    task_id_t j;
+    struct task_spec js = {.name = "tt_join2",
+                           .entry = entry_join_blocked,
+                           .arg = &id,
+                           .arg_size = sizeof(id),
+                           .priority = TASK_PRIO_MIN};
+    struct task_result wr;
+    /* The second joiner has the lowest priority: it runs only once we wait in our join, and
+     * must then be refused with KE_BUSY. */
+    e = task_spawn(&js, &j);
+    REQUIRE(e == 0, "spawn joiner: %s", tasktest_err(e));
+    e = task_join(id, &r);
+    CHECK(e == 0 && r.status == 42, "join: %s, status %d", tasktest_err(e), r.status);
+    e = tasktest_join(j, &wr);
+    CHECK(e == 0 && wr.how == TASK_RETURNED && wr.status == 0,
+          "the second joiner was not refused with KE_BUSY (ended %s, status %d)",
+          tasktest_how(wr.how), wr.status);
+
+    /* Kill through the original id after a restart. */
+    e = spawn_restartable(1, TT_MS(1), 0, &id);
+    REQUIRE(e == 0, "spawn: %s", tasktest_err(e));
+    while (rs_attempts < 2)
+        task_sleep_ns(TT_MS(1));
+    e = task_kill(id);
+    CHECK(e == 0 || e == KE_NOENT, "kill through the original id: %s", tasktest_err(e));
+    e = tasktest_join(id, &r);
+    CHECK(e == 0, "join after the kill: %s", tasktest_err(e));
+    CHECK(task_count() == n0, "task_count %zu, was %zu", task_count(), n0);
+    CHECK(tasktest_heap_in_use() == heap0, "heap %zu, was %zu", tasktest_heap_in_use(), heap0);
+}

@@ -18,7 +18,7 @@ from keelvm import EXIT_SUCCESS, GuestError, KeelVM, image_modules, run_cases  #
 TESTS = [
     "spawn_validation", "arg_isolation", "return_block", "join_variants", "detach_running",
     "detach_flag", "detach_dead", "kill_sleeping", "kill_semaphore", "kill_busy", "kill_self",
-    "kill_errors", "restart", "restart_limit", "priority_order", "priority_preempt",
+    "kill_errors", "restart", "restart_limit", "restart_chain", "priority_order", "priority_preempt",
     "round_robin", "sleep_bounds", "mutex_basic", "mutex_owner_dead_waiter",
     "mutex_owner_dead_free", "semaphore", "condvar", "chan_async_fifo", "chan_async_full",
     "chan_rendezvous", "chan_close_drain", "chan_close_wakes", "chan_ownership",

@@ -20,4 +20,7 @@ void spin_unlock(struct spinlock *l, int irq_state);
 /* For panic paths: take the lock if it is free within a bounded wait; returns 1 if taken. */
 int spin_trylock_bounded(struct spinlock *l, unsigned spins, int *irq_state);
 
+/* How many spinlocks are held now (fault containment refuses to kill a task holding one). */
+unsigned spin_held_count(void);
+
 #endif
