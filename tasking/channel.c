@@ -140,6 +140,28 @@ static int await_take(struct channel *ch, owner_t me)
     }
 }
 
+/* Start a send or receive: take the scheduler lock and count ourselves as a user, so a
+ * concurrent destroy leaves the freeing to the last one out. False for a stale channel. */
+static bool enter(struct channel *ch, int *irq)
+{
+    *irq = sched_lock();
+    if (!valid(ch)) {
+        sched_unlock(*irq);
+        return false;
+    }
+    ch->users++;
+    return true;
+}
+
+/* End a send or receive (releases the lock taken by enter). */
+static void depart(struct channel *ch, int irq)
+{
+    bool free_it = leave(ch);
+    sched_unlock(irq);
+    if (free_it)
+        channel_free(ch);
+}
+
 static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait)
 {
     if (!ch || !msg)
@@ -147,12 +169,9 @@ static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait
     struct channel_msg m = *msg;
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
-    int irq = sched_lock();
-    if (!valid(ch)) {
-        sched_unlock(irq);
+    int irq;
+    if (!enter(ch, &irq))
         return KE_INVAL;
-    }
-    ch->users++;
     int r;
     for (;;) {
         if (ch->closed) {
@@ -178,10 +197,7 @@ static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait
         if (r)
             break; /* killed while waiting for room: nothing was queued */
     }
-    bool free_it = leave(ch);
-    sched_unlock(irq);
-    if (free_it)
-        channel_free(ch);
+    depart(ch, irq);
     return r;
 }
 
@@ -213,12 +229,9 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
         return KE_INVAL;
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
-    int irq = sched_lock();
-    if (!valid(ch)) {
-        sched_unlock(irq);
+    int irq;
+    if (!enter(ch, &irq))
         return KE_INVAL;
-    }
-    ch->users++;
     int r;
     for (;;) {
         if (ch->doomed) {
@@ -242,10 +255,7 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
         if (r)
             break;
     }
-    bool free_it = leave(ch);
-    sched_unlock(irq);
-    if (free_it)
-        channel_free(ch);
+    depart(ch, irq);
     return r;
 }
 

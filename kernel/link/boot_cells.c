@@ -24,7 +24,7 @@ int cells_init(void)
     return the_loader ? 0 : KE_NOMEM;
 }
 
-static const struct mb2_module *find_module(const char *name, size_t len)
+const struct mb2_module *boot_module_find(const char *name, size_t len)
 {
     const struct mb2_info *bi = boot_info();
     for (size_t i = 0; i < bi->module_count; i++) {
@@ -58,7 +58,7 @@ void cells_load_boot(void)
     char manifest[MANIFEST_NAME_MAX + 1] = "boot.manifest";
     if (cmdline_get(boot_cmdline(), "cells", manifest, sizeof(manifest)) == KE_RANGE)
         log_err("cells: cells= names a module longer than %d characters", MANIFEST_NAME_MAX);
-    const struct mb2_module *mm = find_module(manifest, strlen(manifest));
+    const struct mb2_module *mm = boot_module_find(manifest, strlen(manifest));
     if (!the_loader || !mm) {
         log_info("cells: no manifest module '%s'; no cells loaded at boot", manifest);
         return;
@@ -79,7 +79,7 @@ void cells_load_boot(void)
         struct loaded_cell *handles[MANIFEST_MAX_BATCH];
         size_t n = 0;
         for (size_t i = 0; i < b.count; i++) {
-            const struct mb2_module *m = find_module(b.items[i].name, b.items[i].len);
+            const struct mb2_module *m = boot_module_find(b.items[i].name, b.items[i].len);
             if (!m) {
                 log_err("cells: %s line %u: no boot module named '%.*s'", manifest, b.line,
                         (int)b.items[i].len, b.items[i].name);

@@ -11,6 +11,9 @@ int cells_init(void);
 /* Load the cells the boot manifest names (module "boot.manifest", or cells=<module> on the
  * command line). Refusals are reported and the boot carries on. */
 void cells_load_boot(void);
+/* The boot module whose name is name[0..len), or NULL. */
+struct mb2_module;
+const struct mb2_module *boot_module_find(const char *name, size_t len);
 /* Wake everyone waiting in boot_wait_ready (keel/cells.h). */
 void boot_signal_ready(void);
 /* Boot-time benchmark of load+link and unload of every cell module (bench=loader). */

@@ -25,15 +25,6 @@ static void sort_u64(uint64_t *v, unsigned n)
         }
 }
 
-static const struct mb2_module *module_named(const char *name)
-{
-    const struct mb2_info *bi = boot_info();
-    for (size_t i = 0; i < bi->module_count; i++)
-        if (strcmp(bi->modules[i].cmdline, name) == 0)
-            return &bi->modules[i];
-    return NULL;
-}
-
 /* One cell: returns 0 and fills the medians/minimums (ns), or an error. */
 static int bench_one(const struct mb2_module *m, unsigned rounds, uint64_t *load, uint64_t *unload,
                      uint64_t *relocs)
@@ -79,7 +70,7 @@ void cells_bench(unsigned rounds)
         json, sizeof(json), "{\"benchmark\": \"loader\", \"rounds\": %u, \"cells\": [", rounds);
     unsigned done = 0;
     for (unsigned c = 0; c < sizeof(bench_cells) / sizeof(bench_cells[0]); c++) {
-        const struct mb2_module *m = module_named(bench_cells[c]);
+        const struct mb2_module *m = boot_module_find(bench_cells[c], strlen(bench_cells[c]));
         uint64_t relocs = 0;
         if (!m) {
             log_warn("bench: no boot module %s; skipped", bench_cells[c]);

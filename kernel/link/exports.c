@@ -29,7 +29,7 @@ KEEL_EXPORT_FUNC(loader_reloc_name);
 
 extern const struct kexport __kexports_start[], __kexports_end[];
 
-#define INDEX_SLOTS 1024 /* a power of two, at least twice the number of exports */
+#define INDEX_SLOTS 1024                 /* a power of two, at least twice the number of exports */
 static uint16_t index_slot[INDEX_SLOTS]; /* entry + 1; 0 = empty */
 static int index_state;                  /* 0 not built, 1 built, -1 too many exports: linear */
 static struct spinlock index_lock = SPINLOCK_INIT;
