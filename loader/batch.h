@@ -40,7 +40,23 @@ struct batch {
     struct batch_export *exports; /* sorted by hash, then name, then item */
     size_t nexports;
     struct loader_error *err;
+    /* A live swap: the loaded cells item k replaces (replacing[k]), or NULL for a plain load.
+     * Replaced cells are invisible to the batch: their names and exports may be defined again,
+     * and nothing resolves to them. */
+    struct loaded_cell *const *replacing;
 };
+
+/* Is c one of the cells this batch replaces? */
+static inline bool batch_replaces(const struct batch *b, const struct loaded_cell *c)
+{
+    if (b->replacing)
+        for (size_t k = 0; k < b->n; k++)
+            if (b->replacing[k] == c)
+                return true;
+    return false;
+}
+/* Parse, check and link a batch (everything before a load's or a swap's commit): registry.c. */
+int batch_prepare(struct batch *b, const struct loader_object *objs);
 
 void *loader_zalloc(const struct loader_platform *pf, size_t size);
 /* Allocates each item's loaded_cell, string pool and tables (link.c). */

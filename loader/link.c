@@ -202,6 +202,8 @@ static int relocate_item(struct batch *b, struct batch_item *it)
             struct ledge *e = &c->edges[c->nedges++]; /* nedges <= max_edges: counted above */
             e->site_section = c->pool + it->sec_str[r->section];
             e->site_offset = r->offset;
+            e->site_addr = (uint64_t)(uintptr_t)where;
+            e->site_writable = t->region == CELL_REGION_DATA;
             e->type = r->type;
             e->addend = r->addend;
             e->target = rs->target;
@@ -255,10 +257,24 @@ static unsigned prot_of(int r)
                                      : LOADER_PROT_RW;
 }
 
+/* Variables a live swap carries by name: in a writable section, but not one of the sections
+ * that are written only by relocation (.data.rel.ro: pointer tables the new version has
+ * relocated for itself) and not the cell's descriptor. */
+static bool carried(const struct batch_item *it, const struct cell_symbol *s)
+{
+    if (s->type != STT_OBJECT || s->shndx == SHN_ABS || s->shndx >= it->img.nsections ||
+        s->shndx == it->img.descriptor_section)
+        return false;
+    const struct cell_section *sec = &it->img.sections[s->shndx];
+    return (sec->flags & SHF_WRITE) && (sec->flags & SHF_ALLOC) &&
+           strncmp(sec->name, ".data.rel.ro", 12) != 0;
+}
+
 static struct lsym make_lsym(const struct batch_item *it, size_t i)
 {
     const struct cell_symbol *s = &it->img.symbols[i];
     return (struct lsym){
+        .carry = carried(it, s),
         .addr = it->syms[i].addr,
         .size = s->size,
         .name = it->syms[i].str == NO_STR ? 0 : it->syms[i].str,

@@ -114,7 +114,11 @@ static int parse_all(struct batch *b, const struct loader_object *objs)
             return rc;
         const char *name = b->items[i].img.name;
         const struct loaded_cell *old = loader_find(b->ld, name);
-        if (old)
+        if (b->replacing && old != b->replacing[i])
+            return loader_fail(b->err, KE_INVAL, name,
+                               "object '%.48s' is cell '%s', not '%s'", o->origin, name,
+                               b->replacing[i]->name);
+        if (old && !b->replacing)
             return loader_fail(b->err, KE_EXIST, name, "already loaded (version %u)", old->version);
         for (size_t j = 0; j < i; j++)
             if (strcmp(b->items[j].img.name, name) == 0)
@@ -126,13 +130,13 @@ static int parse_all(struct batch *b, const struct loader_object *objs)
     return 0;
 }
 
-static int prepare(struct batch *b, const struct loader_object *objs)
+int batch_prepare(struct batch *b, const struct loader_object *objs)
 {
     uint64_t t0 = now(b->ld);
     int rc = parse_all(b, objs);
     uint64_t t1 = now(b->ld);
     b->ld->stats.parse_ns = t1 - t0;
-    if (!rc)
+    if (!rc && !b->replacing)
         rc = reserve(b->ld, b->n, b->err, b->items[0].img.name);
     if (!rc)
         rc = batch_check_exports(b);
@@ -168,7 +172,7 @@ int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
     b.items = loader_zalloc(&ld->pf, n * sizeof(struct batch_item));
     if (!b.items)
         return loader_fail(err, KE_NOMEM, objs[0].origin, "out of memory for the batch");
-    int rc = prepare(&b, objs);
+    int rc = batch_prepare(&b, objs);
     if (rc) {
         batch_free(&b);
         return rc;

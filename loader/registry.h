@@ -11,12 +11,16 @@ struct lsym {
     uint32_t name; /* offset of the name in the pool */
     uint8_t kind;  /* enum loader_sym_kind */
     uint8_t bind;  /* STB_* */
+    uint8_t carry; /* a variable a live swap carries by name (writable, not relocated-read-only
+                      data, not the descriptor) */
 };
 
 /* An outgoing edge: one relocation of this cell whose symbol another cell or the core defines. */
 struct ledge {
     const char *site_section; /* pool */
     uint64_t site_offset;
+    uint64_t site_addr;      /* the patched field, for a live swap's rewrite */
+    bool site_writable;      /* the field lies in the data region (may have changed since) */
     uint32_t type;
     int64_t addend;
     struct loaded_cell *target; /* NULL: the core */

@@ -32,10 +32,13 @@ static int export_cmp(const void *a, const void *b, void *ctx)
 }
 
 /* A global some cell already loaded exports. */
-static const struct lsym *loaded_export(const struct loader *ld, const char *name, uint64_t hash,
+static const struct lsym *loaded_export(const struct batch *b, const char *name, uint64_t hash,
                                         struct loaded_cell **cell)
 {
+    const struct loader *ld = b->ld;
     for (size_t i = 0; i < ld->ncells; i++) {
+        if (batch_replaces(b, ld->cells[i]))
+            continue; /* a live swap: its new version in the batch stands in for it */
         const struct lsym *s = loader_cell_export(ld->cells[i], name, hash);
         if (s) {
             *cell = ld->cells[i];
@@ -105,7 +108,7 @@ int batch_check_exports(struct batch *b)
         enum export_clash clash = CLASH_NONE;
         if (core_lookup(b->ld, name, &info))
             clash = CLASH_CORE;
-        else if (loaded_export(b->ld, name, e->hash, &other))
+        else if (loaded_export(b, name, e->hash, &other))
             clash = CLASH_CELL;
         else if (k > 0 && b->exports[k - 1].hash == e->hash &&
                  strcmp(export_name(b, &b->exports[k - 1]), name) == 0)
@@ -189,7 +192,7 @@ static int resolve_undef(struct batch *b, struct batch_item *it, size_t i)
     if (core_lookup(b->ld, s->name, &info)) {
         r->addr = info.addr;
         r->origin = RSYM_CORE;
-    } else if ((ls = loaded_export(b->ld, s->name, hash, &other)) != NULL) {
+    } else if ((ls = loaded_export(b, s->name, hash, &other)) != NULL) {
         r->addr = ls->addr;
         r->origin = RSYM_CELL;
         r->target = other;

@@ -14,6 +14,7 @@
 #include <keel/task.h>
 #include <keel/waitq.h>
 #include "chan_ring.h"
+#include "task_internal.h"
 
 #define CHANNEL_MAGIC     0x4348414eu /* "CHAN": a live channel */
 #define CHANNEL_ASYNC_MAX 4096u
@@ -57,6 +58,9 @@ static bool can_block_now(bool may_wait)
 static bool leave(struct channel *ch)
 {
     ch->users--;
+    struct task *self = task_current();
+    if (self && self->channel_depth)
+        self->channel_depth--;
     if (ch->doomed && ch->users == 0) {
         ch->magic = 0; /* late callers get KE_INVAL, not a second free */
         return true;
@@ -150,6 +154,9 @@ static bool enter(struct channel *ch, int *irq)
         return false;
     }
     ch->users++;
+    struct task *self = task_current();
+    if (self)
+        self->channel_depth++;
     return true;
 }
 

@@ -51,12 +51,12 @@ static bool containable(unsigned vector)
     return vector < 32 && vector != 1 && vector != 2 && vector != 18;
 }
 
-void task_fault_contain(struct trap_frame *f, uint64_t cr2)
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2)
 {
     struct task *t = task_current();
     /* The boot and idle tasks are the core's own: their faults are the core's. */
     if (!t || t == sched_idle_task() || t == sched_boot_task() || !containable((unsigned)f->vector))
-        return;
+        return false;
     /* Cell code is what runs in the cell area; anything else (kernel text, data, garbage) is the
      * core's business. A task that ran off its own stack dies wherever it was: the guard page
      * stopped it before it could touch anything else. */
@@ -64,10 +64,7 @@ void task_fault_contain(struct trap_frame *f, uint64_t cr2)
     bool overflow = (f->vector == 8 || f->vector == 14) && cr2 >= t->stack.guard &&
                     cr2 < t->stack.guard + PAGE_SIZE;
     if (!in_cell && !overflow)
-        return;
-    /* A task that dies holding a core spinlock would leave it taken forever: the core's fault. */
-    if (spin_held_count())
-        return;
+        return false;
     struct task_fault tf = {
         .vector = (unsigned)f->vector,
         .error = f->error,
@@ -76,6 +73,18 @@ void task_fault_contain(struct trap_frame *f, uint64_t cr2)
         .rsp = f->rsp,
     };
     addr_describe(f->rip, tf.where, sizeof(tf.where));
+    /* A guarded call (guard.c) in cell code: report it and return its error to the caller. */
+    if (in_cell && t->guard && guard_catch(f, &tf)) {
+        kprintf("\nkeel: task %llu '%s': guarded call faulted: CPU exception %u (%s) at <%s>, "
+                "cr2 0x%llx; the call returns KE_FAULT\n",
+                (unsigned long long)t->id, t->name, tf.vector, exception_name(tf.vector), tf.where,
+                (unsigned long long)cr2);
+        fault_log_add(t, &tf);
+        return true;
+    }
+    /* A task that dies holding a core spinlock would leave it taken forever: the core's fault. */
+    if (spin_held_count())
+        return false;
     kprintf("\nkeel: task %llu '%s' faulted: CPU exception %u (%s), error 0x%llx%s\n"
             "  rip 0x%016llx <%s>\n  cr2 0x%016llx rsp 0x%016llx\n"
             "  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"

@@ -16,6 +16,8 @@ static void fill(const struct task *t, struct task_info *out)
         out->cpu_ns += clock_tsc_to_ns(clock_tsc() - t->switched_in_tsc);
     out->switches = t->switches;
     out->restarts = t->restarts;
+    out->flags = t->flags;
+    out->swaps = t->swaps;
     const char *cell = t->cell_name[0] ? t->cell_name : "core";
     size_t n = strnlen(cell, sizeof(out->cell) - 1);
     memcpy(out->cell, cell, n);

@@ -164,7 +164,11 @@ void sched_timer_tick(struct trap_frame *f)
     /* Time slice: one tick, then round robin within the priority. */
     if (current != idle_task && rq_highest(&ready) >= (int)current->priority)
         need_resched = true;
-    if (need_resched)
+    if (need_resched) {
+        current->preempted = f; /* for a live swap's quiescence check (swap_tasks.c) */
+        struct task *me = current;
         sched_switch();
+        me->preempted = 0;
+    }
     sched_unlock(irq);
 }

@@ -103,7 +103,7 @@ static void free_record(struct task *t)
 }
 
 /* The initial stack: arch_context_switch pops r15..rbp and returns into task_trampoline. */
-static void prepare_stack(struct task *t)
+void task_prepare_stack(struct task *t)
 {
     uint64_t *sp = (uint64_t *)(uintptr_t)t->stack.top;
     *--sp = (uint64_t)(uintptr_t)task_trampoline;
@@ -142,7 +142,7 @@ int task_create(const char *name, task_entry_fn entry, const void *arg, size_t a
         if (!t->arg)
             goto fail;
         memcpy(t->arg, arg, arg_size);
-        if (flags & TASK_RESTARTABLE) {
+        if (flags & (TASK_RESTARTABLE | TASK_SERVICE)) {
             t->pristine_arg = kmalloc_owned(arg_size, 0, OWNER_CORE);
             if (!t->pristine_arg)
                 goto fail;
@@ -158,7 +158,7 @@ int task_create(const char *name, task_entry_fn entry, const void *arg, size_t a
     err = kstack_alloc(stack_pages, &t->stack);
     if (err)
         goto fail;
-    prepare_stack(t);
+    task_prepare_stack(t);
     *out = t;
     return 0;
 fail:
@@ -199,7 +199,7 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     unsigned prio = spec->priority ? spec->priority : TASK_PRIO_DEFAULT;
     if (prio < TASK_PRIO_MIN || prio > TASK_PRIO_MAX)
         return KE_RANGE;
-    if (spec->flags & ~(unsigned)(TASK_RESTARTABLE | TASK_DETACHED))
+    if (spec->flags & ~(unsigned)(TASK_RESTARTABLE | TASK_DETACHED | TASK_SERVICE))
         return KE_INVAL;
     unsigned pages = spec->stack_pages ? spec->stack_pages : DEFAULT_STACK_PAGES;
     if (pages > MAX_STACK_PAGES)
@@ -520,3 +520,9 @@ KEEL_EXPORT_FUNC(task_self);
 KEEL_EXPORT_FUNC(task_yield);
 KEEL_EXPORT_FUNC(task_sleep_ns);
 KEEL_EXPORT_FUNC(task_count);
+
+/* For a live swap's walk over every task (swap_tasks.c), scheduler lock held. */
+struct task *swap_all_tasks(void)
+{
+    return all_tasks;
+}

@@ -57,6 +57,12 @@ struct task {
     bool joining;                   /* a joiner is looking at this record: nobody frees it */
 
     uint64_t cpu_ns, switches, switched_in_tsc;
+
+    /* Live swap (swap_tasks.c). */
+    const struct trap_frame *preempted; /* while switched away from the timer interrupt */
+    unsigned channel_depth;             /* inside channel send/recv (not resettable there) */
+    unsigned swaps;                     /* service task: re-spawns by live swaps */
+    struct fault_guard *guard;          /* a guarded call in progress (guard.c) */
 };
 
 /* The running task (NULL before tasking_init). */
@@ -93,8 +99,23 @@ struct trap_frame;
 void sched_timer_tick(struct trap_frame *f);
 
 /* Fault containment (fault.c): returns only if the fault is not a task's to die of. */
-void task_fault_contain(struct trap_frame *f, uint64_t cr2);
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2);
 void fault_log_add(const struct task *t, const struct task_fault *f);
+
+/* A call whose faults in cell code return an error instead of killing the task (guard.c). */
+struct fault_guard {
+    uint64_t rbx, rbp, r12, r13, r14, r15, rsp; /* rsp: at the call, pointing at its return */
+    struct task_fault fault;                    /* what happened, if it faulted */
+    bool faulted;
+};
+/* Run fn(arg) under g: its value, or KE_FAULT (g->fault filled) if it raised a containable
+ * exception in cell code. Usable with the scheduler lock held (the world stopped). */
+int guard_call(struct fault_guard *g, int (*fn)(void *), void *arg);
+/* From task_fault_contain: resume a faulting guarded call at its landing (true), or not. */
+struct trap_frame;
+bool guard_catch(struct trap_frame *f, const struct task_fault *tf);
+/* Reset the initial stack of a task for a start at its entry (task.c). */
+void task_prepare_stack(struct task *t);
 
 #define OWNER_TASK(id) (0x40000000u | (owner_t)((id)&0x3fffffffu))
 

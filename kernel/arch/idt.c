@@ -64,7 +64,8 @@ int irq_register(unsigned vector, irq_handler_fn fn)
 void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector < 32) {
-        task_fault_contain(f, read_cr2()); /* returns only if the fault is the core's */
+        if (task_fault_contain(f, read_cr2()))
+            return; /* a guarded call caught it: resume at its landing */
         exception_fatal(f);
     }
     irq_handler_fn fn = irq_handlers[f->vector];

@@ -1,6 +1,7 @@
 /* The register state saved by arch/isr.S on every interrupt or exception. */
 #ifndef KEEL_ARCH_TRAP_H
 #define KEEL_ARCH_TRAP_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct trap_frame {
@@ -21,7 +22,8 @@ void trap_dispatch(struct trap_frame *f);
 /* The report for an exception the nano-core cannot survive; never returns. */
 _Noreturn void exception_fatal(struct trap_frame *f);
 const char *exception_name(unsigned vector);
-/* tasking/fault.c: kill the running task if the fault is its own (never returns then). */
-void task_fault_contain(struct trap_frame *f, uint64_t cr2);
+/* tasking/fault.c: kill the running task if the fault is its own (never returns then); true if
+ * a guarded call caught it (resume with the frame as modified), false if it is the core's. */
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2);
 
 #endif

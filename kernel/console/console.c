@@ -95,5 +95,24 @@ int kprintf(const char *fmt, ...)
 
 KEEL_EXPORT_FUNC(console_write);
 KEEL_EXPORT_FUNC(kprintf);
+/* Live swap: re-point sinks that live in a cell being swapped (kernel/swap). With apply false,
+ * only checks that each has a counterpart; KE_NOENT names the first that does not. Called with
+ * the world stopped (nobody is inside the console). */
+int console_sinks_swap(int (*translate)(void *ctx, uint64_t from, uint64_t *to), void *ctx,
+                       bool apply)
+{
+    for (int i = 0; i < MAX_SINKS; i++) {
+        uint64_t to;
+        if (!sinks[i].fn)
+            continue;
+        int r = translate(ctx, (uint64_t)(uintptr_t)sinks[i].fn, &to);
+        if (r == KE_NOENT)
+            return r;
+        if (r == 0 && apply)
+            sinks[i].fn = (console_sink_fn)(uintptr_t)to;
+    }
+    return 0;
+}
+
 KEEL_EXPORT_FUNC(console_add_sink);
 KEEL_EXPORT_FUNC(console_remove_sink);

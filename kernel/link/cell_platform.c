@@ -12,6 +12,7 @@
 #include <keel/paging.h>
 #include <keel/string.h>
 #include "link/cells.h"
+#include "tasking/task_internal.h"
 
 static void *plat_alloc(void *ctx, size_t size)
 {
@@ -158,6 +159,53 @@ static void plat_run_exit(void *ctx, const struct loaded_cell *cell, void (*exit
         log_warn("cell exit hook ended with %s", keel_strerror(status));
 }
 
+/* A live swap rewrites sites in other cells' text: through the direct map's writable alias of
+ * each byte's frame, so the cell's own mapping stays W^X. */
+static int plat_patch(void *ctx, void *where, const void *bytes, size_t len)
+{
+    (void)ctx;
+    const uint8_t *src = bytes;
+    for (size_t i = 0; i < len; i++) { /* first check every byte, then write */
+        uint64_t pa;
+        if (paging_translate((uint64_t)(uintptr_t)where + i, &pa, NULL))
+            return KE_FAULT;
+    }
+    for (size_t i = 0; i < len; i++) {
+        uint64_t pa;
+        (void)paging_translate((uint64_t)(uintptr_t)where + i, &pa, NULL);
+        *(volatile uint8_t *)phys_to_virt(pa) = src[i];
+    }
+    return 0;
+}
+
+/* A migrate hook runs with the world stopped (no task may die then): under a fault guard, so a
+ * faulting hook refuses the swap instead of taking the system down. */
+struct migrate_call {
+    int (*fn)(uint32_t, const void *, uint64_t, void *);
+    uint32_t old_version;
+    const void *old_state;
+    uint64_t old_size;
+    void *new_state;
+};
+
+static int migrate_trampoline(void *arg)
+{
+    struct migrate_call *m = arg;
+    return m->fn(m->old_version, m->old_state, m->old_size, m->new_state);
+}
+
+static int plat_run_migrate(void *ctx, const struct loaded_cell *cell,
+                            int (*migrate)(uint32_t, const void *, uint64_t, void *),
+                            uint32_t old_version, const void *old_state, uint64_t old_size,
+                            void *new_state)
+{
+    (void)ctx;
+    (void)cell;
+    struct migrate_call m = {migrate, old_version, old_state, old_size, new_state};
+    struct fault_guard g;
+    return guard_call(&g, migrate_trampoline, &m);
+}
+
 static uint64_t plat_now_ns(void *ctx)
 {
     (void)ctx;
@@ -175,4 +223,6 @@ const struct loader_platform kernel_loader_platform = {
     .now_ns = plat_now_ns,
     .run_init = plat_run_init,
     .run_exit = plat_run_exit,
+    .patch = plat_patch,
+    .run_migrate = plat_run_migrate,
 };

@@ -65,6 +65,14 @@ struct loader_platform {
      * calls the function directly. */
     int (*run_init)(void *ctx, const struct loaded_cell *cell, int (*init)(void));
     void (*run_exit)(void *ctx, const struct loaded_cell *cell, void (*exit)(void));
+    /* Live swap, optional. patch: write len bytes at where, a field inside a linked cell whose
+     * region may be read-only or executable (e.g. through a writable alias of its frame). NULL:
+     * plain stores. run_migrate: call a new version's migrate hook (e.g. guarded against
+     * faults); NULL: called directly. */
+    int (*patch)(void *ctx, void *where, const void *bytes, size_t len);
+    int (*run_migrate)(void *ctx, const struct loaded_cell *cell,
+                       int (*migrate)(uint32_t, const void *, uint64_t, void *), uint32_t old_version,
+                       const void *old_state, uint64_t old_size, void *new_state);
 };
 
 /* ---- Layer 1: parse and validate ------------------------------------------------------------ */
@@ -205,5 +213,60 @@ struct loader_edge {
 int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
                          const struct loaded_cell *target, const char *symbol,
                          int (*fn)(void *ctx, const struct loader_edge *e), void *ctx);
+
+/* ---- Live swap (loader/swap.c, swap_state.c) ------------------------------------------------
+ * Replacing loaded cells by new versions, in the steps the kernel's orchestrator interleaves
+ * with stopping the world (kernel/swap/):
+ *   loader_swap_link     parse and link the new versions into fresh memory, invisible to all;
+ *   loader_swap_check    can each stand in for its old version? (symbols dependents use: same
+ *                        kind, objects not smaller; state block rules; every site's new value
+ *                        fits) and plan the rewrites and the state to carry;
+ *   loader_swap_transfer carry the state into the new versions (writes only new memory);
+ *   loader_swap_rewrite  rewrite every site in other cells that points into an old version
+ *                        (undone by loader_swap_abort);
+ *   loader_swap_commit   the commit point: the registry, the graph and the pins switch to the
+ *                        new versions (cannot fail);
+ *   loader_swap_finish   free the old versions (after commit) / loader_swap_abort (before).
+ * Before the commit the old versions stay exactly as they were. */
+struct loader_swap;
+
+struct loader_swap_cell_stats {
+    const char *name;
+    uint32_t old_version, new_version;
+    const char *state;       /* "none", "fresh" (new block, old had none), "verbatim", "migrated" */
+    uint64_t state_bytes;    /* bytes of the state block carried (verbatim) or migrated from */
+    size_t globals, global_bytes; /* variables carried by name */
+    size_t relocations;      /* applied while linking the new version */
+};
+
+/* olds[k] is replaced by objs[k] (same cell name); n >= 1. Fails with nothing left behind. */
+int loader_swap_link(struct loader *ld, struct loaded_cell *const *olds,
+                     const struct loader_object *objs, size_t n, struct loader_swap **out,
+                     struct loader_error *err);
+int loader_swap_check(struct loader_swap *sw, struct loader_error *err);
+/* The plan, one line at a time (after a successful check). */
+void loader_swap_describe(const struct loader_swap *sw, void (*emit)(void *ctx, const char *line),
+                          void *ctx);
+int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err);
+int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err);
+/* Put back what loader_swap_rewrite changed (before the commit). */
+void loader_swap_abort_rewrite(struct loader_swap *sw);
+void loader_swap_commit(struct loader_swap *sw);
+void loader_swap_finish(struct loader_swap *sw);
+void loader_swap_abort(struct loader_swap *sw);
+
+/* Is addr inside an old version (any region)? */
+bool loader_swap_in_old(const struct loader_swap *sw, uint64_t addr);
+/* An address in an old version -> the same place in the new one: the symbol that covers it, by
+ * name and kind (a function only at its start; an object anywhere up to its end). KE_NOENT if
+ * it has no counterpart (then *why, if given, says what it pointed at). */
+int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t *out, char *why,
+                          size_t why_size);
+size_t loader_swap_count(const struct loader_swap *sw);
+struct loaded_cell *loader_swap_old(const struct loader_swap *sw, size_t k);
+struct loaded_cell *loader_swap_new(const struct loader_swap *sw, size_t k);
+void loader_swap_stats(const struct loader_swap *sw, size_t k, struct loader_swap_cell_stats *out);
+/* Sites in other cells that point into the old versions (after check). */
+size_t loader_swap_sites(const struct loader_swap *sw);
 
 #endif

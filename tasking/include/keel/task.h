@@ -31,6 +31,12 @@ typedef int (*task_entry_fn)(const void *arg, void *ret);
 enum task_flags {
     TASK_RESTARTABLE = 1u << 0, /* respawn after a fault (up to max_restarts); a kill is final */
     TASK_DETACHED = 1u << 1,    /* nobody will join: reaped automatically when it ends */
+    /* A long-running task of the cell holding its entry (e.g. the shell's console loop): when
+     * that cell is live-swapped while this task is parked at a blocking point, the task is ended
+     * there and re-spawned (same id) from the new version's function of the same name, with a
+     * pristine copy of its argument block. It must keep what should survive in the cell's state
+     * block or variables, and hold no mutex while it blocks. */
+    TASK_SERVICE = 1u << 2,
 };
 
 struct task_spec {
@@ -102,6 +108,8 @@ struct task_info {
     uint64_t switches;    /* times switched in */
     unsigned restarts;
     char cell[32];        /* the cell that holds its entry, or "core" */
+    unsigned flags;       /* enum task_flags */
+    unsigned swaps;       /* service tasks: times re-spawned by a live swap */
 };
 /* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);

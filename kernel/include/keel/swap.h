@@ -1,0 +1,82 @@
+/* Live swap: replace running cells by new versions, transactionally (docs/live-swap.md).
+ *
+ *   struct swap_request rq = {.n = 1};
+ *   rq.items[0] = (struct swap_item){"counter", obj, obj_size, "counter@2.o"};
+ *   int r = swap_cells(&rq, &report, &err);   // 0, or a KE_* code with err.msg
+ *
+ * The steps: link the new versions invisibly; check they can stand in for the old ones; stop the
+ * world and check quiescence (retried until the deadline); carry the state; rewrite every
+ * recorded site; switch the symbols (the commit point); resume; free the old versions. A failure
+ * at any step before the commit leaves the system exactly as it was. Errors: negative KE_* codes
+ * with a message for the user in err->msg. */
+#ifndef KEEL_SWAP_H
+#define KEEL_SWAP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <keel/loader.h>
+
+#define SWAP_MAX_CELLS 8
+#define SWAP_DEFAULT_DEADLINE_NS (500ull * 1000 * 1000)
+
+/* The steps, in order. A test hook (swap_request.fail_at) fails the swap at one of them. */
+enum swap_step {
+    SWAP_STEP_NONE = 0,
+    SWAP_STEP_LINK,     /* parse and link the new versions into fresh memory */
+    SWAP_STEP_CHECK,    /* can each new version stand in for its old one? plan the rewrites */
+    SWAP_STEP_QUIESCE,  /* stop the world; nobody in the old versions */
+    SWAP_STEP_TRANSFER, /* state block (verbatim or migrate) and globals by name */
+    SWAP_STEP_REWRITE,  /* every recorded site that pointed into an old version */
+    SWAP_STEP_COMMIT,   /* switch symbols, tasks, core registries (cannot fail) */
+    SWAP_STEP_FREE,     /* the old versions go */
+    SWAP_STEP_COUNT
+};
+/* "link", "check", ... ("?" out of range). */
+const char *swap_step_name(enum swap_step step);
+
+struct swap_item {
+    const char *cell;   /* the loaded cell to replace */
+    const void *data;   /* the new version's object (ET_REL); the caller keeps it */
+    size_t size;
+    const char *origin; /* names the object in messages (e.g. "counter@2.o") */
+};
+
+struct swap_request {
+    size_t n; /* 1..SWAP_MAX_CELLS: swapped together, as one transaction */
+    struct swap_item items[SWAP_MAX_CELLS];
+    bool dry_run;         /* run link and check, report the plan, change nothing */
+    uint64_t deadline_ns; /* quiescence deadline; 0 = SWAP_DEFAULT_DEADLINE_NS */
+    enum swap_step fail_at; /* test hook: fail at this step (SWAP_STEP_NONE: never) */
+    /* Optional: receives the plan, one line at a time without a newline ("rewire greeter
+     * text+0x1c -> hello_greet", "state: verbatim 16 bytes"), for dry runs and verbose swaps. */
+    void (*emit)(void *ctx, const char *line);
+    void *emit_ctx;
+};
+
+struct swap_cell_report {
+    char name[KEEL_CELL_NAME_MAX];
+    uint32_t old_version, new_version;
+    const char *state;       /* "none", "verbatim", "migrated" */
+    uint64_t state_bytes;    /* state block bytes carried */
+    size_t globals_carried;  /* undeclared .data/.bss variables carried by name */
+    uint64_t global_bytes;
+};
+
+struct swap_report {
+    size_t n;
+    struct swap_cell_report cells[SWAP_MAX_CELLS];
+    /* Time of each step (guest TSC), and the stop-the-world window alone. */
+    uint64_t link_ns, check_ns, quiesce_ns, transfer_ns, rewrite_ns, commit_ns, free_ns;
+    uint64_t total_ns, stw_ns;
+    unsigned attempts;       /* quiescence checks (1 = quiescent at once) */
+    size_t sites_rewritten;  /* relocation sites in other cells */
+    size_t relocations;      /* applied while linking the new versions */
+    size_t tasks_respawned;  /* service tasks ended and re-spawned from the new versions */
+    enum swap_step failed_at; /* where it stopped (SWAP_STEP_NONE on success) */
+};
+
+/* Swap (or, with dry_run, plan) the cells of rq as one transaction. rep may be NULL. Must be
+ * called from a task (it waits for quiescence); takes the cells lock. */
+int swap_cells(const struct swap_request *rq, struct swap_report *rep, struct loader_error *err);
+
+#endif
