@@ -75,10 +75,10 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2)
     addr_describe(f->rip, tf.where, sizeof(tf.where));
     /* A guarded call (guard.c) in cell code: report it and return its error to the caller. */
     if (in_cell && t->guard && guard_catch(f, &tf)) {
-        kprintf("\nkeel: task %llu '%s': guarded call faulted: CPU exception %u (%s) at <%s>, "
-                "cr2 0x%llx; the call returns KE_FAULT\n",
-                (unsigned long long)t->id, t->name, tf.vector, exception_name(tf.vector), tf.where,
-                (unsigned long long)cr2);
+        kprintf("\nkeel: task %llu '%s': guarded call faulted: CPU exception %u (%s) at "
+                "0x%llx <%s>, cr2 0x%llx; the call returns KE_FAULT\n",
+                (unsigned long long)t->id, t->name, tf.vector, exception_name(tf.vector),
+                (unsigned long long)tf.rip, tf.where, (unsigned long long)cr2);
         fault_log_add(t, &tf);
         return true;
     }

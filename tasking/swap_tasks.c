@@ -80,9 +80,12 @@ static void describe(char *out, size_t size, const struct task *t, uint64_t addr
 {
     char where[96];
     addr_describe(addr, where, sizeof(where));
-    ksnprintf(out, size, "task %llu '%s'%s is %s in <%s>", (unsigned long long)t->id, t->name,
-              self ? " (the one swapping)" : "",
-              t->state == TASK_BLOCKED ? "blocked with a return address" : "running", where);
+    const char *state = self                         ? "the task swapping"
+                        : t->state == TASK_BLOCKED   ? (t->sleeping ? "sleeping" : "blocked")
+                        : t->preempted               ? "preempted"
+                                                     : "ready";
+    ksnprintf(out, size, "task %llu '%s' (%s) is inside the old version: <%s>",
+              (unsigned long long)t->id, t->name, state, where);
 }
 
 int swap_tasks_check(struct swap_tasks_scan *s)

@@ -73,7 +73,7 @@ static int ps2kbd_init(void)
     struct task_spec spec = {.name = "ps2kbd",
                              .entry = poller_main,
                              .priority = TASK_PRIO_DEFAULT + 2,
-                             .flags = TASK_DETACHED | TASK_RESTARTABLE};
+                             .flags = TASK_DETACHED | TASK_RESTARTABLE | TASK_SERVICE};
     task_id_t id;
     int err = task_spawn(&spec, &id);
     if (err)

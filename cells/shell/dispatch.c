@@ -187,15 +187,27 @@ int shell_run_line(const char *line, struct shell_input *in)
     task_id_t id;
     if (spawn(name, cell, block, (size_t)size, &id))
         return 0;
+    in->running = id;
+    size_t n = strnlen(name, sizeof(in->running_name) - 1);
+    memcpy(in->running_name, name, n);
+    in->running_name[n] = 0;
+    return shell_resume_command(in);
+}
+
+int shell_resume_command(struct shell_input *in)
+{
+    if (!in->running)
+        return 0;
     struct task_result res;
-    int r = wait_for(id, in, &res);
+    int r = wait_for(in->running, in, &res);
+    in->running = 0;
     if (r == KE_KILLED)
         return r;
     if (r) {
-        kprintf("keel: %s: lost the command task: %s\n", name, keel_strerror(r));
+        kprintf("keel: %s: lost the command task: %s\n", in->running_name, keel_strerror(r));
         return 0;
     }
-    report(name, &res);
+    report(in->running_name, &res);
     if (res.ret)
         kfree(res.ret);
     return 0;

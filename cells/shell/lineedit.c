@@ -97,12 +97,17 @@ void lineedit_init(struct lineedit *le, lineedit_write_fn write, void *ctx)
     memset(le, 0, sizeof(*le));
     le->write = write;
     le->ctx = ctx;
-    le->prompt = "";
 }
 
 void lineedit_begin(struct lineedit *le, const char *prompt)
 {
-    le->prompt = prompt ? prompt : "";
+    /* A copy, not a pointer: the editor's state holds no pointer into read-only data, so it can
+     * be carried across a live swap of the shell (docs/live-swap.md). */
+    if (prompt != le->prompt) {
+        size_t n = prompt ? strnlen(prompt, LINEEDIT_PROMPT_MAX - 1) : 0;
+        memmove(le->prompt, prompt ? prompt : "", n);
+        le->prompt[n] = 0;
+    }
     le->buf[0] = 0;
     le->len = le->cur = le->shown = le->drawn = 0;
     le->esc = ESC_NONE;

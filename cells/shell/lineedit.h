@@ -15,6 +15,7 @@
 
 #define LINEEDIT_MAX     256 /* bytes of a line, including its NUL */
 #define LINEEDIT_HISTORY 32  /* history entries kept */
+#define LINEEDIT_PROMPT_MAX 32 /* including the NUL */
 
 typedef void (*lineedit_write_fn)(void *ctx, const char *s, size_t n);
 
@@ -28,7 +29,7 @@ enum lineedit_event {
 struct lineedit {
     lineedit_write_fn write;
     void *ctx;
-    const char *prompt;
+    char prompt[LINEEDIT_PROMPT_MAX]; /* a copy (longer prompts are cut) */
     char buf[LINEEDIT_MAX];
     size_t len, cur;       /* line length and cursor (0..len) */
     size_t shown, drawn;   /* terminal cursor and characters on screen, after the prompt */

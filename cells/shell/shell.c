@@ -9,11 +9,14 @@
 #include "ramfs/ramfs.h"
 #include "shell.h"
 
-/* The shell task's state. Only that task touches it; a static keeps the (large) history off
- * its stack. */
-static struct {
+/* The shell task's state, declared as the cell's state block: a live swap of the shell carries
+ * it (history, typed-ahead bytes, the command being waited for) to the new version, whose
+ * re-spawned task picks up from it. Only the shell task touches it; a static keeps the (large)
+ * history off its stack. */
+static struct shell_state {
     struct lineedit le;
     struct shell_input in;
+    int started; /* the banner was printed: a re-spawned shell goes on where it was */
 } sh;
 
 void shell_write(void *ctx, const char *s, size_t n)
@@ -75,8 +78,17 @@ static int next_byte(char *c)
 static int shell_main(const void *arg, void *ret)
 {
     boot_wait_ready();
-    kprintf("Keel shell \xe2\x80\x94 type help for commands\n");
-    lineedit_init(&sh.le, shell_write, NULL);
+    if (!sh.started) {
+        kprintf("Keel shell \xe2\x80\x94 type help for commands\n");
+        lineedit_init(&sh.le, shell_write, NULL);
+        sh.started = 1;
+    } else {
+        /* Re-spawned by a live swap: the history and typed-ahead input came along. */
+        if (shell_resume_command(&sh.in) == KE_KILLED)
+            return 0;
+        kprintf("keel: shell version %d running (history kept: %zu lines)\n", KEEL_CELL_VERSION,
+                lineedit_history_count(&sh.le));
+    }
     lineedit_begin(&sh.le, SHELL_PROMPT);
     for (;;) {
         char c;
@@ -104,7 +116,7 @@ static int shell_init(void)
         .name = "shell",
         .entry = shell_main,
         .priority = TASK_PRIO_DEFAULT + 1,
-        .flags = TASK_DETACHED,
+        .flags = TASK_DETACHED | TASK_SERVICE,
         .stack_pages = 8,
     };
     int r = task_spawn(&spec, NULL);
@@ -113,4 +125,5 @@ static int shell_init(void)
     return r;
 }
 
-KEEL_CELL(.name = "shell", .version = KEEL_CELL_VERSION, .init = shell_init);
+KEEL_CELL(.name = "shell", .version = KEEL_CELL_VERSION, .init = shell_init, .state = &sh,
+          .state_size = sizeof(sh), .state_version = 1);

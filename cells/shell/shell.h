@@ -3,6 +3,7 @@
 #ifndef SHELL_SHELL_H
 #define SHELL_SHELL_H
 #include <stddef.h>
+#include <stdint.h>
 #include "lineedit.h"
 
 #define SHELL_PROMPT "keel> "
@@ -12,6 +13,10 @@
 struct shell_input {
     char buf[256];
     size_t pos, len; /* pending: buf[pos..len) */
+    /* The command task being waited for (0: none), kept in the state block so that a shell
+     * re-spawned by a live swap of itself goes on waiting for it (shell_resume_command). */
+    uint64_t running;
+    char running_name[24];
 };
 
 /* Queue a typed byte (dropped when the queue is full). */
@@ -25,6 +30,9 @@ int shell_command_index(const char **data, size_t *size);
 /* Run one entered line: split it, find the command, run it as a task, report how it ended.
  * Returns KE_KILLED if the shell itself was killed meanwhile, else 0. */
 int shell_run_line(const char *line, struct shell_input *in);
+/* After a live swap of the shell: wait for and report the command the old version was waiting
+ * for (in->running), if any. KE_KILLED if the shell was killed meanwhile, else 0. */
+int shell_resume_command(struct shell_input *in);
 
 /* Tab pressed: complete the word before the cursor (command names for the first word, cell and
  * file names after it); list the candidates on a second Tab. */

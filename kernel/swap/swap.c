@@ -56,23 +56,23 @@ static int translate_ptr(void *ctx, uint64_t from, uint64_t *to)
 static int validate(const struct swap_request *rq, struct loader_error *err)
 {
     if (!rq || rq->n == 0 || rq->n > SWAP_MAX_CELLS)
-        return fail(err, KE_INVAL, "swap: between 1 and %d cells at once", SWAP_MAX_CELLS);
+        return fail(err, KE_INVAL, "between 1 and %d cells at once", SWAP_MAX_CELLS);
     if (rq->fail_at != SWAP_STEP_NONE &&
         (rq->fail_at < SWAP_STEP_LINK || rq->fail_at > SWAP_STEP_REWRITE))
         return fail(err, KE_INVAL,
-                    "swap: a failure can be injected at link, check, quiesce, transfer or "
+                    "a failure can be injected at link, check, quiesce, transfer or "
                     "rewrite (the commit point and what follows cannot fail)");
     for (size_t k = 0; k < rq->n; k++)
         if (!rq->items[k].cell || !rq->items[k].data || rq->items[k].size == 0)
-            return fail(err, KE_INVAL, "swap: item %zu has no cell name or no object", k);
+            return fail(err, KE_INVAL, "item %zu has no cell name or no object", k);
     if (!task_self())
-        return fail(err, KE_BUSY, "swap: must be called from a task");
+        return fail(err, KE_BUSY, "must be called from a task");
     return 0;
 }
 
 static int injected(struct loader_error *err, enum swap_step step)
 {
-    return fail(err, KE_INJECTED, "swap: failure injected at step '%s'; nothing changed",
+    return fail(err, KE_INJECTED, "failure injected at step '%s'; nothing changed",
                 swap_step_name(step));
 }
 
@@ -134,7 +134,7 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
             if (clock_ns() >= deadline) {
                 lap(st, &rep->quiesce_ns);
                 return fail(err, KE_TIMEDOUT,
-                            "swap: not quiescent within %llu ms (%u checks): %s; nothing changed",
+                            "not quiescent within %llu ms (%u checks): %s; nothing changed",
                             (unsigned long long)((rq->deadline_ns ? rq->deadline_ns
                                                                   : SWAP_DEFAULT_DEADLINE_NS) /
                                                  1000000),
@@ -150,7 +150,7 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
         lap(st, &rep->quiesce_ns);
         if (r) {
             sched_unlock(irq);
-            return fail(err, r, "swap: %s; nothing changed", scan.why);
+            return fail(err, r, "%s; nothing changed", scan.why);
         }
         if (rq->fail_at == SWAP_STEP_QUIESCE) {
             sched_unlock(irq);
@@ -210,7 +210,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
         return r;
     struct loader *ld = cells_loader();
     if (!ld)
-        return fail(err, KE_NOTSUP, "swap: no loader");
+        return fail(err, KE_NOTSUP, "no loader in this kernel");
     struct stepper st = {rep, clock_ns(), SWAP_STEP_LINK};
     uint64_t t0 = st.t;
     cells_lock();
@@ -220,7 +220,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
         olds[k] = loader_find(ld, rq->items[k].cell);
         if (!olds[k]) {
             cells_unlock();
-            return fail(err, KE_NOENT, "swap: no cell named '%.32s' is loaded",
+            return fail(err, KE_NOENT, "no cell named '%.32s' is loaded",
                         rq->items[k].cell);
         }
         objs[k] = (struct loader_object){rq->items[k].data, rq->items[k].size,
@@ -255,7 +255,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
         rep->failed_at = r ? st.at : SWAP_STEP_NONE;
         rep->total_ns = clock_ns() - t0;
         if (r)
-            log_info("swap of %s refused: %s", rq->items[0].cell, err ? err->msg : "");
+            log_debug("swap of %s refused: %s", rq->items[0].cell, err ? err->msg : "");
         return r;
     }
     st.at = SWAP_STEP_FREE;
@@ -264,7 +264,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
     cells_unlock();
     rep->total_ns = clock_ns() - t0;
     for (size_t k = 0; k < rep->n; k++)
-        log_info("swapped %s: version %u -> %u (state %s), %llu us, stop-the-world %llu us",
+        log_debug("swapped %s: version %u -> %u (state %s), %llu us, stop-the-world %llu us",
                  rep->cells[k].name, rep->cells[k].old_version, rep->cells[k].new_version,
                  rep->cells[k].state, (unsigned long long)(rep->total_ns / 1000),
                  (unsigned long long)(rep->stw_ns / 1000));

@@ -1,0 +1,234 @@
+/* swap [options] <cell> <version|object> ...: replace running cells by other versions, as one
+ * transaction (keel/swap.h). -n shows the plan and changes nothing; -r N swaps back and forth N
+ * times (a soak and a benchmark: it prints the distribution of the swap times and checks that
+ * the heap and the free memory come back to where they were). */
+#include <keel/cells.h>
+#include <keel/command.h>
+#include <keel/console.h>
+#include <keel/errno.h>
+#include <keel/format.h>
+#include <keel/kmalloc.h>
+#include <keel/memory.h>
+#include <keel/string.h>
+#include <keel/swap.h>
+#include "commands/swap/swapargs.h"
+#include "ramfs/ramfs.h"
+
+#define USAGE                                                                                      \
+    "swap [-n] [-v] [-t ms] [-r count] [--json] [--fail-at step] <cell> <version|object> ...\n" \
+    "  -n           dry run: show what would be rewired and what state carried\n"                \
+    "  -v           also show the plan when swapping\n"                                          \
+    "  -t ms        quiescence deadline (default 500)\n"                                         \
+    "  -r count     swap count times, alternating with the running version (soak, benchmark)\n"  \
+    "  --json       also print the report as one JSON line\n"                                    \
+    "  --fail-at s  test hook: fail at link, check, quiesce, transfer or rewrite"
+
+static const char *step_name(int s)
+{
+    return s >= SWAP_STEP_LINK && s <= SWAP_STEP_REWRITE ? swap_step_name((enum swap_step)s)
+                                                          : NULL;
+}
+
+static void print_line(void *ctx, const char *line)
+{
+    kprintf("  %s\n", line);
+}
+
+/* The object for target in the ramfs: exact name, or with ".o" added. */
+static int find_object(const char *cell, const char *target, char *name, size_t size,
+                       struct swap_item *it)
+{
+    const void *data;
+    size_t len;
+    for (int with_o = 0; with_o < 2; with_o++) {
+        if (swapargs_object_name(cell, target, with_o, name, size))
+            continue;
+        if (ramfs_find(name, &data, &len) == 0) {
+            *it = (struct swap_item){cell, data, len, name};
+            return 0;
+        }
+    }
+    kprintf("swap: no object '%s' in the ramfs (try: ls %s@)\n", name, cell);
+    return 1;
+}
+
+static void print_report(const struct swap_report *r, bool json)
+{
+    for (size_t k = 0; k < r->n; k++) {
+        const struct swap_cell_report *c = &r->cells[k];
+        kprintf("swapped %s: version %u -> %u, state %s (%llu bytes), %zu variables carried "
+                "(%llu bytes)\n",
+                c->name, c->old_version, c->new_version, c->state,
+                (unsigned long long)c->state_bytes, c->globals_carried,
+                (unsigned long long)c->global_bytes);
+    }
+    kprintf("  %zu sites rewired, %zu tasks re-spawned, %u quiescence check%s\n",
+            r->sites_rewritten, r->tasks_respawned, r->attempts, r->attempts == 1 ? "" : "s");
+    kprintf("  total %llu us = link %llu + check %llu + quiesce %llu + transfer %llu + rewrite "
+            "%llu + commit %llu + free %llu; stop-the-world %llu us\n",
+            (unsigned long long)(r->total_ns / 1000), (unsigned long long)(r->link_ns / 1000),
+            (unsigned long long)(r->check_ns / 1000), (unsigned long long)(r->quiesce_ns / 1000),
+            (unsigned long long)(r->transfer_ns / 1000),
+            (unsigned long long)(r->rewrite_ns / 1000), (unsigned long long)(r->commit_ns / 1000),
+            (unsigned long long)(r->free_ns / 1000), (unsigned long long)(r->stw_ns / 1000));
+    if (json)
+        kprintf("{\"swap\":{\"cells\":%zu,\"total_ns\":%llu,\"link_ns\":%llu,\"check_ns\":%llu,"
+                "\"quiesce_ns\":%llu,\"transfer_ns\":%llu,\"rewrite_ns\":%llu,\"commit_ns\":%llu,"
+                "\"free_ns\":%llu,\"stw_ns\":%llu,\"attempts\":%u,\"sites\":%zu,"
+                "\"tasks_respawned\":%zu}}\n",
+                r->n, (unsigned long long)r->total_ns, (unsigned long long)r->link_ns,
+                (unsigned long long)r->check_ns, (unsigned long long)r->quiesce_ns,
+                (unsigned long long)r->transfer_ns, (unsigned long long)r->rewrite_ns,
+                (unsigned long long)r->commit_ns, (unsigned long long)r->free_ns,
+                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten,
+                r->tasks_respawned);
+}
+
+static void sort_u64(uint64_t *a, size_t n)
+{
+    for (size_t gap = n / 2; gap; gap /= 2) /* shellsort: no recursion, fine for 1e6 */
+        for (size_t i = gap; i < n; i++)
+            for (size_t j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
+                uint64_t t = a[j];
+                a[j] = a[j - gap];
+                a[j - gap] = t;
+            }
+}
+
+static void print_dist(const char *what, uint64_t *v, size_t n, bool json, const char *key)
+{
+    sort_u64(v, n);
+    uint64_t p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+    kprintf("  %s: min %llu us, median %llu us, p99 %llu us, max %llu us\n", what,
+            (unsigned long long)(v[0] / 1000), (unsigned long long)(v[n / 2] / 1000),
+            (unsigned long long)(p99 / 1000), (unsigned long long)(v[n - 1] / 1000));
+    if (json)
+        kprintf("{\"swap_repeat\":{\"what\":\"%s\",\"n\":%zu,\"min_ns\":%llu,\"median_ns\":%llu,"
+                "\"p99_ns\":%llu,\"max_ns\":%llu}}\n",
+                key, n, (unsigned long long)v[0], (unsigned long long)v[n / 2],
+                (unsigned long long)p99, (unsigned long long)v[n - 1]);
+}
+
+/* -r: alternate between the targets and the versions running now. */
+static int repeat(struct swap_request *rq, const struct swapargs *a, char names[][RAMFS_NAME_MAX])
+{
+    struct swap_request back = *rq;
+    char back_names[SWAPARGS_MAX_PAIRS][RAMFS_NAME_MAX];
+    struct loader *ld = cells_loader();
+    for (size_t k = 0; k < rq->n; k++) {
+        struct loader_cell_info ci;
+        cells_lock();
+        const struct loaded_cell *c = loader_find(ld, rq->items[k].cell);
+        loader_cell_info(c, &ci);
+        cells_unlock();
+        if (!c) {
+            kprintf("swap: no cell named '%s' is loaded\n", rq->items[k].cell);
+            return 1;
+        }
+        char ver[16];
+        ksnprintf(ver, sizeof(ver), "%u", ci.version);
+        if (find_object(rq->items[k].cell, ver, back_names[k], RAMFS_NAME_MAX, &back.items[k]))
+            return 1;
+    }
+    /* A warm-up pair first (there and back, not counted): the first use of a part of the cell
+     * area allocates page tables, which are kept, and would look like a leak. */
+    struct swap_report rep;
+    struct loader_error err;
+    for (int i = 0; i < 2; i++)
+        if (swap_cells(i ? &back : rq, &rep, &err)) {
+            kprintf("swap: warm-up swap %d failed: %s\n", i + 1, err.msg);
+            return 1;
+        }
+    size_t heap0, pages0, owners0, heap1, pages1, owners1;
+    struct memory_stats m0, m1;
+    kheap_totals(&heap0, &pages0, &owners0);
+    memory_stats(&m0);
+    uint64_t *total = kmalloc(2 * sizeof(uint64_t) * a->repeat), *stw = total + a->repeat;
+    if (!total) {
+        kprintf("swap: out of memory for %u measurements\n", a->repeat);
+        return 1;
+    }
+    struct swap_report rep;
+    struct loader_error err;
+    uint32_t done = 0;
+    for (; done < a->repeat; done++) {
+        int r = swap_cells(done % 2 ? &back : rq, &rep, &err);
+        if (r) {
+            kprintf("swap: swap %u of %u failed: %s\n", done + 1, a->repeat, err.msg);
+            break;
+        }
+        total[done] = rep.total_ns;
+        stw[done] = rep.stw_ns;
+    }
+    kheap_totals(&heap1, &pages1, &owners1);
+    memory_stats(&m1);
+    kprintf("swap: %u swaps of %s between %s and %s\n", done, rq->items[0].cell, names[0],
+            back_names[0]);
+    if (done) {
+        print_dist("whole swap", total, done, a->json, "total");
+        print_dist("stop-the-world", stw, done, a->json, "stw");
+    }
+    kfree(total);
+    kheap_totals(&heap1, &pages1, &owners1);
+    memory_stats(&m1);
+    bool leak = heap1 != heap0 || m1.free_bytes != m0.free_bytes;
+    kprintf("  leak check: heap %zu -> %zu bytes, free memory %llu -> %llu KiB: %s\n", heap0,
+            heap1, (unsigned long long)(m0.free_bytes / 1024),
+            (unsigned long long)(m1.free_bytes / 1024), leak ? "LEAK" : "no leak");
+    return done == a->repeat && !leak ? 0 : 1;
+}
+
+int cmd_swap_main(const void *arg, void *ret)
+{
+    const char *argv[ARGV_MAX_ARGS];
+    int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
+    struct swapargs a;
+    char msg[128];
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        kprintf("usage: " USAGE "\n");
+        return 0;
+    }
+    if (swapargs_parse(argc, argv, &a, msg, sizeof(msg), step_name)) {
+        kprintf("swap: %s\nusage: " USAGE "\n", msg);
+        return 2;
+    }
+    struct swap_request rq = {.n = a.npairs,
+                              .dry_run = a.dry_run,
+                              .deadline_ns = a.deadline_ms * 1000000ull,
+                              .fail_at = (enum swap_step)a.fail_at};
+    char names[SWAPARGS_MAX_PAIRS][RAMFS_NAME_MAX];
+    for (unsigned k = 0; k < a.npairs; k++)
+        if (find_object(a.cell[k], a.target[k], names[k], sizeof(names[k]), &rq.items[k]))
+            return 1;
+    if (a.dry_run || a.verbose) {
+        rq.emit = print_line;
+        kprintf("swap: plan%s\n", a.dry_run ? " (dry run)" : "");
+        if (!a.dry_run) {
+            struct swap_request plan = rq;
+            plan.dry_run = true;
+            struct loader_error err;
+            if (swap_cells(&plan, NULL, &err)) {
+                kprintf("swap: %s\n", err.msg);
+                return 1;
+            }
+            rq.emit = NULL;
+        }
+    }
+    if (a.repeat)
+        return repeat(&rq, &a, names);
+    struct swap_report rep;
+    struct loader_error err;
+    int r = swap_cells(&rq, &rep, &err);
+    if (r) {
+        kprintf("swap: %s\n", err.msg[0] ? err.msg : keel_strerror(r));
+        if (rep.failed_at)
+            kprintf("swap: stopped at step '%s'; the old version%s still running\n",
+                    swap_step_name(rep.failed_at), a.npairs > 1 ? "s are" : " is");
+        return 1;
+    }
+    if (!a.dry_run)
+        print_report(&rep, a.json);
+    return 0;
+}
+
+KEEL_COMMAND_CELL("swap");
