@@ -148,8 +148,6 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
         kprintf("swap: out of memory for %u measurements\n", a->repeat);
         return 1;
     }
-    struct swap_report rep;
-    struct loader_error err;
     uint32_t done = 0;
     for (; done < a->repeat; done++) {
         int r = swap_cells(done % 2 ? &back : rq, &rep, &err);
