@@ -99,7 +99,8 @@ static void print_dist(const char *what, uint64_t *v, size_t n, bool json, const
 {
     sort_u64(v, n);
     uint64_t p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-    kprintf("  %s: min %llu us, median %llu us, p99 %llu us, max %llu us\n", what,
+    if (what)
+        kprintf("  %s: min %llu us, median %llu us, p99 %llu us, max %llu us\n", what,
             (unsigned long long)(v[0] / 1000), (unsigned long long)(v[n / 2] / 1000),
             (unsigned long long)(p99 / 1000), (unsigned long long)(v[n - 1] / 1000));
     if (json)
@@ -143,8 +144,11 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
     struct memory_stats m0, m1;
     kheap_totals(&heap0, &pages0, &owners0);
     memory_stats(&m0);
-    uint64_t *total = kmalloc(2 * sizeof(uint64_t) * a->repeat), *stw = total + a->repeat;
-    if (!total) {
+    enum { TOTAL, STW, LINK, CHECK, QUIESCE, TRANSFER, REWRITE, COMMIT, FREE, SERIES };
+    static const char *const key[SERIES] = {"total",    "stw",     "link",   "check", "quiesce",
+                                            "transfer", "rewrite", "commit", "free"};
+    uint64_t *v = kmalloc(SERIES * sizeof(uint64_t) * a->repeat);
+    if (!v) {
         kprintf("swap: out of memory for %u measurements\n", a->repeat);
         return 1;
     }
@@ -155,18 +159,31 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
             kprintf("swap: swap %u of %u failed: %s\n", done + 1, a->repeat, err.msg);
             break;
         }
-        total[done] = rep.total_ns;
-        stw[done] = rep.stw_ns;
+        const uint64_t m[SERIES] = {rep.total_ns,    rep.stw_ns,      rep.link_ns,
+                                    rep.check_ns,    rep.quiesce_ns,  rep.transfer_ns,
+                                    rep.rewrite_ns,  rep.commit_ns,   rep.free_ns};
+        for (int i = 0; i < SERIES; i++)
+            v[(size_t)i * a->repeat + done] = m[i];
     }
-    kheap_totals(&heap1, &pages1, &owners1);
-    memory_stats(&m1);
     kprintf("swap: %u swaps of %s between %s and %s\n", done, rq->items[0].cell, names[0],
             back_names[0]);
     if (done) {
-        print_dist("whole swap", total, done, a->json, "total");
-        print_dist("stop-the-world", stw, done, a->json, "stw");
+        print_dist("whole swap", v, done, a->json, key[TOTAL]);
+        print_dist("stop-the-world", v + a->repeat, done, a->json, key[STW]);
+        kprintf("  median per step:");
+        for (int i = LINK; i < SERIES; i++) {
+            uint64_t *series = v + (size_t)i * a->repeat;
+            sort_u64(series, done);
+            uint64_t med = series[done / 2];
+            kprintf(" %s %llu.%llu", key[i], (unsigned long long)(med / 1000),
+                    (unsigned long long)(med % 1000 / 100));
+        }
+        kprintf(" (us)\n");
+        if (a->json)
+            for (int i = LINK; i < SERIES; i++)
+                print_dist(NULL, v + (size_t)i * a->repeat, done, true, key[i]);
     }
-    kfree(total);
+    kfree(v);
     kheap_totals(&heap1, &pages1, &owners1);
     memory_stats(&m1);
     bool leak = heap1 != heap0 || m1.free_bytes != m0.free_bytes;
