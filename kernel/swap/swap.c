@@ -190,12 +190,6 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
     }
 }
 
-static void emit_line(const struct swap_request *rq, const char *line)
-{
-    if (rq->emit)
-        rq->emit(rq->emit_ctx, line);
-}
-
 int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
                struct loader_error *err)
 {
@@ -245,7 +239,6 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
             loader_swap_describe(sw, rq->emit, rq->emit_ctx);
             swap_tasks_describe(sw, rq->emit, rq->emit_ctx);
         }
-        emit_line(rq, "dry run: nothing changed");
     }
     if (!r && !rq->dry_run)
         r = stop_and_commit(rq, sw, rep, &st, err);

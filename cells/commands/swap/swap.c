@@ -241,7 +241,9 @@ int cmd_swap_main(const void *arg, void *ret)
                     swap_step_name(rep.failed_at), a.npairs > 1 ? "s are" : " is");
         return 1;
     }
-    if (!a.dry_run)
+    if (a.dry_run)
+        kprintf("swap: dry run: nothing changed\n");
+    else
         print_report(&rep, a.json);
     return 0;
 }
