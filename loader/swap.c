@@ -6,6 +6,7 @@
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/string.h>
+#include "elf64.h"
 #include "swap_internal.h"
 
 static int bad_args(struct loader_error *err, const char *who, const char *why)
@@ -130,9 +131,7 @@ static int check_edge(struct loader_swap *sw, struct loaded_cell *site, struct l
     s->edge = e;
     s->k = k;
     s->width = loader_reloc_width(e->type);
-    if (e->site_writable)
-        return 0; /* data: translated from its value at the rewrite (it may have changed) */
-    if (loader_reloc_value(e->type, ns->addr, e->addend, e->site_addr, &s->value))
+    if (loader_reloc_value(e->type, ns->addr, e->addend, e->site_addr, &s->fresh))
         return loader_fail(err, KE_RANGE, nc->name,
                            "version %u cannot replace version %u: the site in cell '%s' (%s+0x%llx) "
                            "cannot reach '%.64s' at 0x%llx",
@@ -142,6 +141,22 @@ static int check_edge(struct loader_swap *sw, struct loaded_cell *site, struct l
     return 0;
 }
 
+/* Forget a failed check's partial plan, so that the check can be run again. */
+static void check_reset(struct loader_swap *sw)
+{
+    const struct loader_platform *pf = &sw->ld->pf;
+    if (sw->sites)
+        pf->free(pf->ctx, sw->sites);
+    if (sw->copies)
+        pf->free(pf->ctx, sw->copies);
+    sw->sites = NULL;
+    sw->copies = NULL;
+    sw->nsites = sw->ncopies = 0;
+    memset(sw->plan, 0, sizeof(sw->plan));
+}
+
+static int check_steps(struct loader_swap *sw, struct loader_error *err);
+
 int loader_swap_check(struct loader_swap *sw, struct loader_error *err)
 {
     if (err) {
@@ -150,6 +165,16 @@ int loader_swap_check(struct loader_swap *sw, struct loader_error *err)
     }
     if (!sw || sw->checked)
         return bad_args(err, "?", "loader_swap_check called twice or without a swap");
+    int rc = check_steps(sw, err);
+    if (rc)
+        check_reset(sw);
+    else
+        sw->checked = true;
+    return rc;
+}
+
+static int check_steps(struct loader_swap *sw, struct loader_error *err)
+{
     struct loader *ld = sw->ld;
     size_t count = 0;
     for (size_t i = 0; i < ld->ncells; i++) {
@@ -178,11 +203,7 @@ int loader_swap_check(struct loader_swap *sw, struct loader_error *err)
                 return rc;
         }
     }
-    int rc = swap_plan_state(sw, err);
-    if (rc)
-        return rc;
-    sw->checked = true;
-    return 0;
+    return swap_plan_state(sw, err);
 }
 
 /* Stores through the platform (the site may be in read-only or executable memory). */
@@ -195,6 +216,23 @@ static int store(struct loader_swap *sw, uint64_t addr, const void *bytes, unsig
     return 0;
 }
 
+/* The address a relocated field holds now: S + A, read back from the field. */
+static uint64_t site_address(uint32_t type, uint64_t field, uint64_t site)
+{
+    switch (loader_reloc_width(type)) {
+    case 8:
+        return type == R_X86_64_PC64 ? field + site : field;
+    case 4:
+        if (type == R_X86_64_32)
+            return (uint32_t)field;
+        if (type == R_X86_64_32S)
+            return (uint64_t)(int64_t)(int32_t)field;
+        return site + (uint64_t)(int64_t)(int32_t)field; /* PC32, PLT32 */
+    default:
+        return 0;
+    }
+}
+
 int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
 {
     if (!sw || !sw->checked || sw->committed || sw->rewritten)
@@ -203,23 +241,28 @@ int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
         struct swap_site *s = &sw->sites[i];
         const struct ledge *e = s->edge;
         memcpy(&s->saved, (const void *)(uintptr_t)e->site_addr, s->width);
+        s->value = s->fresh;
         if (e->site_writable) {
-            /* A pointer in data may have been changed since it was relocated: translate what it
-             * holds now if that points into an old version, else leave it alone. */
+            /* A pointer in data may have been changed since it was relocated: translate the
+             * address it holds now if that lies in an old version, else leave it alone. */
             uint64_t cur = 0, to;
             memcpy(&cur, &s->saved, s->width);
             s->value = cur;
-            if (s->width == 8 && loader_swap_in_old(sw, cur)) {
+            uint64_t addr = site_address(e->type, cur, e->site_addr);
+            if (loader_swap_in_old(sw, addr)) {
                 char why[96];
-                if (loader_swap_translate(sw, cur, &to, why, sizeof(why))) {
+                int rc = loader_swap_translate(sw, addr, &to, why, sizeof(why));
+                if (!rc && loader_reloc_value(e->type, to, 0, e->site_addr, &s->value))
+                    rc = KE_RANGE;
+                if (rc) {
                     sw->rewritten = i;
                     swap_undo_rewrites(sw);
-                    return loader_fail(err, KE_NOENT, s->cell->name,
+                    return loader_fail(err, rc, s->cell->name,
                                        "%s+0x%llx holds a pointer to %s, which has no "
                                        "counterpart in the new version",
-                                       e->site_section, (unsigned long long)e->site_offset, why);
+                                       e->site_section, (unsigned long long)e->site_offset,
+                                       why[0] ? why : "a place its field cannot reach");
                 }
-                s->value = to;
             }
         }
         int rc = store(sw, e->site_addr, &s->value, s->width);

@@ -35,7 +35,8 @@ struct swap_site {
     struct ledge *edge;
     size_t k;        /* the old version it points into */
     unsigned width;  /* bytes of the field */
-    uint64_t value;  /* what the rewrite stores */
+    uint64_t fresh;  /* the field's value for the new version (computed by the check) */
+    uint64_t value;  /* what the rewrite stores (for data: decided at the rewrite) */
     uint64_t saved;  /* what was there (for the undo) */
 };
 

@@ -93,8 +93,9 @@ int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t 
                 continue;
             const struct lsym *s = covering(oc, addr);
             uint64_t base = (uint64_t)(uintptr_t)oc->region[r];
-            if (!s || s->addr < base || (s->size && addr - s->addr >= s->size &&
-                                         !(s->kind == LOADER_SYM_OBJECT && addr - s->addr == s->size))) {
+            /* Strictly inside a symbol: a pointer just past an object may as well be the start of
+             * whatever follows it (an unnamed literal), so it is not taken as the object's. */
+            if (!s || s->addr < base || (s->size && addr - s->addr >= s->size)) {
                 if (why)
                     ksnprintf(why, why_size, "%s %s+0x%llx (no symbol there)", oc->name,
                               region_label(r), (unsigned long long)(addr - base));
@@ -103,7 +104,7 @@ int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t 
             uint64_t off = addr - s->addr;
             const struct lsym *ns = nc ? counterpart(oc, s, nc) : NULL;
             if (!ns || (s->kind == LOADER_SYM_FUNC && off != 0) ||
-                (s->kind == LOADER_SYM_OBJECT && off > ns->size)) {
+                (s->kind == LOADER_SYM_OBJECT && off >= (ns->size ? ns->size : 1))) {
                 if (why)
                     ksnprintf(why, why_size, "%s:%.64s+0x%llx", oc->name, oc->pool + s->name,
                               (unsigned long long)off);
@@ -290,6 +291,11 @@ int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
             int rc = pf->run_migrate ? pf->run_migrate(pf->ctx, nc, p->migrate, p->old_layout, os,
                                                        p->old_size, ns)
                                      : p->migrate(p->old_layout, os, p->old_size, ns);
+            if (rc == KE_FAULT)
+                return loader_fail(err, rc, nc->name,
+                                   "version %u's migrate hook failed on layout %u with KE_FAULT "
+                                   "(it faulted, or returned that code)",
+                                   p->new_version, p->old_layout);
             if (rc)
                 return loader_fail(err, rc < 0 ? rc : KE_INVAL, nc->name,
                                    "version %u's migrate hook refused layout %u (returned %d)",

@@ -86,8 +86,8 @@ static void frame_error(struct server *sv, int code)
         break;
     case CTL_E_LENGTH:
         ksnprintf(msg, sizeof(msg),
-                  "bad length: frame of type %u does not end where its length (%u) says",
-                  h->type, h->length);
+                  "bad length: frame of type %u does not end where its length (%u) says", h->type,
+                  h->length);
         break;
     case CTL_E_CRC:
         ksnprintf(msg, sizeof(msg), "bad frame checksum (frame of type %u, %u payload bytes)",
@@ -95,8 +95,7 @@ static void frame_error(struct server *sv, int code)
         break;
     case CTL_E_TRUNCATED:
         ksnprintf(msg, sizeof(msg), "truncated frame: %zu of %zu bytes, then nothing for %llu ms",
-                  d->frame_got, d->frame_size,
-                  (unsigned long long)(FRAME_TIMEOUT_NS / 1000000));
+                  d->frame_got, d->frame_size, (unsigned long long)(FRAME_TIMEOUT_NS / 1000000));
         break;
     case CTL_E_NOBUF:
         ksnprintf(msg, sizeof(msg), "no memory for a payload of %u bytes", h->length);
@@ -112,8 +111,9 @@ static void session_error(char *msg, size_t size, int code, const struct ctl_hea
 {
     switch (code) {
     case CTL_E_UNAUTH:
-        ksnprintf(msg, size, "unauthenticated request (type %u) refused: every request but "
-                             "HELLO needs a MAC",
+        ksnprintf(msg, size,
+                  "unauthenticated request (type %u) refused: every request but "
+                  "HELLO needs a MAC",
                   h->type);
         break;
     case CTL_E_REPLAY:

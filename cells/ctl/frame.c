@@ -193,7 +193,8 @@ static int header_done(struct ctl_decoder *d)
     }
     d->crc = crc32_update(0, d->hdr, CTL_HEADER_SIZE);
     if (h.flags & CTL_F_AUTH) {
-        hmac_sha256_init(&d->hmac, d->key ? d->key : (const uint8_t *)"", d->key ? CTL_KEY_SIZE : 0);
+        hmac_sha256_init(&d->hmac, d->key ? d->key : (const uint8_t *)"",
+                         d->key ? CTL_KEY_SIZE : 0);
         hmac_sha256_update(&d->hmac, d->hdr, CTL_HEADER_SIZE);
     }
     d->buf = NULL;

@@ -116,6 +116,8 @@ static int op_push(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg
         }
         if (same == KE_NOENT) {
             r = ramfs_add(stored, data, size);
+            if (r == KE_EXIST && (flags & CTL_PUSH_UNIQUE))
+                continue; /* added by someone else meanwhile: try the next name */
             break;
         }
         if (!(flags & CTL_PUSH_UNIQUE))
@@ -124,12 +126,15 @@ static int op_push(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg
                  "under another name",
                  name);
     }
+    if (r == KE_EXIST && !(flags & CTL_PUSH_UNIQUE))
+        FAIL(r, "the ramfs already has a '%s' (files cannot be replaced)", name);
     if (r == KE_EXIST)
         FAIL(r, "no unique name for '%s': %s.1 .. %s.%u are all taken", name, name, name,
              CTL_UNIQUE_MAX);
     if (r == KE_INVAL)
-        FAIL(r, "'%s' is not a valid ramfs name (1..63 characters, no space, '/' or control "
-                "character)",
+        FAIL(r,
+             "'%s' is not a valid ramfs name (1..63 characters, no space, '/' or control "
+             "character)",
              name);
     if (r == KE_NOSPC)
         FAIL(r, "the ramfs is full (%u files)", RAMFS_MAX_FILES);
@@ -313,16 +318,16 @@ static void write_report(struct ctl_wr *w, const struct swap_report *rep)
         ctl_wr_u64(w, c->state_bytes);
         ctl_wr_u32(w, (uint32_t)c->globals_carried);
         ctl_wr_u64(w, c->global_bytes);
-        ctl_wr_u32(w, (uint32_t)c->tasks_respawned);
     }
-    const uint64_t t[] = {rep->link_ns,    rep->check_ns,  rep->quiesce_ns,
+    const uint64_t t[] = {rep->link_ns,     rep->check_ns,   rep->quiesce_ns,
                           rep->transfer_ns, rep->rewrite_ns, rep->commit_ns,
-                          rep->free_ns,    rep->total_ns,  rep->stw_ns};
+                          rep->free_ns,     rep->total_ns,   rep->stw_ns};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         ctl_wr_u64(w, t[i]);
     ctl_wr_u32(w, rep->attempts);
     ctl_wr_u64(w, rep->sites_rewritten);
     ctl_wr_u64(w, rep->relocations);
+    ctl_wr_u32(w, (uint32_t)rep->tasks_respawned);
     ctl_wr_str(w, swap_step_name(rep->failed_at));
 }
 

@@ -10,7 +10,7 @@
 
 struct sha256 {
     uint32_t h[8];
-    uint64_t bytes;                  /* total bytes hashed so far */
+    uint64_t bytes;                   /* total bytes hashed so far */
     uint8_t block[SHA256_BLOCK_SIZE]; /* the partial block */
     size_t fill;                      /* bytes in block */
 };

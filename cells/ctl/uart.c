@@ -4,13 +4,13 @@
 #include <keel/task.h>
 #include "ctl/uart.h"
 
-#define RBR 0 /* receive buffer / transmit holding (DLAB 0), divisor low (DLAB 1) */
-#define IER 1
-#define FCR 2
-#define LCR 3
-#define MCR 4
-#define LSR 5
-#define SCR 7
+#define RBR            0 /* receive buffer / transmit holding (DLAB 0), divisor low (DLAB 1) */
+#define IER            1
+#define FCR            2
+#define LCR            3
+#define MCR            4
+#define LSR            5
+#define SCR            7
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
 #define FIFO_DEPTH     16

@@ -13,15 +13,15 @@
 #include <keel/string.h>
 
 enum ctl_type {
-    CTL_T_HELLO = 1,  /* challenge[16] -> challenge[16] u16 proto u64 next_seq u32 payload_max
-                         u32 object_max str system */
-    CTL_T_PING = 2,   /* blob echo -> u64 uptime_ns blob echo */
-    CTL_T_PUSH = 3,   /* u8 flags str name blob object -> str stored_name u32 size u8 identical */
-    CTL_T_LOAD = 4,   /* str ramfs_name -> cell record (below) */
-    CTL_T_UNLOAD = 5, /* str cell -> (nothing) */
-    CTL_T_SWAP = 6,   /* u8 flags u64 deadline_ns u8 fail_at u8 n, n x (str cell, str object)
-                         -> swap report (docs) */
-    CTL_T_QUERY = 7,  /* u8 what str name -> u32 count, records */
+    CTL_T_HELLO = 1,    /* challenge[16] -> challenge[16] u16 proto u64 next_seq u32 payload_max
+                           u32 object_max str system */
+    CTL_T_PING = 2,     /* blob echo -> u64 uptime_ns blob echo */
+    CTL_T_PUSH = 3,     /* u8 flags str name blob object -> str stored_name u32 size u8 identical */
+    CTL_T_LOAD = 4,     /* str ramfs_name -> cell record (below) */
+    CTL_T_UNLOAD = 5,   /* str cell -> (nothing) */
+    CTL_T_SWAP = 6,     /* u8 flags u64 deadline_ns u8 fail_at u8 n, n x (str cell, str object)
+                           -> swap report (docs) */
+    CTL_T_QUERY = 7,    /* u8 what str name -> u32 count, records */
     CTL_T_ERROR = 0x7f, /* reply to a frame that could not be taken as a request */
 };
 #define CTL_T_REPLY_BIT 0x80 /* a reply's type is the request's type | this bit */

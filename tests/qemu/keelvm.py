@@ -41,7 +41,7 @@ class GuestError(Exception):
 
 class KeelVM:
     def __init__(self, kernel, cmdline="", modules=(), memory="256M", workdir=None,
-                 extra_args=(), qemu="qemu-system-x86_64"):
+                 extra_args=(), qemu="qemu-system-x86_64", ctl_socket=False):
         self.kernel = kernel
         self.cmdline = cmdline
         self.modules = list(modules)
@@ -59,6 +59,11 @@ class KeelVM:
         self._pos = 0  # expect() consumes output up to here
         self.start_time = None
         self.exit_status = None
+        # The control channel (COM2) on a unix socket for keelctl: ctl_socket=True puts it in the
+        # work directory, a string names the path; self.ctl_socket is None without one.
+        if ctl_socket is True:
+            ctl_socket = os.path.join(self.workdir, "ctl.sock")
+        self.ctl_socket = ctl_socket or None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def build_iso(self):
@@ -74,7 +79,11 @@ class KeelVM:
             self.build_iso()  # never reuse an ISO from an earlier run: it may hold an old kernel
         args = [self.qemu, "-m", self.memory, "-cdrom", self.iso, "-boot", "d",
                 "-serial", "stdio", "-display", "none", "-no-reboot",
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + self.extra_args
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if self.ctl_socket:  # COM2: the second -serial
+            args += ["-chardev", f"socket,id=ctl,path={self.ctl_socket},server=on,wait=off",
+                     "-serial", "chardev:ctl"]
+        args += self.extra_args
         if "-monitor" not in self.extra_args:
             args += ["-monitor", "none"]
         self.start_time = time.monotonic()
@@ -221,10 +230,10 @@ class KeelShell:
     next prompt, with trailing whitespace removed."""
 
     def __init__(self, build, cmdline="", modules=None, workdir=None, extra_args=(),
-                 boot_timeout=30.0):
+                 boot_timeout=30.0, ctl_socket=False):
         mods = image_modules(build) if modules is None else modules
         self.vm = KeelVM(os.path.join(build, "keel.elf"), cmdline, modules=mods,
-                         workdir=workdir, extra_args=extra_args)
+                         workdir=workdir, extra_args=extra_args, ctl_socket=ctl_socket)
         self.boot_timeout = boot_timeout
 
     def __enter__(self):

@@ -48,7 +48,7 @@ static int find_object(const char *cell, const char *target, char *name, size_t 
             return 0;
         }
     }
-    kprintf("swap: no object '%s' in the ramfs (try: ls %s@)\n", name, cell);
+    kprintf("swap: no object '%s' in the ramfs (ls lists its files)\n", name);
     return 1;
 }
 
@@ -140,10 +140,6 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
             kprintf("swap: warm-up swap %d failed: %s\n", i + 1, err.msg);
             return 1;
         }
-    size_t heap0, pages0, owners0, heap1, pages1, owners1;
-    struct memory_stats m0, m1;
-    kheap_totals(&heap0, &pages0, &owners0);
-    memory_stats(&m0);
     enum { TOTAL, STW, LINK, CHECK, QUIESCE, TRANSFER, REWRITE, COMMIT, FREE, SERIES };
     static const char *const key[SERIES] = {"total",    "stw",     "link",   "check", "quiesce",
                                             "transfer", "rewrite", "commit", "free"};
@@ -152,6 +148,10 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
         kprintf("swap: out of memory for %u measurements\n", a->repeat);
         return 1;
     }
+    size_t heap0, pages0, owners0, heap1, pages1, owners1;
+    struct memory_stats m0, m1;
+    kheap_totals(&heap0, &pages0, &owners0);
+    memory_stats(&m0);
     uint32_t done = 0;
     for (; done < a->repeat; done++) {
         int r = swap_cells(done % 2 ? &back : rq, &rep, &err);
@@ -183,9 +183,10 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
             for (int i = LINK; i < SERIES; i++)
                 print_dist(NULL, v + (size_t)i * a->repeat, done, true, key[i]);
     }
-    kfree(v);
+    /* Both readings with the measurement array allocated. */
     kheap_totals(&heap1, &pages1, &owners1);
     memory_stats(&m1);
+    kfree(v);
     bool leak = heap1 != heap0 || m1.free_bytes != m0.free_bytes;
     kprintf("  leak check: heap %zu -> %zu bytes, free memory %llu -> %llu KiB: %s\n", heap0,
             heap1, (unsigned long long)(m0.free_bytes / 1024),

@@ -79,7 +79,7 @@ int swapargs_parse(int argc, const char *const *argv, struct swapargs *out, char
         }
     }
     int rest = argc - i;
-    if (rest == 0)
+    if (rest <= 0)
         return bad(msg, msg_size, "%swhich cell, and which version?", "");
     if (rest % 2)
         return bad(msg, msg_size, "'%s' needs a version or object after it", argv[argc - 1]);

@@ -258,7 +258,7 @@ void loader_swap_abort(struct loader_swap *sw);
 /* Is addr inside an old version (any region)? */
 bool loader_swap_in_old(const struct loader_swap *sw, uint64_t addr);
 /* An address in an old version -> the same place in the new one: the symbol that covers it, by
- * name and kind (a function only at its start; an object anywhere up to its end). KE_NOENT if
+ * name and kind (a function only at its start; an object anywhere strictly inside it). KE_NOENT if
  * it has no counterpart (then *why, if given, says what it pointed at). */
 int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t *out, char *why,
                           size_t why_size);

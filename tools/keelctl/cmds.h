@@ -1,0 +1,32 @@
+/* keelctl's subcommands (cmds.c) and the options they share (main.c parses them). */
+#ifndef KEELCTL_CMDS_H
+#define KEELCTL_CMDS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "conn.h"
+
+struct opts {
+    const char *socket, *key;
+    int timeout_ms;
+    bool verbose, json, dry_run, unique;
+    const char *name;
+    long long deadline_ms; /* -1: the guest's default */
+    int fail_at;           /* 0: none */
+    const char *pos[64];   /* positional arguments after the command */
+    int npos;
+};
+
+int cmd_ping(struct opts *o);
+int cmd_push(struct opts *o);
+int cmd_load(struct opts *o);
+int cmd_unload(struct opts *o);
+int cmd_swap(struct opts *o);
+int cmd_query(struct opts *o);
+int cmd_badframe(struct opts *o);
+
+/* "link" -> SWAP_STEP_LINK ...; -1 if unknown. */
+int swap_step_parse(const char *name);
+/* The step names, for messages: "link, check, ...". */
+const char *swap_step_list(void);
+
+#endif
