@@ -246,6 +246,67 @@ def case_cli(build, workdir):
     has(run("--key", "/nonexistent.key", "ping", want=3), r"cannot read the key /nonexistent\.key")
 
 
+def load_demo(sh):
+    """counter@1, salute@1 and the workload calling them."""
+    has(sh.run("load counter@1"), r"^cell counter@1: ")
+    has(sh.run("load salute@1"), r"^cell salute@1: ")
+    has(sh.run("run workload@1"), r"greeting 'hello, Keel!'")
+
+
+def case_swap_from_host(build, workdir):
+    """keelctl swap pushes the host's object and swaps it in: dry run, a real swap the shell
+    sees at once, a refusal and an injected failure that change nothing, JSON output."""
+    cells_dir = os.path.join(build, "cells")
+    with shell(build, workdir) as sh:
+        ctl = Ctl(build, sh)
+        load_demo(sh)
+        out = ctl("swap", "-n", "counter", os.path.join(cells_dir, "counter@2.o"))
+        has(out, r"state block: carried verbatim, 8 bytes \(layout 1\)")
+        has(out, r"rewire workload .*-> counter:counter_next")
+        has(out, r"dry run: nothing changed")
+        has(sh.run("cells"), r"^counter\s+1\s")
+        out = ctl("swap", "counter", os.path.join(cells_dir, "counter@2.o"))
+        has(out, r"^swapped counter: version 1 -> 2, state verbatim \(8 B\)")
+        has(out, r"total [\d.]+ ms, stop-the-world [\d.]+ ms; 1 quiescence attempt")
+        has(sh.run("cells"), r"^counter\s+2\s")
+        has(sh.run("run workload"), r"0 out of sequence.*\n.*counter v2: value \d+")
+        out = ctl("swap", "counter", os.path.join(cells_dir, "counter@4.o"), want=1)
+        has(out, r"swap failed at step check: cell 'counter': state layout 1 in both versions")
+        out = ctl("swap", "--fail-at", "rewrite", "salute",
+                  os.path.join(cells_dir, "salute@2.o"), want=1)
+        has(out, r"failure injected at step 'rewrite'; nothing changed \(KE_INJECTED\)")
+        has(sh.run("cells"), r"^salute\s+1\s")
+        has(sh.run("run workload"), r"greeting 'hello, Keel!'")
+        rep = json.loads(ctl("swap", "--json", "salute", os.path.join(cells_dir, "salute@2.o")))
+        check(rep["ok"] and rep["cells"][0]["new_version"] == 2 and
+              rep["timings_ns"]["stw"] > 0 and rep["sites_rewritten"] == 1, "JSON report",
+              json.dumps(rep))
+        has(sh.run("run workload"), r"0 out of sequence.*greeting 'good day, Keel!'")
+        ctl.alive()
+
+
+def case_dev_loop(build, workdir):
+    """tools/keel swap CELL VERSION: rebuild the cell, push it, swap it into the running guest."""
+    with shell(build, workdir) as sh:
+        ctl = Ctl(build, sh)
+        load_demo(sh)
+        env = dict(os.environ, KEEL_BUILD_DIR=build, KEEL_CTL_SOCKET=sh.vm.ctl_socket)
+        keel = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "tools", "keel")
+        p = subprocess.run([keel, "swap", "counter", "3"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        out = p.stdout + p.stderr
+        check(p.returncode == 0, f"tools/keel swap: exit {p.returncode}", out)
+        has(out, r"^swapped counter: version 1 -> 3, state migrated")
+        has(out, r"^timing: link [\d.]+ ms")
+        has(sh.run("run workload"), r"counter v3: value \d+, \d+ calls since migrating")
+        p = subprocess.run([keel, "swap", "nosuchcell"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        check(p.returncode == 1 and "no cell 'nosuchcell'" in p.stderr, "unknown cell refused",
+              p.stdout + p.stderr)
+        ctl.alive()
+
+
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
