@@ -21,6 +21,19 @@ const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *n
     return NULL;
 }
 
+const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t addr)
+{
+    size_t lo = 0, hi = c->naddrsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->addrsyms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &c->addrsyms[lo - 1] : NULL;
+}
+
 int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
                          const struct loaded_cell *target, const char *symbol,
                          int (*fn)(void *ctx, const struct loader_edge *e), void *ctx)
@@ -97,15 +110,7 @@ int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct load
                 continue;
             /* The last symbol at or below addr, if it lies in the same region and, when it is
              * sized, actually covers addr. */
-            size_t lo = 0, hi = c->naddrsyms;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (c->addrsyms[mid].addr <= addr)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            const struct lsym *s = lo ? &c->addrsyms[lo - 1] : NULL;
+            const struct lsym *s = loader_cell_addrsym_at(c, addr);
             if (s && (s->addr < base || (s->size && addr - s->addr >= s->size)))
                 s = NULL;
             if (cell)

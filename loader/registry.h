@@ -56,6 +56,8 @@ struct loader {
 
 /* A global a loaded cell exports, by name and its loader_name_hash (binary search). */
 const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name, uint64_t hash);
+/* The last address symbol at or below addr (NULL if none): graph.c. */
+const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t addr);
 /* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */
 void loader_cell_destroy(struct loader *ld, struct loaded_cell *c);
 

@@ -35,20 +35,6 @@ bool loader_swap_in_old(const struct loader_swap *sw, uint64_t addr)
     return false;
 }
 
-/* The nearest address symbol at or below addr (NULL if none), as loader_addr_lookup does. */
-static const struct lsym *covering(const struct loaded_cell *c, uint64_t addr)
-{
-    size_t lo = 0, hi = c->naddrsyms;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->addrsyms[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo ? &c->addrsyms[lo - 1] : NULL;
-}
-
 /* Symbols of one name and kind may occur more than once (file-local statics of two files of a
  * cell): the n-th one of the old version matches the n-th of the new (ld -r keeps file order). */
 static size_t occurrence(const struct loaded_cell *c, const struct lsym *s)
@@ -91,7 +77,7 @@ int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t 
         for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++) {
             if (!in_region(oc, r, addr, 1))
                 continue;
-            const struct lsym *s = covering(oc, addr);
+            const struct lsym *s = loader_cell_addrsym_at(oc, addr);
             uint64_t base = (uint64_t)(uintptr_t)oc->region[r];
             /* Strictly inside a symbol: a pointer just past an object may as well be the start of
              * whatever follows it (an unnamed literal), so it is not taken as the object's. */

@@ -139,26 +139,12 @@ static struct task *joined_by(const struct waitq *wq)
     return NULL;
 }
 
-void sched_sleep_remove(struct task *t);
-
 /* End a parked service task where it is and start it again from entry. */
 static void reset(struct task *t, task_entry_fn entry)
 {
     if (t->waiting_on) {
         struct waitq *wq = t->waiting_on;
-        struct task *prev = NULL;
-        for (struct task *p = wq->head; p; prev = p, p = p->next) {
-            if (p != t)
-                continue;
-            if (prev)
-                prev->next = t->next;
-            else
-                wq->head = t->next;
-            if (wq->tail == t)
-                wq->tail = prev;
-            break;
-        }
-        t->next = NULL;
+        waitq_remove(wq, t);
         t->waiting_on = NULL;
         /* It was joining a task: nobody will take that result now, so it reaps itself. */
         struct task *target = joined_by(wq);

@@ -77,6 +77,8 @@ void sched_make_ready(struct task *t);
 void sched_switch(void);
 void sched_sleep_insert(struct task *t);
 void sched_sleep_remove(struct task *t);
+/* Take t off wq (waitq.c); nothing else changes. */
+void waitq_remove(struct waitq *wq, struct task *t);
 struct task *task_by_id_locked(task_id_t id);
 struct task *task_next_by_id_locked(task_id_t after);
 void task_list_add(struct task *t);

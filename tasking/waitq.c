@@ -4,7 +4,7 @@
 #include <keel/errno.h>
 #include "task_internal.h"
 
-static void waitq_remove(struct waitq *wq, struct task *t)
+void waitq_remove(struct waitq *wq, struct task *t)
 {
     struct task *prev = 0;
     for (struct task *p = wq->head; p; prev = p, p = p->next) {
