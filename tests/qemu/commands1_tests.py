@@ -166,9 +166,12 @@ def case_uptime(build, workdir):
         check(second["ms"] - first["ms"] >= 1000, "uptime did not grow by the time slept",
               f"{first}\n{second}")
         check(second["ticks"] > first["ticks"], "ticks did not grow", f"{first}\n{second}")
-        # Ticks at hz track the clock (the timer starts a little after the clock: allow 20%).
+        # Ticks at hz never run ahead of the clock (the timer starts a little after it). They may
+        # fall behind: QEMU drops timer interrupts while a busy host keeps the guest off the CPU,
+        # so only a loose lower bound holds (a test must not depend on the host's load).
         tick_ms = second["ticks"] * 1000 // second["hz"]
-        check(abs(tick_ms - second["ms"]) <= max(200, second["ms"] // 5),
+        check(tick_ms <= second["ms"] + max(200, second["ms"] // 5) and
+              tick_ms >= second["ms"] // 10,
               f"ticks/Hz ({tick_ms} ms) far from the uptime ({second['ms']} ms)", str(second))
         # Both ps and uptime count themselves: the same number of tasks.
         tasks = parse_ps(sh.run("ps"))
