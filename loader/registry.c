@@ -115,9 +115,8 @@ static int parse_all(struct batch *b, const struct loader_object *objs)
         const char *name = b->items[i].img.name;
         const struct loaded_cell *old = loader_find(b->ld, name);
         if (b->replacing && old != b->replacing[i])
-            return loader_fail(b->err, KE_INVAL, name,
-                               "object '%.48s' is cell '%s', not '%s'", o->origin, name,
-                               b->replacing[i]->name);
+            return loader_fail(b->err, KE_INVAL, name, "object '%.48s' is cell '%s', not '%s'",
+                               o->origin, name, b->replacing[i]->name);
         if (old && !b->replacing)
             return loader_fail(b->err, KE_EXIST, name, "already loaded (version %u)", old->version);
         for (size_t j = 0; j < i; j++)

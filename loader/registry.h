@@ -19,8 +19,8 @@ struct lsym {
 struct ledge {
     const char *site_section; /* pool */
     uint64_t site_offset;
-    uint64_t site_addr;      /* the patched field, for a live swap's rewrite */
-    bool site_writable;      /* the field lies in the data region (may have changed since) */
+    uint64_t site_addr; /* the patched field, for a live swap's rewrite */
+    bool site_writable; /* the field lies in the data region (may have changed since) */
     uint32_t type;
     int64_t addend;
     struct loaded_cell *target; /* NULL: the core */

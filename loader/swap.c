@@ -132,12 +132,12 @@ static int check_edge(struct loader_swap *sw, struct loaded_cell *site, struct l
     s->k = k;
     s->width = loader_reloc_width(e->type);
     if (loader_reloc_value(e->type, ns->addr, e->addend, e->site_addr, &s->fresh))
-        return loader_fail(err, KE_RANGE, nc->name,
-                           "version %u cannot replace version %u: the site in cell '%s' (%s+0x%llx) "
-                           "cannot reach '%.64s' at 0x%llx",
-                           nc->version, oc->version, site->name, e->site_section,
-                           (unsigned long long)e->site_offset, e->symbol,
-                           (unsigned long long)ns->addr);
+        return loader_fail(
+            err, KE_RANGE, nc->name,
+            "version %u cannot replace version %u: the site in cell '%s' (%s+0x%llx) "
+            "cannot reach '%.64s' at 0x%llx",
+            nc->version, oc->version, site->name, e->site_section,
+            (unsigned long long)e->site_offset, e->symbol, (unsigned long long)ns->addr);
     return 0;
 }
 
@@ -305,7 +305,7 @@ void loader_swap_commit(struct loader_swap *sw)
         for (size_t i = 0; i < ld->ncells; i++)
             if (ld->cells[i] == oc)
                 ld->cells[i] = nc; /* same place in load order */
-        nc->pins = oc->pins; /* the kernel moves the tasks along */
+        nc->pins = oc->pins;       /* the kernel moves the tasks along */
         oc->pins = 0;
         nc->initialized = oc->initialized; /* the state carried over is an initialized one */
         oc->initialized = false;

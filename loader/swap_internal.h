@@ -17,7 +17,7 @@ struct swap_cell_plan {
     uint32_t old_version, new_version, old_layout, new_layout;
     uint64_t old_state, new_state, old_size, new_size; /* the state blocks */
     int (*migrate)(uint32_t, const void *, uint64_t, void *);
-    size_t globals;        /* variables carried by name */
+    size_t globals; /* variables carried by name */
     uint64_t global_bytes;
     size_t relocations;
 };
@@ -33,11 +33,11 @@ struct swap_copy {
 struct swap_site {
     struct loaded_cell *cell;
     struct ledge *edge;
-    size_t k;        /* the old version it points into */
-    unsigned width;  /* bytes of the field */
-    uint64_t fresh;  /* the field's value for the new version (computed by the check) */
-    uint64_t value;  /* what the rewrite stores (for data: decided at the rewrite) */
-    uint64_t saved;  /* what was there (for the undo) */
+    size_t k;       /* the old version it points into */
+    unsigned width; /* bytes of the field */
+    uint64_t fresh; /* the field's value for the new version (computed by the check) */
+    uint64_t value; /* what the rewrite stores (for data: decided at the rewrite) */
+    uint64_t saved; /* what was there (for the undo) */
 };
 
 struct loader_swap {

@@ -111,7 +111,8 @@ static int state_block(const struct loaded_cell *c, uint64_t *addr, uint64_t *si
     *size = c->desc->state_size;
     if (!*addr && !*size)
         return 0;
-    if (!*addr || !*size || *size > LOADER_STATE_MAX || !in_region(c, CELL_REGION_DATA, *addr, *size))
+    if (!*addr || !*size || *size > LOADER_STATE_MAX ||
+        !in_region(c, CELL_REGION_DATA, *addr, *size))
         return loader_fail(err, KE_INVAL, c->name,
                            "version %u's state block (%llu bytes at 0x%llx) is not inside its "
                            "writable data",
@@ -226,18 +227,33 @@ int swap_plan_state(struct loader_swap *sw, struct loader_error *err)
     return 0;
 }
 
-/* Copy size bytes and translate every aligned word that points into an old version. */
-static int carry(struct loader_swap *sw, uint64_t from, uint64_t to, uint64_t size,
-                 const char *what, size_t k, struct loader_error *err)
+/* The state block of a cell whose layout a migrate hook converts: offsets in it mean nothing in
+ * the new layout, so a pointer into it cannot be translated. */
+static bool in_migrated_block(const struct loader_swap *sw, uint64_t v)
 {
-    memcpy((void *)(uintptr_t)to, (const void *)(uintptr_t)from, (size_t)size);
+    for (size_t k = 0; k < sw->n; k++) {
+        const struct swap_cell_plan *p = &sw->plan[k];
+        if (p->mode == SWAP_STATE_MIGRATE && v >= p->old_state && v - p->old_state < p->old_size)
+            return true;
+    }
+    return false;
+}
+
+/* Translate every aligned word of [to, to+size) that points into an old version. */
+static int translate_words(struct loader_swap *sw, uint64_t to, uint64_t size, const char *what,
+                           size_t k, struct loader_error *err)
+{
     for (uint64_t a = (to + 7) & ~7ull; a + 8 <= to + size; a += 8) {
         uint64_t v, nv;
         memcpy(&v, (const void *)(uintptr_t)a, 8);
         if (!loader_swap_in_old(sw, v))
             continue;
         char why[96];
-        if (loader_swap_translate(sw, v, &nv, why, sizeof(why)))
+        int rc = in_migrated_block(sw, v) ? KE_NOENT
+                                          : loader_swap_translate(sw, v, &nv, why, sizeof(why));
+        if (rc && in_migrated_block(sw, v))
+            ksnprintf(why, sizeof(why), "the old state block, whose layout changes");
+        if (rc)
             return loader_fail(err, KE_NOENT, sw->old[k]->name,
                                "%s holds a pointer to %s (at offset %llu), which has no "
                                "counterpart in version %u",
@@ -245,6 +261,14 @@ static int carry(struct loader_swap *sw, uint64_t from, uint64_t to, uint64_t si
         memcpy((void *)(uintptr_t)a, &nv, 8);
     }
     return 0;
+}
+
+/* Copy size bytes and translate every aligned word that points into an old version. */
+static int carry(struct loader_swap *sw, uint64_t from, uint64_t to, uint64_t size,
+                 const char *what, size_t k, struct loader_error *err)
+{
+    memcpy((void *)(uintptr_t)to, (const void *)(uintptr_t)from, (size_t)size);
+    return translate_words(sw, to, size, what, k, err);
 }
 
 int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
@@ -286,6 +310,10 @@ int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
                 return loader_fail(err, rc < 0 ? rc : KE_INVAL, nc->name,
                                    "version %u's migrate hook refused layout %u (returned %d)",
                                    p->new_version, p->old_layout, rc);
+            /* Whatever the hook copied from the old block must not point into the old version. */
+            rc = translate_words(sw, p->new_state, p->new_size, "the migrated state block", k, err);
+            if (rc)
+                return rc;
         }
     }
     sw->transferred = true;

@@ -13,6 +13,8 @@ guard_enter:
     mov %r14, 32(%rdi)
     mov %r15, 40(%rdi)
     mov %rsp, 48(%rdi)
+    pushfq
+    popq 56(%rdi)
     mov %rdx, %rdi
     jmp *%rsi
     .size guard_enter, . - guard_enter

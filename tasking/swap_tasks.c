@@ -18,10 +18,26 @@
 #include "swap_tasks.h"
 #include "task_internal.h"
 
-#define WALK_MAX_FRAMES 256
+#define WALK_BROKEN UINT64_MAX /* first_inside: the frame chain cannot be followed */
 
 struct task *swap_all_tasks(void); /* task.c */
 struct task *sched_idle_task(void);
+struct task *sched_boot_task(void);
+
+/* Does a wait queue or mutex at addr lie in an old version? A task waiting on it, or holding
+ * it, would leave the core pointing into freed memory (the object itself is carried). */
+static bool object_in_old(const struct loader_swap *sw, const void *addr)
+{
+    return addr && loader_swap_in_old(sw, (uint64_t)(uintptr_t)addr);
+}
+
+static bool holds_old_mutex(const struct task *t, const struct loader_swap *sw)
+{
+    for (const struct mutex *m = t->held; m; m = m->next_held)
+        if (object_in_old(sw, m))
+            return true;
+    return false;
+}
 
 static bool on_stack(const struct task *t, uint64_t addr, uint64_t len)
 {
@@ -44,14 +60,16 @@ static uint64_t first_inside(const struct task *t, const struct loader_swap *sw,
                 return *(const uint64_t *)(uintptr_t)a;
         }
     }
-    for (int n = 0; n < WALK_MAX_FRAMES && rbp; n++) {
+    /* Every task's chain ends at rbp 0 (task_prepare_stack starts it so). A chain that leaves
+     * the stack, is misaligned or goes down instead does not say where the task is: busy. */
+    while (rbp) {
         if ((rbp & 7) || !on_stack(t, rbp, 16))
-            break; /* the chain ends (0) or leaves the stack: nothing more to trust */
+            return WALK_BROKEN;
         const uint64_t *fp = (const uint64_t *)(uintptr_t)rbp;
         if (loader_swap_in_old(sw, fp[1]))
             return fp[1];
-        if (fp[0] <= rbp)
-            break; /* frames go up the stack */
+        if (fp[0] && fp[0] <= rbp)
+            return WALK_BROKEN; /* frames go up the stack */
         rbp = fp[0];
     }
     return 0;
@@ -80,10 +98,10 @@ static void describe(char *out, size_t size, const struct task *t, uint64_t addr
 {
     char where[96];
     addr_describe(addr, where, sizeof(where));
-    const char *state = self                         ? "the task swapping"
-                        : t->state == TASK_BLOCKED   ? (t->sleeping ? "sleeping" : "blocked")
-                        : t->preempted               ? "preempted"
-                                                     : "ready";
+    const char *state = self                       ? "the task swapping"
+                        : t->state == TASK_BLOCKED ? (t->sleeping ? "sleeping" : "blocked")
+                        : t->preempted             ? "preempted"
+                                                   : "ready";
     ksnprintf(out, size, "task %llu '%s' (%s) is inside the old version: <%s>",
               (unsigned long long)t->id, t->name, state, where);
 }
@@ -109,6 +127,12 @@ int swap_tasks_check(struct swap_tasks_scan *s)
                 return KE_NOENT;
             }
         }
+        if (object_in_old(s->sw, t->waiting_on) || holds_old_mutex(t, s->sw)) {
+            ksnprintf(s->why, sizeof(s->why),
+                      "task %llu '%s' waits on or holds a lock or queue inside the old version",
+                      (unsigned long long)t->id, t->name);
+            return KE_BUSY;
+        }
         uint64_t hit;
         if (t == self) {
             hit = first_inside(t, s->sw, 0, (uint64_t)(uintptr_t)__builtin_frame_address(0));
@@ -120,6 +144,14 @@ int swap_tasks_check(struct swap_tasks_scan *s)
         }
         if (!hit)
             continue;
+        if (hit == WALK_BROKEN) {
+            if (t == sched_idle_task() || t == sched_boot_task())
+                continue; /* the core's own tasks never run cell code */
+            ksnprintf(s->why, sizeof(s->why),
+                      "task %llu '%s': its frame chain cannot be followed (no frame pointers?)",
+                      (unsigned long long)t->id, t->name);
+            return KE_BUSY;
+        }
         if (t != self && resettable(t, s->sw)) {
             s->service++;
             continue;
@@ -182,7 +214,7 @@ size_t swap_tasks_commit(const struct loader_swap *sw)
         bool inside = false;
         if (t != self) {
             const uint64_t *ctx = (const uint64_t *)(uintptr_t)t->saved_rsp;
-            inside = on_stack(t, t->saved_rsp, 7 * 8) && first_inside(t, sw, ctx[6], ctx[5]);
+            inside = on_stack(t, t->saved_rsp, 7 * 8) && first_inside(t, sw, ctx[6], ctx[5]) != 0;
         }
         t->cell = loader_swap_new(sw, k); /* the loader moved the pins along */
         if (inside) {

@@ -2,6 +2,7 @@
  * scheduler lock held (sched_lock(): the world is stopped). */
 #ifndef KEEL_TASKING_SWAP_TASKS_H
 #define KEEL_TASKING_SWAP_TASKS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <keel/loader.h>
 #include <keel/waitq.h>
@@ -22,5 +23,9 @@ size_t swap_tasks_commit(const struct loader_swap *sw);
  * scheduler lock itself. */
 void swap_tasks_describe(const struct loader_swap *sw, void (*emit)(void *ctx, const char *line),
                          void *ctx);
+
+/* Has the running task been killed? (task.c) The swap then stops waiting and undoes itself
+ * before it reaches a safe point where the kill would end it with the swap half done. */
+bool task_kill_pending(void);
 
 #endif

@@ -215,11 +215,21 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     t->detached = (spec->flags & TASK_DETACHED) != 0;
     t->max_restarts = spec->max_restarts ? spec->max_restarts : DEFAULT_MAX_RESTARTS;
     t->backoff_ns = spec->backoff_ns ? spec->backoff_ns : DEFAULT_BACKOFF_NS;
+    task_id_t id = t->id;
+    /* The cell lookup, its pin and the task's appearance are one step for a live swap, which
+     * moves pins and entries with the scheduler lock held. */
+    int irq = sched_lock();
     t->cell = cell_of(spec->entry);
+    uint64_t entry = (uint64_t)(uintptr_t)spec->entry;
+    if (!t->cell && entry >= CELL_AREA_BASE && entry - CELL_AREA_BASE < CELL_AREA_SIZE) {
+        sched_unlock(irq); /* in the cell area but no loaded cell's: a stale entry */
+        kheap_free_owner(t->owner);
+        kstack_free(&t->stack);
+        free_record(t);
+        return KE_NOENT;
+    }
     if (t->cell)
         pin_cell(t, t->cell);
-    task_id_t id = t->id;
-    int irq = sched_lock();
     task_list_add(t);
     sched_make_ready(t);
     sched_unlock(irq);
@@ -525,4 +535,12 @@ KEEL_EXPORT_FUNC(task_count);
 struct task *swap_all_tasks(void)
 {
     return all_tasks;
+}
+
+/* Has the running task been asked to die (for core code that must clean up before its next
+ * safe point, e.g. a live swap waiting for quiescence)? */
+bool task_kill_pending(void)
+{
+    struct task *t = task_current();
+    return t && t->kill_requested;
 }

@@ -107,6 +107,8 @@ void fault_log_add(const struct task *t, const struct task_fault *f);
 /* A call whose faults in cell code return an error instead of killing the task (guard.c). */
 struct fault_guard {
     uint64_t rbx, rbp, r12, r13, r14, r15, rsp; /* rsp: at the call, pointing at its return */
+    uint64_t rflags;                            /* at the call (DF, IF restored on a fault) */
+    unsigned spins;                             /* spinlocks held at the call */
     struct task_fault fault;                    /* what happened, if it faulted */
     bool faulted;
 };

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LINEEDIT_MAX     256 /* bytes of a line, including its NUL */
-#define LINEEDIT_HISTORY 32  /* history entries kept */
-#define LINEEDIT_PROMPT_MAX 32 /* including the NUL */
+#define LINEEDIT_MAX        256 /* bytes of a line, including its NUL */
+#define LINEEDIT_HISTORY    32  /* history entries kept */
+#define LINEEDIT_PROMPT_MAX 32  /* including the NUL */
 
 typedef void (*lineedit_write_fn)(void *ctx, const char *s, size_t n);
 

@@ -10,6 +10,7 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/format.h>
+#include <keel/kmalloc.h>
 #include <keel/log.h>
 #include <keel/string.h>
 #include <keel/swap.h>
@@ -76,6 +77,40 @@ static int injected(struct loader_error *err, enum swap_step step)
                 swap_step_name(step));
 }
 
+/* A dry run's plan, as lines separated by NULs. */
+#define PLAN_MAX 8192
+struct plan {
+    char *text;
+    size_t len, cap;
+    bool truncated;
+};
+
+static void plan_add(void *ctx, const char *line)
+{
+    struct plan *p = ctx;
+    size_t n = strlen(line) + 1;
+    if (p->len + n > p->cap) {
+        p->truncated = true;
+        return;
+    }
+    memcpy(p->text + p->len, line, n);
+    p->len += n;
+}
+
+static void plan_emit(struct plan *p, const struct swap_request *rq)
+{
+    if (!rq->emit || !rq->dry_run)
+        return;
+    if (!p->text)
+        rq->emit(rq->emit_ctx, "(no memory to show the plan)");
+    for (size_t at = 0; at < p->len; at += strlen(p->text + at) + 1)
+        rq->emit(rq->emit_ctx, p->text + at);
+    if (p->truncated)
+        rq->emit(rq->emit_ctx, "... (plan cut short)");
+    kfree(p->text);
+    p->text = NULL;
+}
+
 struct stepper {
     struct swap_report *rep;
     uint64_t t;
@@ -140,11 +175,21 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
                                                  1000000),
                             rep->attempts, scan.why);
             }
-            /* Let the others run out of the old code: a yield first, then a tick's sleep. */
-            if (rep->attempts < 4)
-                task_yield();
-            else
-                task_sleep_ns(1000 * 1000);
+            /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
+             * stops the wait here, before a safe point would end the task mid-swap. */
+            int slept = 0;
+            if (!task_kill_pending()) {
+                if (rep->attempts < 4)
+                    task_yield();
+                else
+                    slept = task_sleep_ns(1000 * 1000);
+            }
+            if (slept == KE_KILLED || task_kill_pending()) {
+                lap(st, &rep->quiesce_ns);
+                return fail(err, KE_KILLED,
+                            "interrupted while waiting for quiescence; nothing "
+                            "changed");
+            }
             continue;
         }
         lap(st, &rep->quiesce_ns);
@@ -190,8 +235,7 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
     }
 }
 
-int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
-               struct loader_error *err)
+int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struct loader_error *err)
 {
     struct swap_report local, *rep = rep_out ? rep_out : &local;
     memset(rep, 0, sizeof(*rep));
@@ -214,8 +258,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
         olds[k] = loader_find(ld, rq->items[k].cell);
         if (!olds[k]) {
             cells_unlock();
-            return fail(err, KE_NOENT, "no cell named '%.32s' is loaded",
-                        rq->items[k].cell);
+            return fail(err, KE_NOENT, "no cell named '%.32s' is loaded", rq->items[k].cell);
         }
         objs[k] = (struct loader_object){rq->items[k].data, rq->items[k].size,
                                          rq->items[k].origin ? rq->items[k].origin : "object"};
@@ -234,11 +277,14 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
     }
     if (!r)
         fill_cells(rep, sw);
-    if (!r && rq->dry_run) {
-        if (rq->emit) {
-            loader_swap_describe(sw, rq->emit, rq->emit_ctx);
-            swap_tasks_describe(sw, rq->emit, rq->emit_ctx);
-        }
+    struct plan plan = {0};
+    if (!r && rq->dry_run && rq->emit) {
+        /* Collected now, handed to the caller's emit (maybe cell code, where a kill could end
+         * this task) only once nothing of the swap is left to clean up. */
+        plan.text = kmalloc(PLAN_MAX);
+        plan.cap = plan.text ? PLAN_MAX : 0;
+        loader_swap_describe(sw, plan_add, &plan);
+        swap_tasks_describe(sw, plan_add, &plan);
     }
     if (!r && !rq->dry_run)
         r = stop_and_commit(rq, sw, rep, &st, err);
@@ -249,6 +295,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
         rep->total_ns = clock_ns() - t0;
         if (r)
             log_debug("swap of %s refused: %s", rq->items[0].cell, err ? err->msg : "");
+        plan_emit(&plan, rq);
         return r;
     }
     st.at = SWAP_STEP_FREE;
@@ -258,9 +305,9 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out,
     rep->total_ns = clock_ns() - t0;
     for (size_t k = 0; k < rep->n; k++)
         log_debug("swapped %s: version %u -> %u (state %s), %llu us, stop-the-world %llu us",
-                 rep->cells[k].name, rep->cells[k].old_version, rep->cells[k].new_version,
-                 rep->cells[k].state, (unsigned long long)(rep->total_ns / 1000),
-                 (unsigned long long)(rep->stw_ns / 1000));
+                  rep->cells[k].name, rep->cells[k].old_version, rep->cells[k].new_version,
+                  rep->cells[k].state, (unsigned long long)(rep->total_ns / 1000),
+                  (unsigned long long)(rep->stw_ns / 1000));
     return 0;
 }
 

@@ -240,6 +240,29 @@ def case_quiescence_deadline(build, workdir):
         no_faults(sh)
 
 
+def case_interrupted(build, workdir):
+    """Ctrl-C while a swap waits for quiescence: it stops at once, undoes itself (nothing left
+    allocated, the old version still running) and the shell reports the interruption."""
+    with KeelShell(build, workdir=workdir) as sh:
+        has(ok(sh, "load sleeper@1"), r"^cell sleeper@1: ")
+        ok(sh, "mem")  # load mem's cell before the baseline
+        ok(sh, "swap -n sleeper 2")  # and swap's
+        cells(sh)  # and cells'
+        before = heap_in_use(sh)
+        sh.send("swap -t 20000 sleeper 2\r")
+        time.sleep(1.0)
+        t = time.monotonic()
+        sh.send("\x03")
+        out = sh.expect(r"keel> ", timeout=10)
+        check(time.monotonic() - t < 5, "the swap did not stop at once", sh.vm.tail(20))
+        text = sh.vm.tail(20)
+        has(text, r"swap: interrupted while waiting for quiescence; nothing changed")
+        has(text, r"keel: swap interrupted")
+        check(version(cells(sh), "sleeper") == 1, "cells still shows sleeper 1", "")
+        check(heap_in_use(sh) == before, "heap in use changed", f"{before}")
+        no_faults(sh)
+
+
 def heap_in_use(sh):
     return int(has(ok(sh, "mem"), r"^heap: (\d+) B in use")[1])
 

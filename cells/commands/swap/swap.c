@@ -15,18 +15,17 @@
 #include "ramfs/ramfs.h"
 
 #define USAGE                                                                                      \
-    "swap [-n] [-v] [-t ms] [-r count] [--json] [--fail-at step] <cell> <version|object> ...\n" \
-    "  -n           dry run: show what would be rewired and what state carried\n"                \
-    "  -v           also show the plan when swapping\n"                                          \
-    "  -t ms        quiescence deadline (default 500)\n"                                         \
-    "  -r count     swap count times, alternating with the running version (soak, benchmark)\n"  \
-    "  --json       also print the report as one JSON line\n"                                    \
+    "swap [-n] [-v] [-t ms] [-r count] [--json] [--fail-at step] <cell> <version|object> ...\n"    \
+    "  -n           dry run: show what would be rewired and what state carried\n"                  \
+    "  -v           also show the plan when swapping\n"                                            \
+    "  -t ms        quiescence deadline (default 500)\n"                                           \
+    "  -r count     swap count times, alternating with the running version (soak, benchmark)\n"    \
+    "  --json       also print the report as one JSON line\n"                                      \
     "  --fail-at s  test hook: fail at link, check, quiesce, transfer or rewrite"
 
 static const char *step_name(int s)
 {
-    return s >= SWAP_STEP_LINK && s <= SWAP_STEP_REWRITE ? swap_step_name((enum swap_step)s)
-                                                          : NULL;
+    return s >= SWAP_STEP_LINK && s <= SWAP_STEP_REWRITE ? swap_step_name((enum swap_step)s) : NULL;
 }
 
 static void print_line(void *ctx, const char *line)
@@ -68,9 +67,9 @@ static void print_report(const struct swap_report *r, bool json)
             "%llu + commit %llu + free %llu; stop-the-world %llu us\n",
             (unsigned long long)(r->total_ns / 1000), (unsigned long long)(r->link_ns / 1000),
             (unsigned long long)(r->check_ns / 1000), (unsigned long long)(r->quiesce_ns / 1000),
-            (unsigned long long)(r->transfer_ns / 1000),
-            (unsigned long long)(r->rewrite_ns / 1000), (unsigned long long)(r->commit_ns / 1000),
-            (unsigned long long)(r->free_ns / 1000), (unsigned long long)(r->stw_ns / 1000));
+            (unsigned long long)(r->transfer_ns / 1000), (unsigned long long)(r->rewrite_ns / 1000),
+            (unsigned long long)(r->commit_ns / 1000), (unsigned long long)(r->free_ns / 1000),
+            (unsigned long long)(r->stw_ns / 1000));
     if (json)
         kprintf("{\"swap\":{\"cells\":%zu,\"total_ns\":%llu,\"link_ns\":%llu,\"check_ns\":%llu,"
                 "\"quiesce_ns\":%llu,\"transfer_ns\":%llu,\"rewrite_ns\":%llu,\"commit_ns\":%llu,"
@@ -80,8 +79,7 @@ static void print_report(const struct swap_report *r, bool json)
                 (unsigned long long)r->check_ns, (unsigned long long)r->quiesce_ns,
                 (unsigned long long)r->transfer_ns, (unsigned long long)r->rewrite_ns,
                 (unsigned long long)r->commit_ns, (unsigned long long)r->free_ns,
-                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten,
-                r->tasks_respawned);
+                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten, r->tasks_respawned);
 }
 
 static void sort_u64(uint64_t *a, size_t n)
@@ -101,8 +99,8 @@ static void print_dist(const char *what, uint64_t *v, size_t n, bool json, const
     uint64_t p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
     if (what)
         kprintf("  %s: min %llu us, median %llu us, p99 %llu us, max %llu us\n", what,
-            (unsigned long long)(v[0] / 1000), (unsigned long long)(v[n / 2] / 1000),
-            (unsigned long long)(p99 / 1000), (unsigned long long)(v[n - 1] / 1000));
+                (unsigned long long)(v[0] / 1000), (unsigned long long)(v[n / 2] / 1000),
+                (unsigned long long)(p99 / 1000), (unsigned long long)(v[n - 1] / 1000));
     if (json)
         kprintf("{\"swap_repeat\":{\"what\":\"%s\",\"n\":%zu,\"min_ns\":%llu,\"median_ns\":%llu,"
                 "\"p99_ns\":%llu,\"max_ns\":%llu}}\n",
@@ -159,9 +157,9 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
             kprintf("swap: swap %u of %u failed: %s\n", done + 1, a->repeat, err.msg);
             break;
         }
-        const uint64_t m[SERIES] = {rep.total_ns,    rep.stw_ns,      rep.link_ns,
-                                    rep.check_ns,    rep.quiesce_ns,  rep.transfer_ns,
-                                    rep.rewrite_ns,  rep.commit_ns,   rep.free_ns};
+        const uint64_t m[SERIES] = {rep.total_ns,   rep.stw_ns,     rep.link_ns,
+                                    rep.check_ns,   rep.quiesce_ns, rep.transfer_ns,
+                                    rep.rewrite_ns, rep.commit_ns,  rep.free_ns};
         for (int i = 0; i < SERIES; i++)
             v[(size_t)i * a->repeat + done] = m[i];
     }
@@ -188,9 +186,9 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
     memory_stats(&m1);
     kfree(v);
     bool leak = heap1 != heap0 || m1.free_bytes != m0.free_bytes;
-    kprintf("  leak check: heap %zu -> %zu bytes, free memory %llu -> %llu KiB: %s\n", heap0,
-            heap1, (unsigned long long)(m0.free_bytes / 1024),
-            (unsigned long long)(m1.free_bytes / 1024), leak ? "LEAK" : "no leak");
+    kprintf("  leak check: heap %zu -> %zu bytes, free memory %llu -> %llu KiB: %s\n", heap0, heap1,
+            (unsigned long long)(m0.free_bytes / 1024), (unsigned long long)(m1.free_bytes / 1024),
+            leak ? "LEAK" : "no leak");
     return done == a->repeat && !leak ? 0 : 1;
 }
 

@@ -56,8 +56,7 @@ int swapargs_parse(int argc, const char *const *argv, struct swapargs *out, char
             const char *val = argv[++i];
             if (a[1] == 't') {
                 if (!number(val, 60000, &v))
-                    return bad(msg, msg_size,
-                               "bad deadline '%s' (milliseconds, 1..60000)", val);
+                    return bad(msg, msg_size, "bad deadline '%s' (milliseconds, 1..60000)", val);
                 out->deadline_ms = v;
             } else if (a[1] == 'r') {
                 if (!number(val, SWAPARGS_MAX_REPEAT, &v))
@@ -70,8 +69,7 @@ int swapargs_parse(int argc, const char *const *argv, struct swapargs *out, char
                     s++;
                 if (!name)
                     return bad(msg, msg_size,
-                               "unknown step '%s' (link, check, quiesce, transfer, rewrite)",
-                               val);
+                               "unknown step '%s' (link, check, quiesce, transfer, rewrite)", val);
                 out->fail_at = s;
             }
         } else {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SWAPARGS_MAX_PAIRS 8
+#define SWAPARGS_MAX_PAIRS  8
 #define SWAPARGS_MAX_REPEAT 1000000u
 
 struct swapargs {

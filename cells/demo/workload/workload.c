@@ -59,8 +59,8 @@ int workload_main(const void *arg, void *ret)
     counter_describe(desc, sizeof(desc));
     kprintf("workload: task %llu, %llu calls, %llu out of sequence, last value %llu, "
             "greeting '%s'\nworkload: %s\n",
-            (unsigned long long)w.task, (unsigned long long)w.calls,
-            (unsigned long long)w.errors, (unsigned long long)w.last, w.greeting, desc);
+            (unsigned long long)w.task, (unsigned long long)w.calls, (unsigned long long)w.errors,
+            (unsigned long long)w.last, w.greeting, desc);
     return 0;
 }
 

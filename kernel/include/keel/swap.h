@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <keel/loader.h>
 
-#define SWAP_MAX_CELLS 8
+#define SWAP_MAX_CELLS           8
 #define SWAP_DEFAULT_DEADLINE_NS (500ull * 1000 * 1000)
 
 /* The steps, in order. A test hook (swap_request.fail_at) fails the swap at one of them. */
@@ -35,8 +35,8 @@ enum swap_step {
 const char *swap_step_name(enum swap_step step);
 
 struct swap_item {
-    const char *cell;   /* the loaded cell to replace */
-    const void *data;   /* the new version's object (ET_REL); the caller keeps it */
+    const char *cell; /* the loaded cell to replace */
+    const void *data; /* the new version's object (ET_REL); the caller keeps it */
     size_t size;
     const char *origin; /* names the object in messages (e.g. "counter@2.o") */
 };
@@ -44,8 +44,8 @@ struct swap_item {
 struct swap_request {
     size_t n; /* 1..SWAP_MAX_CELLS: swapped together, as one transaction */
     struct swap_item items[SWAP_MAX_CELLS];
-    bool dry_run;         /* run link and check, report the plan, change nothing */
-    uint64_t deadline_ns; /* quiescence deadline; 0 = SWAP_DEFAULT_DEADLINE_NS */
+    bool dry_run;           /* run link and check, report the plan, change nothing */
+    uint64_t deadline_ns;   /* quiescence deadline; 0 = SWAP_DEFAULT_DEADLINE_NS */
     enum swap_step fail_at; /* test hook: fail at this step (SWAP_STEP_NONE: never) */
     /* Optional: receives the plan, one line at a time without a newline ("rewire greeter
      * text+0x1c -> hello_greet", "state: verbatim 16 bytes"), for dry runs and verbose swaps. */
@@ -56,9 +56,9 @@ struct swap_request {
 struct swap_cell_report {
     char name[KEEL_CELL_NAME_MAX];
     uint32_t old_version, new_version;
-    const char *state;       /* "none", "verbatim", "migrated" */
-    uint64_t state_bytes;    /* state block bytes carried */
-    size_t globals_carried;  /* undeclared .data/.bss variables carried by name */
+    const char *state;      /* "none", "verbatim", "migrated" */
+    uint64_t state_bytes;   /* state block bytes carried */
+    size_t globals_carried; /* undeclared .data/.bss variables carried by name */
     uint64_t global_bytes;
 };
 
@@ -68,10 +68,10 @@ struct swap_report {
     /* Time of each step (guest TSC), and the stop-the-world window alone. */
     uint64_t link_ns, check_ns, quiesce_ns, transfer_ns, rewrite_ns, commit_ns, free_ns;
     uint64_t total_ns, stw_ns;
-    unsigned attempts;       /* quiescence checks (1 = quiescent at once) */
-    size_t sites_rewritten;  /* relocation sites in other cells */
-    size_t relocations;      /* applied while linking the new versions */
-    size_t tasks_respawned;  /* service tasks ended and re-spawned from the new versions */
+    unsigned attempts;        /* quiescence checks (1 = quiescent at once) */
+    size_t sites_rewritten;   /* relocation sites in other cells */
+    size_t relocations;       /* applied while linking the new versions */
+    size_t tasks_respawned;   /* service tasks ended and re-spawned from the new versions */
     enum swap_step failed_at; /* where it stopped (SWAP_STEP_NONE on success) */
 };
 

@@ -23,8 +23,8 @@
 #define LOADER_MSG_MAX 224
 
 struct loader_error {
-    int code;                  /* the KE_* code also returned */
-    char msg[LOADER_MSG_MAX];  /* e.g. "cell 'demo': relocation 4 in .rela.text: unknown type 42" */
+    int code;                 /* the KE_* code also returned */
+    char msg[LOADER_MSG_MAX]; /* e.g. "cell 'demo': relocation 4 in .rela.text: unknown type 42" */
 };
 
 struct loaded_cell; /* opaque: a linked cell (layer 2) */
@@ -71,8 +71,9 @@ struct loader_platform {
      * faults); NULL: called directly. */
     int (*patch)(void *ctx, void *where, const void *bytes, size_t len);
     int (*run_migrate)(void *ctx, const struct loaded_cell *cell,
-                       int (*migrate)(uint32_t, const void *, uint64_t, void *), uint32_t old_version,
-                       const void *old_state, uint64_t old_size, void *new_state);
+                       int (*migrate)(uint32_t, const void *, uint64_t, void *),
+                       uint32_t old_version, const void *old_state, uint64_t old_size,
+                       void *new_state);
 };
 
 /* ---- Layer 1: parse and validate ------------------------------------------------------------ */
@@ -80,9 +81,9 @@ struct loader_platform {
 enum cell_region { CELL_REGION_NONE = 0, CELL_REGION_TEXT, CELL_REGION_RODATA, CELL_REGION_DATA };
 
 struct cell_section {
-    const char *name;       /* into the object's section-name string table */
-    uint32_t type;          /* SHT_* */
-    uint64_t flags;         /* SHF_* */
+    const char *name; /* into the object's section-name string table */
+    uint32_t type;    /* SHT_* */
+    uint64_t flags;   /* SHF_* */
     uint64_t offset, size, addralign, entsize;
     uint32_t link, info;
     enum cell_region region; /* where an SHF_ALLOC section is placed (NONE otherwise) */
@@ -90,19 +91,19 @@ struct cell_section {
 };
 
 struct cell_symbol {
-    const char *name;   /* "" for unnamed */
-    uint8_t bind;       /* STB_* */
-    uint8_t type;       /* STT_* */
-    uint16_t shndx;     /* SHN_UNDEF, SHN_ABS or a section index */
+    const char *name; /* "" for unnamed */
+    uint8_t bind;     /* STB_* */
+    uint8_t type;     /* STT_* */
+    uint16_t shndx;   /* SHN_UNDEF, SHN_ABS or a section index */
     uint64_t value, size;
 };
 
 struct cell_reloc {
-    uint32_t section;   /* the section being patched (sh_info of its SHT_RELA) */
+    uint32_t section;      /* the section being patched (sh_info of its SHT_RELA) */
     uint32_t rela_section; /* the SHT_RELA section it came from */
-    uint64_t offset;    /* r_offset within that section */
-    uint32_t type;      /* R_X86_64_* */
-    uint32_t symbol;    /* symbol table index */
+    uint64_t offset;       /* r_offset within that section */
+    uint32_t type;         /* R_X86_64_* */
+    uint32_t symbol;       /* symbol table index */
     int64_t addend;
 };
 
@@ -111,14 +112,17 @@ struct cell_image {
     size_t size;
     char name[KEEL_CELL_NAME_MAX]; /* from the descriptor */
     uint32_t version;
-    struct cell_section *sections; size_t nsections;  /* index = ELF section index */
-    struct cell_symbol *symbols;   size_t nsymbols;   /* index = ELF symbol index */
-    struct cell_reloc *relocs;     size_t nrelocs;    /* all SHT_RELA entries, in file order */
-    uint32_t descriptor_section;                     /* index of .keel_cell */
-    uint32_t symtab_section;                         /* index of the SHT_SYMTAB */
-    uint64_t region_size[4];                         /* by enum cell_region, page-rounded */
+    struct cell_section *sections;
+    size_t nsections; /* index = ELF section index */
+    struct cell_symbol *symbols;
+    size_t nsymbols; /* index = ELF symbol index */
+    struct cell_reloc *relocs;
+    size_t nrelocs;              /* all SHT_RELA entries, in file order */
+    uint32_t descriptor_section; /* index of .keel_cell */
+    uint32_t symtab_section;     /* index of the SHT_SYMTAB */
+    uint64_t region_size[4];     /* by enum cell_region, page-rounded */
     uint64_t region_align[4];
-    uint64_t writable_bytes;                         /* .data + .bss bytes (state to carry) */
+    uint64_t writable_bytes; /* .data + .bss bytes (state to carry) */
 };
 
 /* Parse and validate everything: header (ELF64, little-endian, ET_REL, x86_64), section headers,
@@ -136,8 +140,8 @@ const char *loader_reloc_name(uint32_t type);
 
 /* ---- Layer 2: the registry of loaded cells and the dependency graph ------------------------- */
 
-struct loaded_cell;   /* opaque */
-struct loader;        /* opaque; allocated by loader_create */
+struct loaded_cell; /* opaque */
+struct loader;      /* opaque; allocated by loader_create */
 
 /* One object to load: its bytes stay owned by the caller and may be freed after loader_load. */
 struct loader_object {
@@ -178,10 +182,10 @@ struct loaded_cell *loader_cell_at(const struct loader *ld, size_t index);
 struct loader_cell_info {
     const char *name;
     uint32_t version;
-    uint64_t base[4], size[4];   /* by enum cell_region */
+    uint64_t base[4], size[4]; /* by enum cell_region */
     uint64_t writable_bytes;
     size_t relocations;
-    size_t dependents;           /* distinct cells with edges into this one */
+    size_t dependents;                             /* distinct cells with edges into this one */
     const struct keel_cell_descriptor *descriptor; /* linked (pointers are final) */
 };
 void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out);
@@ -194,8 +198,8 @@ void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *o
 int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
                        const char **symbol, uint64_t *offset);
 /* A global symbol a loaded cell exports: 0 and *out, or KE_NOENT. */
-int loader_symbol_lookup(const struct loader *ld, const char *name,
-                         const struct loaded_cell **cell, struct loader_symbol_info *out);
+int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
+                         struct loader_symbol_info *out);
 
 /* An edge: a relocation site in one cell that refers to a symbol defined by another cell.
  * (References to core exports are recorded with target == NULL.) */
@@ -233,10 +237,10 @@ struct loader_swap;
 struct loader_swap_cell_stats {
     const char *name;
     uint32_t old_version, new_version;
-    const char *state;       /* "none", "fresh" (new block, old had none), "verbatim", "migrated" */
-    uint64_t state_bytes;    /* bytes of the state block carried (verbatim) or migrated from */
+    const char *state;    /* "none", "fresh" (new block, old had none), "verbatim", "migrated" */
+    uint64_t state_bytes; /* bytes of the state block carried (verbatim) or migrated from */
     size_t globals, global_bytes; /* variables carried by name */
-    size_t relocations;      /* applied while linking the new version */
+    size_t relocations;           /* applied while linking the new version */
 };
 
 /* olds[k] is replaced by objs[k] (same cell name); n >= 1. Fails with nothing left behind. */

@@ -20,13 +20,13 @@ typedef uint64_t task_id_t; /* never reused within a boot; 0 is "no task" */
 
 typedef int (*task_entry_fn)(const void *arg, void *ret);
 
-#define TASK_NAME_MAX      24
-#define TASK_PRIO_IDLE     0 /* only the idle task */
-#define TASK_PRIO_MIN      1
-#define TASK_PRIO_DEFAULT  4
-#define TASK_PRIO_MAX      7 /* higher runs first; round robin within a priority */
-#define TASK_ARG_MAX       (64 * 1024)
-#define TASK_RET_MAX       (64 * 1024)
+#define TASK_NAME_MAX     24
+#define TASK_PRIO_IDLE    0 /* only the idle task */
+#define TASK_PRIO_MIN     1
+#define TASK_PRIO_DEFAULT 4
+#define TASK_PRIO_MAX     7 /* higher runs first; round robin within a priority */
+#define TASK_ARG_MAX      (64 * 1024)
+#define TASK_RET_MAX      (64 * 1024)
 
 enum task_flags {
     TASK_RESTARTABLE = 1u << 0, /* respawn after a fault (up to max_restarts); a kill is final */
@@ -40,7 +40,7 @@ enum task_flags {
 };
 
 struct task_spec {
-    const char *name;      /* copied; truncated to TASK_NAME_MAX - 1 */
+    const char *name; /* copied; truncated to TASK_NAME_MAX - 1 */
     task_entry_fn entry;
     const void *arg;       /* copied at spawn (may be NULL when arg_size is 0) */
     size_t arg_size;       /* <= TASK_ARG_MAX */
@@ -66,12 +66,12 @@ struct task_fault {
 };
 
 struct task_result {
-    task_id_t id;        /* the task that ended (for a restartable task: the last incarnation) */
+    task_id_t id; /* the task that ended (for a restartable task: the last incarnation) */
     enum task_end how;
     int status;
-    unsigned restarts;   /* how many times it was respawned */
-    void *ret;           /* the return block, now owned by the joiner: kfree() it (NULL if
-                            ret_size was 0) */
+    unsigned restarts; /* how many times it was respawned */
+    void *ret;         /* the return block, now owned by the joiner: kfree() it (NULL if
+                          ret_size was 0) */
     size_t ret_size;
     struct task_fault fault; /* how == TASK_FAULTED */
 };
@@ -104,12 +104,12 @@ struct task_info {
     char name[TASK_NAME_MAX];
     enum task_state state;
     unsigned priority;
-    uint64_t cpu_ns;      /* time on the CPU */
-    uint64_t switches;    /* times switched in */
+    uint64_t cpu_ns;   /* time on the CPU */
+    uint64_t switches; /* times switched in */
     unsigned restarts;
-    char cell[32];        /* the cell that holds its entry, or "core" */
-    unsigned flags;       /* enum task_flags */
-    unsigned swaps;       /* service tasks: times re-spawned by a live swap */
+    char cell[32];  /* the cell that holds its entry, or "core" */
+    unsigned flags; /* enum task_flags */
+    unsigned swaps; /* service tasks: times re-spawned by a live swap */
 };
 /* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
