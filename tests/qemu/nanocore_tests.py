@@ -54,6 +54,7 @@ def case_boot(kernel, workdir):
 def fault_case(kernel, workdir, selftest, patterns):
     with KeelVM(kernel, f"selftest={selftest} panic=exit after-ready=exit",
                 workdir=workdir) as vm:
+        vm.start()
         boot(vm)
         for p in patterns:
             vm.expect(p)
@@ -126,6 +127,7 @@ def case_fault_ud(kernel, workdir):
 
 def selftest_case(kernel, workdir, name):
     with KeelVM(kernel, f"selftest={name} panic=exit after-ready=exit", workdir=workdir) as vm:
+        vm.start()
         boot(vm)
         vm.expect(rf"selftest {name}: (ok|FAILED.*)")
         vm.expect_exit(EXIT_SUCCESS)
@@ -155,6 +157,7 @@ def case_selftest_exports(kernel, workdir):
 def case_poweroff(kernel, workdir):
     """ACPI S5 power-off: QEMU exits by itself with status 0."""
     with KeelVM(kernel, "after-ready=poweroff", workdir=workdir) as vm:
+        vm.start()
         boot(vm)
         vm.expect(r"keel: powering off")
         vm.expect_exit(0)
@@ -177,6 +180,7 @@ def case_bad_options(kernel, workdir):
 def case_timer_hz(kernel, workdir):
     """hz= sets the APIC timer rate; out-of-range rates are refused with an error."""
     with KeelVM(kernel, "hz=1000 after-ready=exit", workdir=workdir) as vm:
+        vm.start()
         m = boot(vm)
         assert int(m.group(6)) == 1000, m.group(0)
         vm.expect_exit(EXIT_SUCCESS)
