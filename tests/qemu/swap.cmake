@@ -17,7 +17,7 @@ if(NOT KEEL_SOAK_SWAPS MATCHES "^[1-9][0-9]*$")
 endif()
 
 foreach(case callers_see_new state_verbatim state_migrated state_refused incompatible
-             migrate_fault quiescence_deadline interrupted rollback dry_run transaction shell_self bad_args
+             migrate_fault quiescence_deadline waits_inside interrupted rollback dry_run transaction shell_self bad_args
              soak)
   add_test(NAME qemu_swap_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/swap_tests.py

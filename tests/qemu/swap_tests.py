@@ -240,6 +240,22 @@ def case_quiescence_deadline(build, workdir):
         no_faults(sh)
 
 
+def case_waits_inside(build, workdir):
+    """A task of another cell blocked on a semaphore that lives in latch's data: latch is not
+    quiescent (the core points at the semaphore's wait queue); refused at the deadline."""
+    with KeelShell(build, workdir=workdir) as sh:
+        has(ok(sh, "load latch@1"), r"^cell latch@1: ")
+        has(ok(sh, "load waiter@1"), r"^cell waiter@1: ")
+        m = has(ok(sh, "ps"), r"^\s+(\d+)\s+waiter\s+blocked\s")
+        out = refused(sh, "swap -t 100 latch 2")
+        has(out, rf"^swap: not quiescent within 100 ms \(\d+ checks\): task {m.group(1)} "
+                 r"'waiter' waits on or holds a lock or queue inside the old version; "
+                 r"nothing changed$")
+        check(version(cells(sh), "latch") == 1, "cells still shows latch 1", "")
+        has(ok(sh, "ps"), rf"^\s+{m.group(1)}\s+waiter\s+blocked\s")
+        no_faults(sh)
+
+
 def case_interrupted(build, workdir):
     """Ctrl-C while a swap waits for quiescence: it stops at once, undoes itself (nothing left
     allocated, the old version still running) and the shell reports the interruption."""
