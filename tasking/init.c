@@ -55,6 +55,7 @@ int tasking_init(const struct kstack *boot_stack)
         return err;
     }
     idle->detached = true;
+    idle->state = TASK_READY; /* it may not run for a while on a busy system: never "no state" */
     int irq = sched_lock();
     task_list_add(boot);
     task_list_add(idle);
