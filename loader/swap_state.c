@@ -248,12 +248,8 @@ static int translate_words(struct loader_swap *sw, uint64_t to, uint64_t size, c
         memcpy(&v, (const void *)(uintptr_t)a, 8);
         if (!loader_swap_in_old(sw, v))
             continue;
-        char why[96];
-        int rc = in_migrated_block(sw, v) ? KE_NOENT
-                                          : loader_swap_translate(sw, v, &nv, why, sizeof(why));
-        if (rc && in_migrated_block(sw, v))
-            ksnprintf(why, sizeof(why), "the old state block, whose layout changes");
-        if (rc)
+        char why[96] = "the old state block, whose layout changes";
+        if (in_migrated_block(sw, v) || loader_swap_translate(sw, v, &nv, why, sizeof(why)))
             return loader_fail(err, KE_NOENT, sw->old[k]->name,
                                "%s holds a pointer to %s (at offset %llu), which has no "
                                "counterpart in version %u",

@@ -14,9 +14,6 @@
 
 #define FAULT_LOG_SIZE 32
 
-struct task *sched_idle_task(void);
-struct task *sched_boot_task(void);
-
 static struct task_fault_record fault_log[FAULT_LOG_SIZE];
 static uint64_t fault_seq; /* records written so far */
 static struct spinlock fault_lock = SPINLOCK_INIT;

@@ -10,7 +10,6 @@
 
 void sched_set_current(struct task *t);
 void sched_set_idle(struct task *t);
-struct task *sched_idle_task(void);
 void timer_set_tick_hook(void (*hook)(struct trap_frame *f));
 
 static struct task *boot_task;

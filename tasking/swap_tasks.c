@@ -20,10 +20,6 @@
 
 #define WALK_BROKEN UINT64_MAX /* first_inside: the frame chain cannot be followed */
 
-struct task *swap_all_tasks(void); /* task.c */
-struct task *sched_idle_task(void);
-struct task *sched_boot_task(void);
-
 /* Does a wait queue or mutex at addr lie in an old version? A task waiting on it, or holding
  * it, would leave the core pointing into freed memory (the object itself is carried). */
 static bool object_in_old(const struct loader_swap *sw, const void *addr)

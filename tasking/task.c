@@ -21,8 +21,6 @@
 
 void task_trampoline(void);
 void sched_task_started(void);
-struct task *sched_idle_task(void);
-struct task *sched_boot_task(void);
 void waitq_interrupt(struct task *t);
 
 static atomic_u64 next_id = {1};

@@ -67,6 +67,11 @@ struct task {
 
 /* The running task (NULL before tasking_init). */
 struct task *task_current(void);
+/* The core's own tasks (sched.c, init.c), and the list of every task not yet reaped (task.c;
+ * scheduler lock held). */
+struct task *sched_idle_task(void);
+struct task *sched_boot_task(void);
+struct task *swap_all_tasks(void);
 /* The list head of mutexes held by the running task (NULL outside tasks). */
 struct mutex **task_held_mutexes(void);
 

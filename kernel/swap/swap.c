@@ -112,7 +112,6 @@ static void plan_emit(struct plan *p, const struct swap_request *rq)
 }
 
 struct stepper {
-    struct swap_report *rep;
     uint64_t t;
     enum swap_step at; /* the step under way (reported if it fails) */
 };
@@ -249,7 +248,7 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
     struct loader *ld = cells_loader();
     if (!ld)
         return fail(err, KE_NOTSUP, "no loader in this kernel");
-    struct stepper st = {rep, clock_ns(), SWAP_STEP_LINK};
+    struct stepper st = {clock_ns(), SWAP_STEP_LINK};
     uint64_t t0 = st.t;
     cells_lock();
     struct loaded_cell *olds[SWAP_MAX_CELLS];
