@@ -95,6 +95,32 @@ void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *o
     out->relocations = cell->relocations;
     out->dependents = count_dependents(cell);
     out->descriptor = cell->desc;
+    out->origin = cell->origin;
+    out->retired = cell->retired;
+}
+
+/* addr in one of c's regions: fill the outputs and return true. */
+static bool lookup_in(const struct loaded_cell *c, uint64_t addr, const struct loaded_cell **cell,
+                      const char **symbol, uint64_t *offset)
+{
+    for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++) {
+        uint64_t base = (uint64_t)(uintptr_t)c->region[r];
+        if (!c->region[r] || addr < base || addr - base >= c->region_size[r])
+            continue;
+        /* The last symbol at or below addr, if it lies in the same region and, when it is
+         * sized, actually covers addr. */
+        const struct lsym *s = loader_cell_addrsym_at(c, addr);
+        if (s && (s->addr < base || (s->size && addr - s->addr >= s->size)))
+            s = NULL;
+        if (cell)
+            *cell = c;
+        if (symbol)
+            *symbol = s ? c->pool + s->name : NULL;
+        if (offset)
+            *offset = s ? addr - s->addr : addr - base;
+        return true;
+    }
+    return false;
 }
 
 int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
@@ -102,26 +128,13 @@ int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct load
 {
     if (!ld)
         return KE_INVAL;
-    for (size_t i = 0; i < ld->ncells; i++) {
-        const struct loaded_cell *c = ld->cells[i];
-        for (int r = CELL_REGION_TEXT; r <= CELL_REGION_DATA; r++) {
-            uint64_t base = (uint64_t)(uintptr_t)c->region[r];
-            if (!c->region[r] || addr < base || addr - base >= c->region_size[r])
-                continue;
-            /* The last symbol at or below addr, if it lies in the same region and, when it is
-             * sized, actually covers addr. */
-            const struct lsym *s = loader_cell_addrsym_at(c, addr);
-            if (s && (s->addr < base || (s->size && addr - s->addr >= s->size)))
-                s = NULL;
-            if (cell)
-                *cell = c;
-            if (symbol)
-                *symbol = s ? c->pool + s->name : NULL;
-            if (offset)
-                *offset = s ? addr - s->addr : addr - base;
+    for (size_t i = 0; i < ld->ncells; i++)
+        if (lookup_in(ld->cells[i], addr, cell, symbol, offset))
             return 0;
-        }
-    }
+    /* Retired versions are still mapped, and code may still run in them. */
+    for (size_t i = 0; i < ld->nretired; i++)
+        if (lookup_in(ld->retired[i], addr, cell, symbol, offset))
+            return 0;
     return KE_NOENT;
 }
 

@@ -27,6 +27,11 @@ struct loader *loader_create(const struct loader_platform *pf)
         pf->free(pf->ctx, ld);
         return NULL;
     }
+    if (pf->retired && loader_retired_reserve(ld, 8)) {
+        pf->free(pf->ctx, ld->cells);
+        pf->free(pf->ctx, ld);
+        return NULL;
+    }
     return ld;
 }
 
@@ -78,7 +83,71 @@ void loader_destroy(struct loader *ld)
     }
     if (ld->cells)
         ld->pf.free(ld->pf.ctx, ld->cells);
+    while (ld->nretired)
+        loader_cell_destroy(ld, ld->retired[--ld->nretired]);
+    if (ld->retired)
+        ld->pf.free(ld->pf.ctx, ld->retired);
     ld->pf.free(ld->pf.ctx, ld);
+}
+
+int loader_retired_reserve(struct loader *ld, size_t n)
+{
+    if (!ld->pf.retired || ld->retired_cap - ld->nretired >= n)
+        return 0;
+    size_t cap = ld->retired_cap ? ld->retired_cap : 8;
+    while (cap - ld->nretired < n) {
+        if (cap > SIZE_MAX / 2 / sizeof(*ld->retired))
+            return KE_NOMEM;
+        cap *= 2;
+    }
+    struct loaded_cell **list = ld->pf.alloc(ld->pf.ctx, cap * sizeof(*list));
+    if (!list)
+        return KE_NOMEM;
+    if (ld->nretired)
+        memcpy(list, ld->retired, ld->nretired * sizeof(*list));
+    if (ld->retired)
+        ld->pf.free(ld->pf.ctx, ld->retired);
+    ld->retired = list;
+    ld->retired_cap = cap;
+    return 0;
+}
+
+void loader_cell_retire(struct loader *ld, struct loaded_cell *c)
+{
+    if (!ld->pf.retired || ld->nretired == ld->retired_cap) {
+        loader_cell_destroy(ld, c); /* no retiring platform (or no room reserved): free now */
+        return;
+    }
+    c->retired = true;
+    c->pins = 0;
+    ld->retired[ld->nretired++] = c;
+    ld->pf.retired(ld->pf.ctx, c);
+}
+
+size_t loader_retired_count(const struct loader *ld)
+{
+    return ld ? ld->nretired : 0;
+}
+
+struct loaded_cell *loader_retired_at(const struct loader *ld, size_t index)
+{
+    return ld && index < ld->nretired ? ld->retired[index] : NULL;
+}
+
+int loader_retired_free(struct loader *ld, struct loaded_cell *cell)
+{
+    if (!ld || !cell)
+        return KE_INVAL;
+    for (size_t i = 0; i < ld->nretired; i++) {
+        if (ld->retired[i] != cell)
+            continue;
+        memmove(&ld->retired[i], &ld->retired[i + 1],
+                (ld->nretired - i - 1) * sizeof(*ld->retired));
+        ld->nretired--;
+        loader_cell_destroy(ld, cell);
+        return 0;
+    }
+    return KE_NOENT;
 }
 
 /* Room for n more cells in the registry (growing it changes nothing anyone can observe). */
@@ -149,6 +218,13 @@ int batch_prepare(struct batch *b, const struct loader_object *objs)
         rc = batch_relocate(b);
     if (!rc)
         rc = batch_finish(b);
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        struct loaded_cell *c = b->items[i].cell;
+        size_t len = objs[i].origin ? strnlen(objs[i].origin, sizeof(c->origin) - 1) : 0;
+        if (len)
+            memcpy(c->origin, objs[i].origin, len);
+        c->origin[len] = 0;
+    }
     b->ld->stats.link_ns = now(b->ld) - t1;
     return rc;
 }
@@ -258,10 +334,12 @@ int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_err
     if (count)
         return loader_fail(err, KE_BUSY, cell->name, "in use by %zu cell%s: %s", count,
                            count == 1 ? "" : "s", users);
+    if (loader_retired_reserve(ld, 1))
+        return loader_fail(err, KE_NOMEM, cell->name, "out of memory for the retired list");
     run_exit(ld, cell);
     memmove(&ld->cells[at], &ld->cells[at + 1], (ld->ncells - at - 1) * sizeof(*ld->cells));
     ld->ncells--;
-    loader_cell_destroy(ld, cell);
+    loader_cell_retire(ld, cell); /* freed once nothing points into it (or now) */
     return 0;
 }
 

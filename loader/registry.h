@@ -31,6 +31,8 @@ struct loaded_cell {
     struct loader *ld;
     char name[KEEL_CELL_NAME_MAX];
     uint32_t version;
+    char origin[LOADER_ORIGIN_MAX]; /* the object it came from */
+    bool retired;                   /* on the loader's retired list */
     void *region[4]; /* by enum cell_region; NULL: empty */
     uint64_t region_size[4];
     uint64_t writable_bytes;
@@ -51,6 +53,8 @@ struct loader {
     struct loader_platform pf;  /* a copy: the caller's struct need not outlive the loader */
     struct loaded_cell **cells; /* load order */
     size_t ncells, cap;
+    struct loaded_cell **retired; /* replaced or unloaded, awaiting loader_retired_free */
+    size_t nretired, retired_cap;
     struct loader_stats stats;
 };
 
@@ -60,5 +64,10 @@ const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *n
 const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t addr);
 /* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */
 void loader_cell_destroy(struct loader *ld, struct loaded_cell *c);
+/* Reserve room for n more retired cells (so that retiring at a commit cannot fail). */
+int loader_retired_reserve(struct loader *ld, size_t n);
+/* Put c (already out of the registry) on the retired list if the platform retires, else free
+ * it. Cannot fail once room was reserved. */
+void loader_cell_retire(struct loader *ld, struct loaded_cell *c);
 
 #endif

@@ -165,6 +165,10 @@ int loader_swap_check(struct loader_swap *sw, struct loader_error *err)
     }
     if (!sw || sw->checked)
         return bad_args(err, "?", "loader_swap_check called twice or without a swap");
+    /* Room on the retired list for the old versions, so that the commit cannot fail. */
+    if (loader_retired_reserve(sw->ld, sw->n))
+        return loader_fail(err, KE_NOMEM, sw->old[0]->name,
+                           "out of memory for the retired list");
     int rc = check_steps(sw, err);
     if (rc)
         check_reset(sw);
@@ -333,8 +337,10 @@ void loader_swap_finish(struct loader_swap *sw)
         loader_swap_abort(sw);
         return;
     }
+    /* No exit: its state lives on in the new one. Retired (freed once nothing points into it)
+     * or, without a retiring platform, freed now. */
     for (size_t k = 0; k < sw->n; k++)
-        loader_cell_destroy(sw->ld, sw->old[k]); /* no exit: its state lives on in the new one */
+        loader_cell_retire(sw->ld, sw->old[k]);
     swap_free(sw);
 }
 

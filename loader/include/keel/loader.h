@@ -65,6 +65,12 @@ struct loader_platform {
      * calls the function directly. */
     int (*run_init)(void *ctx, const struct loaded_cell *cell, int (*init)(void));
     void (*run_exit)(void *ctx, const struct loaded_cell *cell, void (*exit)(void));
+    /* Optional: retire instead of free. When set, a version replaced by a live swap and a cell
+     * taken out by loader_unload are not freed but *retired* (still mapped, invisible to
+     * resolution and to loader_find; listed by loader_retired_at) and this is called; the
+     * platform frees each with loader_retired_free once nothing points into it any more. NULL:
+     * freed at once (host tests, the fuzzer). */
+    void (*retired)(void *ctx, struct loaded_cell *cell);
     /* Live swap, optional. patch: write len bytes at where, a field inside a linked cell whose
      * region may be read-only or executable (e.g. through a writable alias of its frame). NULL:
      * plain stores. run_migrate: call a new version's migrate hook (e.g. guarded against
@@ -187,8 +193,20 @@ struct loader_cell_info {
     size_t relocations;
     size_t dependents;                             /* distinct cells with edges into this one */
     const struct keel_cell_descriptor *descriptor; /* linked (pointers are final) */
+    const char *origin; /* the object it was linked from (loader_object.origin, cut to
+                           LOADER_ORIGIN_MAX - 1 characters) */
+    bool retired;       /* replaced or unloaded, not yet freed (loader_retired_at) */
 };
 void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out);
+#define LOADER_ORIGIN_MAX 64
+
+/* Retired versions (see loader_platform.retired), oldest first: index 0..count-1, NULL beyond.
+ * A retired cell keeps its regions and metadata; loader_addr_lookup still finds it. */
+size_t loader_retired_count(const struct loader *ld);
+struct loaded_cell *loader_retired_at(const struct loader *ld, size_t index);
+/* Free a retired cell now (the caller has established that nothing points into it):
+ * KE_NOENT if it is not retired. */
+int loader_retired_free(struct loader *ld, struct loaded_cell *cell);
 
 /* Which cell and symbol contain addr: 0, or KE_NOENT when no cell's region does. The symbol is
  * the nearest FUNC/OBJECT symbol of that cell at or below addr in the same region (if it has a
