@@ -16,6 +16,7 @@
 #include "arch/trap.h"
 #include "arch/x86.h"
 #include "boot/bootinfo.h"
+#include <keel/reclaim.h>
 #include "link/cells.h"
 #include "tasking/task_internal.h"
 #include "selftest.h"
@@ -174,6 +175,9 @@ static _Noreturn void kmain_on_kernel_stack(void)
         log_err("cells: no loader: %s", keel_strerror(err));
     else
         cells_load_boot();
+    if ((err = reclaim_start()))
+        log_err("reclaim: no background reclaimer (%s); retired versions are freed on demand",
+                keel_strerror(err));
 
     struct memory_stats ms;
     memory_stats(&ms);

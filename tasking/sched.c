@@ -39,6 +39,14 @@ void sched_unlock(int irq_state)
     spin_unlock(&sched_spin, irq_state);
 }
 
+/* Switches into tasks other than the idle task (task_foreign_switches, stack_scan.c). */
+static uint64_t switch_ins;
+
+uint64_t sched_switch_ins(void)
+{
+    return switch_ins;
+}
+
 struct task *task_current(void)
 {
     return current;
@@ -101,6 +109,8 @@ void sched_switch(void)
         pending_reap = prev;
     next->state = TASK_RUNNING;
     next->switches++;
+    if (next != idle_task)
+        switch_ins++;
     next->switched_in_tsc = now;
     current = next;
     arch_context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -75,6 +75,8 @@ struct task *swap_all_tasks(void);
 /* The list head of mutexes held by the running task (NULL outside tasks). */
 struct mutex **task_held_mutexes(void);
 
+/* Switches into tasks other than the idle task since boot (sched.c; scheduler lock held). */
+uint64_t sched_switch_ins(void);
 /* Scheduler internals (sched.c). All with the scheduler lock held. */
 void sched_make_ready(struct task *t);
 /* Give up the CPU: the caller has set current->state (BLOCKED, SLEEPING, DEAD) or left it

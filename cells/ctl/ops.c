@@ -321,7 +321,7 @@ static void write_report(struct ctl_wr *w, const struct swap_report *rep)
     }
     const uint64_t t[] = {rep->link_ns,     rep->check_ns,   rep->quiesce_ns,
                           rep->transfer_ns, rep->rewrite_ns, rep->commit_ns,
-                          rep->free_ns,     rep->total_ns,   rep->stw_ns};
+                          rep->retire_ns,     rep->total_ns,   rep->stw_ns};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         ctl_wr_u64(w, t[i]);
     ctl_wr_u32(w, rep->attempts);

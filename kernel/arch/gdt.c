@@ -1,6 +1,7 @@
 /* GDT and TSS. Keel runs everything in ring 0; the TSS exists for its interrupt stack table:
  * double fault, NMI and machine check run on their own stacks, so a kernel stack overflow
  * (which faults on the guard page with no stack left to push to) still gets reported. */
+#include <keel/noscan.h>
 #include <stdint.h>
 #include <keel/string.h>
 #include "arch/gdt.h"
@@ -18,7 +19,7 @@ struct tss {
 static struct tss tss;
 static uint64_t gdt[5];
 /* Until guarded stacks exist (after paging), the IST entries use these. */
-static uint8_t early_ist_stacks[3][4096] __attribute__((aligned(16)));
+static uint8_t early_ist_stacks[3][4096] __attribute__((aligned(16))) KEEL_NOSCAN;
 
 void gdt_set_ist(unsigned index, uint64_t top)
 {

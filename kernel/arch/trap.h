@@ -19,6 +19,8 @@ void pic_disable(void);
 /* Route an interrupt vector (32..255) to a handler; KE_INVAL for exceptions, KE_BUSY if taken. */
 int irq_register(unsigned vector, irq_handler_fn fn);
 void trap_dispatch(struct trap_frame *f);
+/* Interrupts handled by a cell's handler since boot (the reclaimer's snapshot test). */
+uint64_t irq_cell_calls(void);
 /* The report for an exception the nano-core cannot survive; never returns. */
 _Noreturn void exception_fatal(struct trap_frame *f);
 const char *exception_name(unsigned vector);

@@ -1,4 +1,5 @@
 /* klog: format one record, keep it in the ring, echo it to the console with its timestamp. */
+#include <keel/noscan.h>
 #include <stdarg.h>
 #include <keel/clock.h>
 #include <keel/console.h>
@@ -7,7 +8,7 @@
 #include <keel/spinlock.h>
 #include <keel/export.h>
 
-static uint8_t log_storage[64 * 1024] __attribute__((aligned(16)));
+static uint8_t log_storage[64 * 1024] __attribute__((aligned(16))) KEEL_NOSCAN;
 static struct logring log_ring;
 static int log_ready;
 static int console_level = LOG_INFO;

@@ -1,4 +1,4 @@
-/* The loader's platform in the kernel: metadata from the heap (owned by the core), regions in
+/* The loader's platform in the kernel: metadata from the heap (owner OWNER_LOADER), regions in
  * the cell area backed by fresh frames, protections through the page tables, and the core
  * export table for symbol resolution. */
 #include <keel/clock.h>
@@ -10,6 +10,7 @@
 #include <keel/task.h>
 #include <keel/memory.h>
 #include <keel/paging.h>
+#include <keel/reclaim.h>
 #include <keel/string.h>
 #include "link/cells.h"
 #include "tasking/task_internal.h"
@@ -17,7 +18,7 @@
 static void *plat_alloc(void *ctx, size_t size)
 {
     (void)ctx;
-    return kmalloc_owned(size, 0, OWNER_CORE);
+    return kmalloc_owned(size, 0, OWNER_LOADER);
 }
 
 static void plat_free(void *ctx, void *p)
@@ -206,6 +207,13 @@ static int plat_run_migrate(void *ctx, const struct loaded_cell *cell,
     return guard_call(&g, migrate_trampoline, &m);
 }
 
+/* Retired versions are freed by the reclaimer once nothing points into them. */
+static void plat_retired(void *ctx, struct loaded_cell *cell)
+{
+    (void)ctx;
+    reclaim_note_retired(cell);
+}
+
 static uint64_t plat_now_ns(void *ctx)
 {
     (void)ctx;
@@ -225,4 +233,5 @@ const struct loader_platform kernel_loader_platform = {
     .run_exit = plat_run_exit,
     .patch = plat_patch,
     .run_migrate = plat_run_migrate,
+    .retired = plat_retired,
 };

@@ -3,6 +3,7 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/paging.h>
+#include <keel/reclaim.h>
 #include <keel/string.h>
 #include <keel/format.h>
 #include <keel/sync.h>
@@ -57,6 +58,10 @@ int cells_unload(const char *name, struct loader_error *err)
         }
     } else {
         r = loader_unload(ld, c, err);
+        /* The cell is retired: freed now if nothing points into it, else by the reclaimer once
+         * nothing does. */
+        if (!r)
+            (void)reclaim_now_locked(NULL);
     }
     cells_unlock();
     return r;

@@ -18,6 +18,8 @@ KEEL_EXPORT_FUNC(format_size);
 /* The loader's queries, for cells that inspect cells (take cells_lock() around them). */
 KEEL_EXPORT_FUNC(loader_find);
 KEEL_EXPORT_FUNC(loader_cell_count);
+KEEL_EXPORT_FUNC(loader_retired_count);
+KEEL_EXPORT_FUNC(loader_retired_at);
 KEEL_EXPORT_FUNC(loader_cell_at);
 KEEL_EXPORT_FUNC(loader_cell_info);
 KEEL_EXPORT_FUNC(loader_cell_pins);

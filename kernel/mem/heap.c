@@ -499,6 +499,15 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, owner_t owner)
     return (char *)b + HDR;
 }
 
+/* Give a used block (already detached from its owner) back, its bytes cleared first: a freed
+ * block keeps no stale pointers for the next owner's uninitialised bytes to show, which a
+ * conservative scan (the kernel's reclaimer) would take for references. */
+static void release_used(struct heap *h, long i, struct heap_blk *b)
+{
+    memset((char *)b + HDR, 0, b->req);
+    chunk_release(h, i, b);
+}
+
 void heap_free(struct heap *h, void *p)
 {
     long i;
@@ -511,7 +520,7 @@ void heap_free(struct heap *h, void *p)
         return;
     }
     owner_detach(h, rec, b);
-    chunk_release(h, i, b);
+    release_used(h, i, b);
 }
 
 /* Resizes used block b in place to hold size bytes; false if its neighbour cannot help. */
@@ -551,7 +560,7 @@ void *heap_realloc(struct heap *h, void *p, size_t size, owner_t owner_if_new)
     }
     if (size == 0) {
         owner_detach(h, rec, b);
-        chunk_release(h, i, b);
+        release_used(h, i, b);
         return NULL;
     }
     if (size > HEAP_MAX_REQUEST)
@@ -576,7 +585,7 @@ void *heap_realloc(struct heap *h, void *p, size_t size, owner_t owner_if_new)
     memcpy(np, p, b->req < size ? b->req : size);
     uint32_t align_log2 = b->align_log2;
     owner_detach(h, rec, b); /* before attach, so the peak never counts both copies */
-    chunk_release(h, arena_index(h, (uintptr_t)b), b); /* a new arena may have moved b's index */
+    release_used(h, arena_index(h, (uintptr_t)b), b); /* a new arena may have moved b's index */
     owner_attach(h, rec, nb, size, align_log2);
     return np;
 }
@@ -621,6 +630,40 @@ size_t heap_usable_size(struct heap *h, const void *p)
     return b ? b->size - HDR : 0;
 }
 
+bool heap_walk_used(struct heap *h, uintptr_t *cursor, size_t budget,
+                    void (*fn)(void *ctx, const void *p, size_t n, owner_t owner), void *ctx)
+{
+    if (!heap_ok(h) || !cursor || !fn)
+        return true;
+    size_t seen = 0;
+    for (size_t i = 0; i < h->narenas; i++) {
+        uintptr_t end = arena_end(h, (long)i);
+        if (end <= *cursor)
+            continue;
+        /* Blocks tile the arena: walk from its start to the cursor, then visit. */
+        for (struct heap_blk *b = (struct heap_blk *)h->arenas[i].base; b;
+             b = blk_next(h, (long)i, b)) {
+            uintptr_t from = (uintptr_t)b + HDR, to = from + b->req;
+            if (b->magic != BLK_USED || to <= *cursor)
+                continue;
+            if (from < *cursor)
+                from = *cursor;
+            if (seen >= budget) {
+                *cursor = from;
+                return false;
+            }
+            size_t n = to - from;
+            if (n > budget - seen)
+                n = budget - seen; /* cut: resume inside this block */
+            fn(ctx, (const void *)from, n, b->owner);
+            seen += n;
+            *cursor = from + n;
+        }
+        *cursor = end;
+    }
+    return true;
+}
+
 int heap_set_quota(struct heap *h, owner_t owner, size_t bytes)
 {
     if (!heap_ok(h) || owner == HEAP_OWNER_NONE)
@@ -656,7 +699,7 @@ size_t heap_free_owner(struct heap *h, owner_t owner)
         if (!b || r2 != rec)
             break; /* corrupt list: stop rather than follow it; heap_check will say so */
         owner_detach(h, rec, b);
-        chunk_release(h, i, b);
+        release_used(h, i, b);
         n++;
     }
     return n;

@@ -17,6 +17,8 @@ static void *pages_alloc(void *ctx, size_t npages)
     (void)ctx;
     if (frame_alloc(npages, 1, &pa))
         return NULL;
+    /* Fresh arenas hold no stale words from the frames' earlier use (see heap.c release_used). */
+    memset(phys_to_virt(pa), 0, npages * PAGE_SIZE);
     return phys_to_virt(pa);
 }
 
@@ -24,6 +26,15 @@ static void pages_free(void *ctx, void *p, size_t npages)
 {
     (void)ctx;
     frame_free(virt_to_phys(p), npages);
+}
+
+bool kheap_walk_used(uintptr_t *cursor, size_t budget,
+                     void (*fn)(void *ctx, const void *p, size_t n, owner_t owner), void *ctx)
+{
+    int irq = spin_lock(&heap_lock);
+    bool done = heap_walk_used(&kernel_heap, cursor, budget, fn, ctx);
+    spin_unlock(&heap_lock, irq);
+    return done;
 }
 
 int kmalloc_init(void)

@@ -1,6 +1,7 @@
 /* Physical memory: the frame allocator is fed from the multiboot2 memory map, minus the first
  * MiB (BIOS data, and frame 0 for NULL safety), the kernel image, the boot information and
  * every boot module. */
+#include <keel/noscan.h>
 #include <keel/errno.h>
 #include <keel/frames.h>
 #include <keel/layout.h>
@@ -12,7 +13,7 @@
 
 extern char __kernel_phys_start[], __kernel_end[];
 
-static uint64_t frame_bits[FRAMES_WORDS(PHYS_MANAGED_LIMIT)];
+static uint64_t frame_bits[FRAMES_WORDS(PHYS_MANAGED_LIMIT)] KEEL_NOSCAN;
 static struct frames frames;
 static struct spinlock frames_lock = SPINLOCK_INIT;
 static uint64_t highest_phys, ignored_bytes;

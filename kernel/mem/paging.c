@@ -3,6 +3,7 @@
  *   - a direct map of physical memory at PHYSMAP_BASE, 2 MiB pages, RW+NX;
  *   - nothing at all in the low half: the NULL page (and everything near it) faults.
  * Stacks, device registers and cells get page-granular windows in the top 2 GiB. */
+#include <keel/noscan.h>
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/mb2.h>
@@ -31,9 +32,9 @@ static bool paging_live; /* our tables are in CR3 and the direct map exists */
 static bool nx_enabled;
 static struct spinlock paging_lock = SPINLOCK_INIT;
 
-static uint64_t stack_bits[VRANGE_WORDS(STACK_AREA_SIZE)];
-static uint64_t mmio_bits[VRANGE_WORDS(MMIO_AREA_SIZE)];
-static uint64_t cell_bits[VRANGE_WORDS(CELL_AREA_SIZE)];
+static uint64_t stack_bits[VRANGE_WORDS(STACK_AREA_SIZE)] KEEL_NOSCAN;
+static uint64_t mmio_bits[VRANGE_WORDS(MMIO_AREA_SIZE)] KEEL_NOSCAN;
+static uint64_t cell_bits[VRANGE_WORDS(CELL_AREA_SIZE)] KEEL_NOSCAN;
 static struct vrange stack_area, mmio_area, cell_area;
 static struct spinlock area_lock = SPINLOCK_INIT;
 

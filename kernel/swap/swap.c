@@ -13,6 +13,7 @@
 #include <keel/kmalloc.h>
 #include <keel/log.h>
 #include <keel/string.h>
+#include <keel/reclaim.h>
 #include <keel/swap.h>
 #include <keel/task.h>
 #include "link/cells.h"
@@ -22,7 +23,7 @@ int console_sinks_swap(int (*translate)(void *ctx, uint64_t from, uint64_t *to),
                        bool apply);
 
 static const char *const step_names[SWAP_STEP_COUNT] = {
-    "none", "link", "check", "quiesce", "transfer", "rewrite", "commit", "free",
+    "none", "link", "check", "quiesce", "transfer", "rewrite", "commit", "retire",
 };
 
 const char *swap_step_name(enum swap_step step)
@@ -248,9 +249,14 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
     struct loader *ld = cells_loader();
     if (!ld)
         return fail(err, KE_NOTSUP, "no loader in this kernel");
+    cells_lock();
+    /* Many retired versions waiting: free what can be freed before adding more (outside the
+     * timed swap; reported on its own). */
+    uint64_t r0 = clock_ns();
+    reclaim_if_crowded_locked();
+    rep->reclaim_ns = clock_ns() - r0;
     struct stepper st = {clock_ns(), SWAP_STEP_LINK};
     uint64_t t0 = st.t;
-    cells_lock();
     struct loaded_cell *olds[SWAP_MAX_CELLS];
     struct loader_object objs[SWAP_MAX_CELLS];
     for (size_t k = 0; k < rq->n; k++) {
@@ -297,9 +303,11 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
         plan_emit(&plan, rq);
         return r;
     }
-    st.at = SWAP_STEP_FREE;
-    loader_swap_finish(sw); /* nothing refers to the old versions any more */
-    lap(&st, &rep->free_ns);
+    /* The old versions are retired: the reclaimer frees each once nothing points into it (a
+     * task may still hold a pointer into one in a register, a stack slot or the heap). */
+    st.at = SWAP_STEP_RETIRE;
+    loader_swap_finish(sw);
+    lap(&st, &rep->retire_ns);
     cells_unlock();
     rep->total_ns = clock_ns() - t0;
     for (size_t k = 0; k < rep->n; k++)

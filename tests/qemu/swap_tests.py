@@ -113,7 +113,7 @@ def swapped(out, cell, old, new, state):
              r"\d+ variables carried \(\d+ bytes\)$")
     has(out, r"^  \d+ sites rewired, \d+ tasks re-spawned, \d+ quiescence checks?$")
     has(out, r"^  total \d+ us = link \d+ \+ check \d+ \+ quiesce \d+ \+ transfer \d+ \+ "
-             r"rewrite \d+ \+ commit \d+ \+ free \d+; stop-the-world \d+ us$")
+             r"rewrite \d+ \+ commit \d+ \+ retire \d+; stop-the-world \d+ us$")
 
 
 def case_callers_see_new(build, workdir):

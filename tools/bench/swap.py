@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from benchlib import write_result  # noqa: E402
 from keelvm import GuestError, KeelShell, image_modules  # noqa: E402
 
-STEPS = ("link", "check", "quiesce", "transfer", "rewrite", "commit", "free")
+STEPS = ("link", "check", "quiesce", "transfer", "rewrite", "commit", "retire")
 TARGET_NS = {"total": 1000000, "stw": 100000}
 REFERENCE = {
     "linux_livepatch": {"what": "Linux 6.1 livepatch of one function, same QEMU TCG",

@@ -19,7 +19,7 @@
 #define NAME_MAX_LEN 63 /* ramfs names: RAMFS_NAME_MAX - 1 */
 
 static const char *const step_names[] = {"none",     "link",    "check",  "quiesce",
-                                         "transfer", "rewrite", "commit", "free"};
+                                         "transfer", "rewrite", "commit", "retire"};
 _Static_assert(sizeof(step_names) / sizeof(step_names[0]) == SWAP_STEP_COUNT,
                "one name per swap step (keel/swap.h)");
 
@@ -33,7 +33,7 @@ int swap_step_parse(const char *name)
 
 const char *swap_step_list(void)
 {
-    return "link, check, quiesce, transfer, rewrite, commit, free";
+    return "link, check, quiesce, transfer, rewrite, commit, retire";
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -609,7 +609,7 @@ struct swap_cell_out {
 };
 
 static const char *const timing_names[] = {"link",   "check", "quiesce", "transfer", "rewrite",
-                                           "commit", "free",  "total",   "stw"};
+                                           "commit", "retire",  "total",   "stw"};
 
 struct swap_out {
     uint8_t dry_run;

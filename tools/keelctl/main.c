@@ -46,12 +46,12 @@ static const struct command commands[] = {
      "Replace running cells by new versions, as one transaction (up to 8 cells). Each new version\n"
      "is a FILE on this machine (pushed first, as with push --unique) or a NAME in the ramfs.\n"
      "Prints, per cell, the old and new version and the state carried, then the time of each\n"
-     "step (link, check, quiesce, transfer, rewrite, commit, free), the total and the\n"
+     "step (link, check, quiesce, transfer, rewrite, commit, retire), the total and the\n"
      "stop-the-world window, the quiescence attempts and the sites rewritten.\n"
      "  -n, --dry-run      link and check only; print the plan; change nothing\n"
      "  --deadline-ms N    give up quiescing after N ms (default: the guest's, 500 ms)\n"
      "  --fail-at STEP     test hook: fail the swap at STEP (link, check, quiesce, transfer,\n"
-     "                     rewrite, commit, free); the system must stay in the old state\n"
+     "                     rewrite, commit, retire); the system must stay in the old state\n"
      "  --json             one JSON object instead of text\n"},
     {"query", cmd_query, 1, 2, O_JSON, "query cells|tasks|cell NAME [--json]",
      "cells: every loaded cell with version, code address, sizes, state, dependents and pins.\n"

@@ -1,9 +1,12 @@
 /* cells: one line per loaded cell, in load order: name, version, where its code lives, the
- * sizes of its regions and writable state, how many cells use it and how many tasks pin it. */
+ * sizes of its regions and writable state, how many cells use it and how many tasks pin it;
+ * then the retired versions (replaced or unloaded, not yet freed) with what keeps each. */
 #include <keel/cells.h>
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/format.h>
+#include <keel/kmalloc.h>
+#include <keel/reclaim.h>
 
 int cmd_cells_main(const void *arg, void *ret)
 {
@@ -45,7 +48,19 @@ int cmd_cells_main(const void *arg, void *ret)
         kprintf("%-*s  %7u  %-37s  %-8s  %-8s  %-8s  %10zu  %4u\n", w, ci.name, ci.version, text,
                 ro, data, state, ci.dependents, loader_cell_pins(c));
     }
+    size_t nr = loader_retired_count(ld);
+    struct reclaim_retired_info *list = nr ? kmalloc(nr * sizeof(*list)) : NULL;
+    size_t shown = list ? reclaim_list(list, nr) : 0;
     cells_unlock();
+    for (size_t i = 0; i < shown; i++) {
+        char size[16];
+        format_size(size, sizeof(size), list[i].bytes);
+        kprintf("%-*s  %7u  retired, %s, kept by %s\n", w, list[i].name, list[i].version, size,
+                list[i].kept_by[0] ? list[i].kept_by : "(not yet scanned)");
+    }
+    if (nr && !list)
+        kprintf("cells: %zu retired versions (no memory to list them)\n", nr);
+    kfree(list);
     return 0;
 }
 

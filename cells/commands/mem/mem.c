@@ -1,8 +1,11 @@
-/* mem: physical memory (frame allocator) and the kernel heap, overall and per owner. */
+/* mem: physical memory (frame allocator), retired cell versions and the kernel heap, overall
+ * and per owner. */
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/format.h>
+#include <keel/cells.h>
 #include <keel/kmalloc.h>
+#include <keel/reclaim.h>
 #include <keel/memory.h>
 #include <keel/task.h>
 
@@ -54,6 +57,10 @@ static bool owner_name(owner_t owner, char *buf, size_t n)
         ksnprintf(buf, n, "core");
         return true;
     }
+    if (owner == OWNER_LOADER) {
+        ksnprintf(buf, n, "loader");
+        return true;
+    }
     if (owner & OWNER_TASK_BIT) {
         task_id_t id = owner & OWNER_TASK_ID;
         struct task_info ti;
@@ -100,6 +107,13 @@ int cmd_mem_main(const void *arg, void *ret)
     format_size(a, sizeof(a), c.in_use);
     format_size(b, sizeof(b), c.from_pages);
     kprintf("heap: %s in use, %s from pages, %zu owners\n", a, b, c.owners);
+    struct reclaim_stats rs;
+    cells_lock();
+    reclaim_get_stats(&rs);
+    cells_unlock();
+    format_size(a, sizeof(a), rs.retired_bytes);
+    kprintf("retired cell versions: %zu, holding %s (freed once nothing points into them)\n",
+            rs.retired, a);
     if (r) {
         kprintf("mem: cannot list the heap owners: %s\nusage: %s\n", keel_strerror(r), USAGE);
         kfree(c.rows);

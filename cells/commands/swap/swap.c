@@ -10,6 +10,7 @@
 #include <keel/kmalloc.h>
 #include <keel/memory.h>
 #include <keel/string.h>
+#include <keel/reclaim.h>
 #include <keel/swap.h>
 #include "commands/swap/swapargs.h"
 #include "ramfs/ramfs.h"
@@ -64,21 +65,21 @@ static void print_report(const struct swap_report *r, bool json)
     kprintf("  %zu sites rewired, %zu tasks re-spawned, %u quiescence check%s\n",
             r->sites_rewritten, r->tasks_respawned, r->attempts, r->attempts == 1 ? "" : "s");
     kprintf("  total %llu us = link %llu + check %llu + quiesce %llu + transfer %llu + rewrite "
-            "%llu + commit %llu + free %llu; stop-the-world %llu us\n",
+            "%llu + commit %llu + retire %llu; stop-the-world %llu us\n",
             (unsigned long long)(r->total_ns / 1000), (unsigned long long)(r->link_ns / 1000),
             (unsigned long long)(r->check_ns / 1000), (unsigned long long)(r->quiesce_ns / 1000),
             (unsigned long long)(r->transfer_ns / 1000), (unsigned long long)(r->rewrite_ns / 1000),
-            (unsigned long long)(r->commit_ns / 1000), (unsigned long long)(r->free_ns / 1000),
+            (unsigned long long)(r->commit_ns / 1000), (unsigned long long)(r->retire_ns / 1000),
             (unsigned long long)(r->stw_ns / 1000));
     if (json)
         kprintf("{\"swap\":{\"cells\":%zu,\"total_ns\":%llu,\"link_ns\":%llu,\"check_ns\":%llu,"
                 "\"quiesce_ns\":%llu,\"transfer_ns\":%llu,\"rewrite_ns\":%llu,\"commit_ns\":%llu,"
-                "\"free_ns\":%llu,\"stw_ns\":%llu,\"attempts\":%u,\"sites\":%zu,"
+                "\"retire_ns\":%llu,\"stw_ns\":%llu,\"attempts\":%u,\"sites\":%zu,"
                 "\"tasks_respawned\":%zu}}\n",
                 r->n, (unsigned long long)r->total_ns, (unsigned long long)r->link_ns,
                 (unsigned long long)r->check_ns, (unsigned long long)r->quiesce_ns,
                 (unsigned long long)r->transfer_ns, (unsigned long long)r->rewrite_ns,
-                (unsigned long long)r->commit_ns, (unsigned long long)r->free_ns,
+                (unsigned long long)r->commit_ns, (unsigned long long)r->retire_ns,
                 (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten, r->tasks_respawned);
 }
 
@@ -140,7 +141,7 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
         }
     enum { TOTAL, STW, LINK, CHECK, QUIESCE, TRANSFER, REWRITE, COMMIT, FREE, SERIES };
     static const char *const key[SERIES] = {"total",    "stw",     "link",   "check", "quiesce",
-                                            "transfer", "rewrite", "commit", "free"};
+                                            "transfer", "rewrite", "commit", "retire"};
     uint64_t *v = kmalloc(SERIES * sizeof(uint64_t) * a->repeat);
     if (!v) {
         kprintf("swap: out of memory for %u measurements\n", a->repeat);
@@ -148,6 +149,10 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
     }
     size_t heap0, pages0, owners0, heap1, pages1, owners1;
     struct memory_stats m0, m1;
+    /* Old versions are retired and freed once nothing points into them: reclaim before each
+     * reading, so that both count only what is still referenced. */
+    struct reclaim_result rc0, rc1;
+    reclaim_now(&rc0);
     kheap_totals(&heap0, &pages0, &owners0);
     memory_stats(&m0);
     uint32_t done = 0;
@@ -159,7 +164,7 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
         }
         const uint64_t m[SERIES] = {rep.total_ns,   rep.stw_ns,     rep.link_ns,
                                     rep.check_ns,   rep.quiesce_ns, rep.transfer_ns,
-                                    rep.rewrite_ns, rep.commit_ns,  rep.free_ns};
+                                    rep.rewrite_ns, rep.commit_ns,  rep.retire_ns};
         for (int i = 0; i < SERIES; i++)
             v[(size_t)i * a->repeat + done] = m[i];
     }
@@ -182,9 +187,16 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
                 print_dist(NULL, v + (size_t)i * a->repeat, done, true, key[i]);
     }
     /* Both readings with the measurement array allocated. */
+    reclaim_now(&rc1);
     kheap_totals(&heap1, &pages1, &owners1);
     memory_stats(&m1);
     kfree(v);
+    if (rc1.kept != rc0.kept) {
+        kprintf("  leak check: not comparable: %zu retired versions still referenced before, %zu "
+                "after (see cells)\n",
+                rc0.kept, rc1.kept);
+        return done == a->repeat ? 0 : 1;
+    }
     bool leak = heap1 != heap0 || m1.free_bytes != m0.free_bytes;
     kprintf("  leak check: heap %zu -> %zu bytes, free memory %llu -> %llu KiB: %s\n", heap0, heap1,
             (unsigned long long)(m0.free_bytes / 1024), (unsigned long long)(m1.free_bytes / 1024),

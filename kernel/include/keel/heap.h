@@ -124,6 +124,16 @@ owner_t heap_owner_of(struct heap *h, const void *p);
 /* Bytes usable at p (>= the size asked for), 0 for an invalid pointer. */
 size_t heap_usable_size(struct heap *h, const void *p);
 
+/* Visits the payloads of used blocks in address order, from *cursor on (an address; 0 = the
+ * start), for a scan that proceeds in bounded slices (the reclaimer's): fn(ctx, p, n, owner)
+ * gets [p, p+n) of one block's requested bytes, or the part of it at or after *cursor. Stops
+ * once at least budget bytes were visited (a block may be cut: the next call resumes inside
+ * it), with *cursor at the first byte not visited; returns true when the end of the heap was
+ * reached. Blocks freed or allocated between calls are visited or not, never twice for one
+ * address. fn must not call into the heap. */
+bool heap_walk_used(struct heap *h, uintptr_t *cursor, size_t budget,
+                    void (*fn)(void *ctx, const void *p, size_t n, owner_t owner), void *ctx);
+
 /* Sets owner's quota in charged bytes (0 = unlimited). A quota below the current use is allowed
  * and only stops further growth. KE_INVAL bad owner, KE_NOSPC owner table full. */
 int heap_set_quota(struct heap *h, owner_t owner, size_t bytes);

@@ -6,6 +6,11 @@
 #include <keel/heap.h>
 
 /* Allocate for the current owner (the running task, or the core) with 16-byte alignment. */
+/* The owner of the loader's metadata of cells (names, symbol tables, edges): kept apart from
+ * the core's account, and skipped by the reclaimer's scan (it describes cells, it does not use
+ * them). */
+#define OWNER_LOADER 1u
+
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 /* align: a power of two up to 4096. */
@@ -31,6 +36,10 @@ int kheap_check(void);
  * for the snapshot, else fn's first non-zero value or 0. */
 int kheap_for_each_owner(int (*fn)(void *ctx, owner_t owner, const struct heap_owner_stats *st),
                          void *ctx);
+/* heap_walk_used on the kernel heap, one slice under the heap lock (fn runs with interrupts
+ * off and must not allocate). */
+bool kheap_walk_used(uintptr_t *cursor, size_t budget,
+                     void (*fn)(void *ctx, const void *p, size_t n, owner_t owner), void *ctx);
 void kheap_totals(size_t *bytes_in_use, size_t *bytes_from_pages, size_t *owners);
 
 int kmalloc_init(void);

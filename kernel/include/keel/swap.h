@@ -6,7 +6,8 @@
  *
  * The steps: link the new versions invisibly; check they can stand in for the old ones; stop the
  * world and check quiescence (retried until the deadline); carry the state; rewrite every
- * recorded site; switch the symbols (the commit point); resume; free the old versions. A failure
+ * recorded site; switch the symbols (the commit point); resume; retire the old versions (freed by
+ * the reclaimer once nothing points into them, keel/reclaim.h). A failure
  * at any step before the commit leaves the system exactly as it was. Errors: negative KE_* codes
  * with a message for the user in err->msg. */
 #ifndef KEEL_SWAP_H
@@ -28,7 +29,7 @@ enum swap_step {
     SWAP_STEP_TRANSFER, /* state block (verbatim or migrate) and globals by name */
     SWAP_STEP_REWRITE,  /* every recorded site that pointed into an old version */
     SWAP_STEP_COMMIT,   /* switch symbols, tasks, core registries (cannot fail) */
-    SWAP_STEP_FREE,     /* the old versions go */
+    SWAP_STEP_RETIRE,   /* the old versions are retired (freed later, keel/reclaim.h) */
     SWAP_STEP_COUNT
 };
 /* "link", "check", ... ("?" out of range). */
@@ -66,8 +67,10 @@ struct swap_report {
     size_t n;
     struct swap_cell_report cells[SWAP_MAX_CELLS];
     /* Time of each step (guest TSC), and the stop-the-world window alone. */
-    uint64_t link_ns, check_ns, quiesce_ns, transfer_ns, rewrite_ns, commit_ns, free_ns;
+    uint64_t link_ns, check_ns, quiesce_ns, transfer_ns, rewrite_ns, commit_ns, retire_ns;
     uint64_t total_ns, stw_ns;
+    uint64_t reclaim_ns; /* before the swap (not in total_ns): a scan freeing retired versions
+                            when many were waiting (keel/reclaim.h), else ~0 */
     unsigned attempts;        /* quiescence checks (1 = quiescent at once) */
     size_t sites_rewritten;   /* relocation sites in other cells */
     size_t relocations;       /* applied while linking the new versions */

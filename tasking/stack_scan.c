@@ -1,0 +1,54 @@
+/* Task stacks for the reclaimer's conservative scan (stack_scan.h). */
+#include "stack_scan.h"
+#include "arch/trap.h"
+#include "task_internal.h"
+
+static void visit(struct task *t, void (*fn)(void *ctx, const struct task_stack_view *v), void *ctx)
+{
+    struct task_stack_view v = {
+        .id = t->id,
+        .name = t->name,
+        .hi = t->stack.top,
+        .preempted = t->preempted,
+    };
+    /* The caller's own live frames start here; everything below is this function's. */
+    v.lo = t == task_current() ? (uint64_t)(uintptr_t)__builtin_frame_address(0) : t->saved_rsp;
+    if (v.lo < t->stack.base || v.lo > v.hi)
+        v.lo = v.hi; /* not on its own stack (not started on it yet): nothing live there */
+    if (v.preempted &&
+        ((uint64_t)(uintptr_t)v.preempted < v.lo || (uint64_t)(uintptr_t)v.preempted >= v.hi))
+        v.preempted = 0;
+    fn(ctx, &v);
+}
+
+task_id_t task_stack_visit_next(task_id_t after,
+                                void (*fn)(void *ctx, const struct task_stack_view *v), void *ctx)
+{
+    int irq = sched_lock();
+    struct task *t = task_next_by_id_locked(after);
+    while (t && t->state == TASK_DEAD)
+        t = task_next_by_id_locked(t->id);
+    task_id_t id = 0;
+    if (t) {
+        visit(t, fn, ctx);
+        id = t->id;
+    }
+    sched_unlock(irq);
+    return id;
+}
+
+void task_stacks_visit_locked(void (*fn)(void *ctx, const struct task_stack_view *v), void *ctx)
+{
+    for (struct task *t = swap_all_tasks(); t; t = t->all_next)
+        if (t->state != TASK_DEAD)
+            visit(t, fn, ctx);
+}
+
+uint64_t task_foreign_switches(void)
+{
+    int irq = sched_lock();
+    struct task *self = task_current();
+    uint64_t n = sched_switch_ins() - (self ? self->switches : 0);
+    sched_unlock(irq);
+    return n;
+}
