@@ -27,7 +27,7 @@ struct loader *loader_create(const struct loader_platform *pf)
         pf->free(pf->ctx, ld);
         return NULL;
     }
-    if (pf->retired && loader_retired_reserve(ld, 8)) {
+    if (pf->retired && loader_retired_reserve(ld, 32)) {
         pf->free(pf->ctx, ld->cells);
         pf->free(pf->ctx, ld);
         return NULL;

@@ -88,6 +88,12 @@ static int stack_main(const void *arg, void *ret)
     return 0;
 }
 
+/* Not inlined: the pointer goes straight into the block and no register of heap_main holds it. */
+static __attribute__((noinline)) void put(const char **block)
+{
+    block[0] = lit_string();
+}
+
 static int heap_main(const void *arg, void *ret)
 {
     const char **block = kmalloc(4 * sizeof(*block));
@@ -96,7 +102,7 @@ static int heap_main(const void *arg, void *ret)
         h.ready[HEAP] = 1;
         return 1;
     }
-    block[0] = lit_string();
+    put(block);
     h.ready[HEAP] = 1;
     while (!h.release[HEAP])
         nap();

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""QEMU system tests of retired versions (docs/live-swap.md, "Retire, then free"): a version
+replaced by a live swap stays mapped while anything points into it — a register of a preempted
+task, a core routine a tail call reached, a stack slot, a heap block, another cell's variable, a
+function pointer — and is freed, memory figures back to where they were, once the last
+reference is gone. One VM per case, typed at the shell of the test image.
+
+    reclaim_tests.py --build DIR [--workdir DIR] CASE...
+    reclaim_tests.py --list
+
+The soak case swaps KEEL_RECLAIM_SOAK_SWAPS times per cell (environment; default 2000).
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keelvm import KeelShell, run_cases  # noqa: E402
+
+FAULT = r"CPU exception|guarded call faulted|PANIC|LEAK"
+
+
+def check(cond, what, out):
+    if not cond:
+        raise AssertionError(f"{what}\n--- command output ---\n{out}")
+
+
+def has(out, pattern):
+    m = re.search(pattern, out, re.M)
+    check(m, f"/{pattern}/ not in the output", out)
+    return m
+
+
+def ok(sh, line, timeout=20.0):
+    """A command that must succeed (no exit status report, no fault)."""
+    out = sh.run(line, timeout=timeout)
+    check(not re.search(r"^keel: \S+: exit status|faulted", out, re.M),
+          f"'{line}' failed", out)
+    return out
+
+
+def figures(sh):
+    """(heap bytes in use, physical KiB free, retired versions, retired bytes text) from mem."""
+    out = ok(sh, "mem")
+    heap = int(has(out, r"^heap: (\d+) B in use")[1])
+    free = int(has(out, r"^physical: \d+ KiB total, (\d+) KiB free$")[1])
+    m = has(out, r"^retired cell versions: (\d+), holding (.+) \(freed once")
+    return heap, free, int(m[1]), m[2]
+
+
+def retired_rows(sh):
+    """The retired versions `cells` lists: {(name, version): 'kept by ...'}."""
+    out = ok(sh, "cells")
+    return {(m[1], int(m[2])): m[3] for m in
+            re.finditer(r"^(\S+)\s+(\d+)\s+retired, [^,]+, kept by (.*)$", out, re.M)}
+
+
+def reclaim(sh):
+    """Scan now: (freed, still referenced, output)."""
+    out = ok(sh, "reclaim")
+    m = has(out, r"^reclaim: \d+ pass(?:es)?, \d+ KiB scanned in \d+ us; freed (\d+) versions? "
+                 r"\([^)]*\); (\d+) still referenced")
+    return int(m[1]), int(m[2]), out
+
+
+def warm_up(sh):
+    """Load the command cells the checks use (a command cell stays loaded after its first use,
+    which changes the memory figures)."""
+    for line in ("cells", "reclaim", "mem", "ps"):
+        ok(sh, line)
+
+
+def prepare_lit(sh):
+    """lit@1 and holder loaded, a warm-up swap pair done (the first use of a part of the cell
+    area allocates page tables, which are kept) and reclaimed: the baseline figures."""
+    warm_up(sh)
+    has(ok(sh, "load lit@1"), r"^cell lit@1: ")
+    has(ok(sh, "run holder@1 drop var"), r"^holder: dropped var$")  # loads holder
+    ok(sh, "swap lit 2")
+    ok(sh, "swap lit 1")
+    freed, kept, out = reclaim(sh)
+    check(kept == 0, "nothing should keep the warm-up versions", out)
+    return figures(sh)
+
+
+# What each kind of reference looks like in `cells` (the first reference the scan finds).
+KINDS = {
+    "reg": r"task \d+ 'holder' (stack rsp\+0x[0-9a-f]+|register \w+ \(preempted\))",
+    "core": r"task \d+ 'holder' stack rsp\+0x[0-9a-f]+",
+    "stack": r"task \d+ 'holder' stack rsp\+0x[0-9a-f]+",
+    "heap": r"heap block 0x[0-9a-f]+\+0x0 \(task \d+\)",
+    "var": r"cell holder data <held_var\+0x0>",
+    "func": r"cell holder data <held_fn\+0x0>",
+}
+
+
+def case_kinds(build, workdir):
+    """Every kind of reference into lit, each live across a swap of lit and then used: no
+    fault, the old value read (the old code run, for the function pointer), cells shows the
+    version retired and what keeps it; once dropped it is freed and heap and free memory are
+    back to their figures before the swap."""
+    with KeelShell(build, workdir=workdir) as sh:
+        base = prepare_lit(sh)
+        old = 1
+        for kind, kept_by in KINDS.items():
+            new = 3 - old
+            out = ok(sh, f"run holder hold {kind}")
+            has(out, rf"^holder: holding {kind}")
+            has(ok(sh, f"swap lit {new}"), rf"^swapped lit: version {old} -> {new}")
+            freed, kept, out = reclaim(sh)
+            check(freed == 0 and kept == 1, f"{kind}: a live reference must keep lit {old}", out)
+            rows = retired_rows(sh)  # as of that scan
+            check((("lit", old)) in rows, f"{kind}: cells does not show lit {old} retired",
+                  str(rows))
+            check(re.fullmatch(kept_by, rows[("lit", old)]),
+                  f"{kind}: lit {old} should be kept by /{kept_by}/", rows[("lit", old)])
+            out = ok(sh, f"run holder use {kind}")
+            if kind == "func":
+                has(out, rf"^holder: func returns {old}$")  # the old version's code ran
+            else:
+                has(out, rf"^holder: {kind} reads? 'literal of lit version {old}'$")
+            if kind in ("var", "func"):
+                has(ok(sh, f"run holder drop {kind}"), rf"^holder: dropped {kind}$")
+            freed, kept, out = reclaim(sh)
+            check(kept == 0, f"{kind}: lit {old} still kept after the reference was dropped", out)
+            check(not retired_rows(sh), f"{kind}: cells still shows a retired version", "")
+            now = figures(sh)
+            check(now == base, f"{kind}: memory not back to before the swap: "
+                  f"(heap B, free KiB, retired) {base} -> {now}", "")
+            old = new
+        sh.vm.forbid(FAULT)
+
+
+def case_idle(build, workdir):
+    """An old version nothing points into is freed by the background reclaimer alone (no
+    on-demand scan), and the delay from the swap's commit to the free is reported."""
+    with KeelShell(build, workdir=workdir) as sh:
+        has(ok(sh, "load salute@1"), r"^cell salute@1: ")
+        has(ok(sh, "swap salute 2"), r"^swapped salute: version 1 -> 2")
+        # Wait for the reclaimer: mem only reads the figures, it does not scan.
+        for _ in range(200):
+            if figures(sh)[2] == 0:
+                break
+        else:
+            raise AssertionError("the background reclaimer never freed salute 1\n"
+                                 + sh.vm.tail(20))
+        out = ok(sh, "reclaim --json")
+        m = has(out, r'"freed_total":(\d+),.*"last_free_delay_ns":(\d+)\}$')
+        check(int(m[1]) >= 1 and int(m[2]) > 0, "no retire-to-free delay reported", out)
+        has(out, r"; 0 still referenced \(0 B\)$")
+        sh.vm.forbid(FAULT)
+
+
+def case_unload(build, workdir):
+    """An unloaded cell nothing points into is freed at once: no retired version, and heap and
+    free memory back to their figures before the load."""
+    with KeelShell(build, workdir=workdir) as sh:
+        warm_up(sh)
+        ok(sh, "load lit@1")  # warm-up: page tables for this part of the cell area
+        ok(sh, "unload lit")
+        base = figures(sh)
+        has(ok(sh, "load lit@1"), r"^cell lit@1: ")
+        ok(sh, "unload lit")
+        check(not retired_rows(sh), "cells shows a retired version after unload", "")
+        now = figures(sh)
+        check(now == base, "memory not back after load + unload", f"{base} -> {now}")
+        sh.vm.forbid(FAULT)
+
+
+def soak_count():
+    n = os.environ.get("KEEL_RECLAIM_SOAK_SWAPS", "2000")
+    if not n.isdigit() or int(n) < 2:
+        raise SystemExit(f"KEEL_RECLAIM_SOAK_SWAPS must be a number >= 2, not '{n}'")
+    return int(n)
+
+
+def case_soak(build, workdir):
+    """Thousands of swaps of salute and counter while the workload and three cling tasks keep
+    pointers into them (a stack slot, a register, a heap block) and call through them: no
+    fault, retired versions bounded, and all of them freed once the tasks stop."""
+    n = soak_count()
+    with KeelShell(build, workdir=workdir) as sh:
+        warm_up(sh)
+        ok(sh, "load counter@1")
+        ok(sh, "load salute@1")
+        ok(sh, "swap counter 2")  # warm-up pairs: page tables for this part of the cell area
+        ok(sh, "swap counter 1")
+        ok(sh, "swap salute 2")
+        ok(sh, "swap salute 1")
+        reclaim(sh)
+        base = figures(sh)
+        has(ok(sh, "run workload@1"), r"^workload: task \d+")
+        has(ok(sh, "run cling@1 start"), r"^cling: tasks \d+ \d+ \d+$")
+        most = 0
+        for cell in ("salute", "counter", "salute", "counter"):
+            out = ok(sh, f"swap -r {n} {cell} 2", timeout=60 + n * 0.05)
+            has(out, rf"^swap: {n} swaps of {cell} ")
+            most = max(most, figures(sh)[2])
+        # A swap reclaims before it links once 16 versions wait; each task keeps at most one.
+        check(most <= 16 + 4, f"retired versions not bounded: {most}", "")
+        out = ok(sh, "run workload")
+        has(out, r", 0 out of sequence,")
+        has(ok(sh, "run cling stop"), r"^cling: stopped after \d+ \+ \d+ \+ \d+ calls$")
+        has(ok(sh, "run workload stop"), r"^workload: stopping task")
+        # The workload task ends at its next check: wait until ps no longer lists it.
+        for _ in range(200):
+            if not re.search(r"\sworkload\s*$", ok(sh, "ps"), re.M):
+                break
+        else:
+            raise AssertionError("the workload task did not stop\n" + sh.vm.tail(20))
+        freed, kept, out = reclaim(sh)
+        check(kept == 0, "retired versions left after every task stopped", out)
+        heap, free, retired, _ = figures(sh)
+        check(retired == 0, "mem still counts retired versions", "")
+        sh.vm.forbid(FAULT)
+        print(f"soak: {4 * n} swaps; at most {most} retired at once; heap {base[0]} -> {heap} B, "
+              f"free {base[1]} -> {free} KiB")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+if __name__ == "__main__":
+    sys.exit(run_cases(__doc__, CASES, want="build"))
