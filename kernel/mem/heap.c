@@ -653,11 +653,14 @@ bool heap_walk_used(struct heap *h, uintptr_t *cursor, size_t budget,
                 return false;
             }
             size_t n = to - from;
-            if (n > budget - seen)
-                n = budget - seen; /* cut: resume inside this block */
+            bool cut = n > budget - seen;
+            if (cut)
+                n = budget - seen;
             fn(ctx, (const void *)from, n, b->owner);
             seen += n;
             *cursor = from + n;
+            if (cut)
+                return false; /* the next slice resumes inside this block */
         }
         *cursor = end;
     }

@@ -813,6 +813,108 @@ static void test_owner_churn(void)
     teardown();
 }
 
+/* heap_walk_used: every requested byte of every used block, once, in address order, with its
+ * owner, whatever the budget of a slice (blocks are cut and resumed); free blocks never. */
+struct walk_log {
+    unsigned char seen[1 << 16]; /* visits per byte of the blocks under test, by offset */
+    uintptr_t lo, hi, last;      /* the range under test; the end of the last visit */
+    size_t visits, outside, order_errors, bad_owner;
+    owner_t owner;
+};
+
+static void walk_fn(void *ctx, const void *p, size_t n, owner_t owner)
+{
+    struct walk_log *w = ctx;
+    uintptr_t a = (uintptr_t)p;
+    w->visits++;
+    if (a < w->last)
+        w->order_errors++;
+    w->last = a + n;
+    if (owner != w->owner)
+        w->bad_owner++;
+    for (size_t i = 0; i < n; i++) {
+        if (a + i < w->lo || a + i >= w->hi)
+            w->outside++;
+        else
+            w->seen[a + i - w->lo]++;
+    }
+}
+
+static void test_walk_used(void)
+{
+    setup();
+    static struct walk_log w;
+    enum { N = 24 };
+    void *p[N];
+    size_t size[N];
+    for (int i = 0; i < N; i++) {
+        size[i] = 1 + (size_t)i * 97 % 1500;
+        p[i] = heap_alloc(&H, size[i], 0, 7);
+        CHECK(p[i] != NULL);
+        fill(p[i], size[i], (unsigned)i);
+    }
+    for (int i = 0; i < N; i += 3) { /* free some: the walk skips them, and they were cleared */
+        unsigned char *c = p[i];
+        size_t n = size[i];
+        heap_free(&H, p[i]);
+        bool zero = true;
+        for (size_t k = 0; k < n; k++)
+            zero &= c[k] == 0;
+        CHECK(zero);
+        p[i] = NULL;
+    }
+    for (size_t budget = 1; budget <= 4096; budget = budget * 5 + 3) {
+        memset(&w, 0, sizeof(w));
+        w.lo = UINTPTR_MAX;
+        w.owner = 7;
+        for (int i = 0; i < N; i++) {
+            if (!p[i])
+                continue;
+            w.lo = (uintptr_t)p[i] < w.lo ? (uintptr_t)p[i] : w.lo;
+            w.hi = (uintptr_t)p[i] + size[i] > w.hi ? (uintptr_t)p[i] + size[i] : w.hi;
+        }
+        CHECK(w.hi - w.lo <= sizeof(w.seen));
+        uintptr_t cursor = 0;
+        size_t slices = 0;
+        while (!heap_walk_used(&H, &cursor, budget, walk_fn, &w) && slices < 100000)
+            slices++;
+        CHECK(slices < 100000);
+        CHECK_EQ_INT(w.outside, 0);
+        CHECK_EQ_INT(w.order_errors, 0);
+        CHECK_EQ_INT(w.bad_owner, 0);
+        size_t once = 0, wrong = 0;
+        for (int i = 0; i < N; i++) {
+            if (!p[i])
+                continue;
+            for (size_t k = 0; k < size[i]; k++) {
+                unsigned char v = w.seen[(uintptr_t)p[i] + k - w.lo];
+                once += v == 1;
+                wrong += v != 1;
+            }
+        }
+        CHECK_EQ_INT(wrong, 0);
+        CHECK(once > 0);
+    }
+    /* A slice after a free resumes without visiting the freed block. */
+    memset(&w, 0, sizeof(w));
+    w.lo = 0;
+    w.hi = 0;
+    w.owner = 7;
+    uintptr_t cursor = 0;
+    CHECK(!heap_walk_used(&H, &cursor, 1, walk_fn, &w));
+    size_t visits = w.visits;
+    CHECK_EQ_INT(visits, 1);
+    /* An empty heap: done at once, nothing visited. */
+    for (int i = 0; i < N; i++)
+        heap_free(&H, p[i]);
+    memset(&w, 0, sizeof(w));
+    cursor = 0;
+    CHECK(heap_walk_used(&H, &cursor, 1, walk_fn, &w));
+    CHECK_EQ_INT(w.visits, 0);
+    CHECK(heap_walk_used(NULL, &cursor, 1, walk_fn, &w));
+    teardown();
+}
+
 int main(void)
 {
     test_init_and_args();
@@ -830,5 +932,6 @@ int main(void)
     test_fragmentation();
     test_owner_table();
     test_owner_churn();
+    test_walk_used();
     return check_report("heap_test");
 }

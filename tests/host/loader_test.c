@@ -516,6 +516,72 @@ static void test_arguments(void)
     CHECK_EQ_INT(tp.live_regions, 0);
 }
 
+/* A platform that retires (the kernel's): an unloaded cell leaves the registry and resolution at
+ * once but keeps its regions, stays findable by address, and is freed by loader_retired_free or
+ * loader_destroy. */
+static struct loaded_cell *retired_seen[4];
+static int nretired_seen;
+
+static void on_retired(void *ctx, struct loaded_cell *cell)
+{
+    (void)ctx;
+    if (nretired_seen < 4)
+        retired_seen[nretired_seen] = cell;
+    nretired_seen++;
+}
+
+static void test_retired(void)
+{
+    struct loader_platform rpf = pf;
+    rpf.retired = on_retired;
+    struct loader *ld = loader_create(&rpf);
+    CHECK(ld != NULL);
+    long allocs0 = tp.live_allocs, regions0 = tp.live_regions;
+    struct loader_error err;
+    struct loaded_cell *c, *c2;
+    CHECK_EQ_INT(load1(ld, "lt_basic", &c, &err), 0);
+    long regions = tp.live_regions;
+    struct loader_cell_info ci;
+    loader_cell_info(c, &ci);
+    CHECK(strcmp(ci.origin, "lt_basic") == 0);
+    CHECK(!ci.retired);
+    uint64_t text = ci.base[CELL_REGION_TEXT];
+    CHECK_EQ_INT(loader_unload(ld, c, &err), 0);
+    CHECK_EQ_INT(nretired_seen, 1);
+    CHECK(retired_seen[0] == c);
+    CHECK_EQ_INT(loader_cell_count(ld), 0);
+    CHECK(loader_find(ld, "lt_basic") == NULL);
+    CHECK_EQ_INT(loader_retired_count(ld), 1);
+    CHECK(loader_retired_at(ld, 0) == c);
+    CHECK(loader_retired_at(ld, 1) == NULL);
+    CHECK_EQ_INT(tp.live_regions, regions); /* still mapped */
+    loader_cell_info(c, &ci);
+    CHECK(ci.retired);
+    const struct loaded_cell *at = NULL;
+    CHECK_EQ_INT(loader_addr_lookup(ld, text, &at, NULL, NULL), 0);
+    CHECK(at == c);
+    /* Its name and exports are free again: the same object loads beside the retired one. */
+    CHECK_EQ_INT(load1(ld, "lt_basic", &c2, &err), 0);
+    CHECK(c2 != c);
+    CHECK_EQ_INT(loader_unload(ld, c2, &err), 0);
+    CHECK_EQ_INT(loader_retired_count(ld), 2);
+    CHECK_EQ_INT(loader_retired_free(ld, c), 0);
+    CHECK_EQ_INT(loader_retired_free(ld, c), KE_NOENT);
+    CHECK_EQ_INT(loader_retired_free(ld, NULL), KE_INVAL);
+    CHECK_EQ_INT(loader_retired_count(ld), 1);
+    CHECK(loader_retired_at(ld, 0) == c2);
+    CHECK_EQ_INT(tp.live_regions, regions);
+    CHECK_EQ_INT(loader_retired_free(ld, c2), 0);
+    CHECK_EQ_INT(tp.live_regions, regions0);
+    CHECK_EQ_INT(tp.live_allocs, allocs0);
+    /* loader_destroy frees what is still retired. */
+    CHECK_EQ_INT(load1(ld, "lt_basic", &c, &err), 0);
+    CHECK_EQ_INT(loader_unload(ld, c, &err), 0);
+    loader_destroy(ld);
+    CHECK_EQ_INT(tp.live_allocs, 0);
+    CHECK_EQ_INT(tp.live_regions, 0);
+}
+
 int main(void)
 {
     tp_reset();
@@ -529,6 +595,7 @@ int main(void)
     test_link_refusals();
     test_many_cells();
     test_arguments();
+    test_retired();
     for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
         free(objs[i].data);
     return check_report("loader_test");

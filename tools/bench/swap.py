@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Live-swap benchmark: the time of a whole swap, of its stop-the-world window and of each step
-(link, check, quiesce, transfer, rewrite, commit, free), measured inside the guest with the TSC
-by `swap -r N --json` (docs/live-swap.md). Boots the default image to its shell and swaps the
+(link, check, quiesce, transfer, rewrite, commit, retire), measured inside the guest with the TSC
+by `swap -r N --json` (docs/live-swap.md); and the reclaimer that frees the retired versions: the
+delay from a swap's commit to the free of the old version on an idle system, and the cost of
+its conservative scan per MiB scanned (`reclaim --json`). Boots the default image to its shell and swaps the
 demo cells back and forth: counter 1 <-> 2 (a state block carried verbatim) and salute 1 <-> 2
 (stateless), first with nobody calling them ("idle"), then with the workload task calling both
 continuously ("workload"); finally one counter 1 -> 3 swap for the breakdown of a migration.
@@ -68,6 +70,48 @@ def once(sh, cell, target):
     return dict(rep[0], cell=cell, target=target, state=state.group(1) if state else "?")
 
 
+def reclaim_json(sh):
+    out = sh.run("reclaim --json")
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith('{"freed"')]
+    if not rows:
+        raise BenchError(f"'reclaim --json' failed:\n{out}")
+    return rows[0]
+
+
+def retired_now(sh):
+    out = sh.run("mem")
+    m = re.search(r"^retired cell versions: (\d+),", out, re.M)
+    if not m:
+        raise BenchError(f"'mem' shows no retired versions line:\n{out}")
+    return int(m.group(1))
+
+
+def reclaim_idle(sh, swaps=6):
+    """Swap salute back and forth on an idle system; after each swap wait (polling `mem`, which
+    does not scan) until the background reclaimer freed the old version, and read the delay
+    from the commit to the free. Then the scan's cost per MiB over all passes so far."""
+    delays = []
+    for i in range(swaps):
+        line = f"swap salute {2 if i % 2 == 0 else 1}"
+        out = sh.run(line)
+        if not out.startswith("swapped salute"):
+            raise BenchError(f"'{line}' failed:\n{out}")
+        for _ in range(500):
+            if retired_now(sh) == 0:
+                break
+        else:
+            raise BenchError("the background reclaimer did not free salute's old version")
+        delays.append(reclaim_json(sh)["last_free_delay_ns"])
+    j = reclaim_json(sh)
+    delays.sort()
+    return {"swaps": swaps, "free_delay_median_ns": delays[len(delays) // 2],
+            "free_delay_min_ns": delays[0], "free_delay_max_ns": delays[-1],
+            "scan_ns_per_mib": j["ns_per_mib"], "full_pass_bytes": j["last_pass_bytes"],
+            "full_pass_ns": j["last_pass_ns"], "passes": j["passes_total"],
+            "disturbed_passes": j["disturbed"], "stopped_passes": j["stopped"],
+            "max_stopped_ns": j["max_stopped_ns"]}
+
+
 def run(build, rounds, workdir):
     result = {"benchmark": "swap", "rounds": rounds, "clock": "guest TSC", "scenarios": []}
     with KeelShell(build, modules=image_modules(build, tests=False), workdir=workdir) as sh:
@@ -83,6 +127,8 @@ def run(build, rounds, workdir):
             for cell in ("counter", "salute"):
                 r = repeat(sh, cell, 2, rounds)
                 result["scenarios"].append(dict(r, scenario=scenario))
+            if scenario == "idle":
+                result["reclaim"] = reclaim_idle(sh)
         result["migrate"] = once(sh, "counter", 3)
         out = sh.run("run workload")
         m = re.search(r"(\d+) out of sequence", out)
@@ -116,6 +162,13 @@ def report(result):
           f"{us(mg['total_ns'])}, "
           f"stop-the-world {us(mg['stw_ns'])}; "
           + ", ".join(f"{st} {us(mg[st + '_ns'])}" for st in STEPS))
+    rc = result["reclaim"]
+    print(f"  reclaim (idle): commit to free median {us(rc['free_delay_median_ns'])} us "
+          f"(min {us(rc['free_delay_min_ns'])}, max {us(rc['free_delay_max_ns'])}; "
+          f"{rc['swaps']} swaps); scan {rc['scan_ns_per_mib'] / 1000:.0f} us per MiB, a full "
+          f"pass {rc['full_pass_bytes'] // 1024} KiB in {us(rc['full_pass_ns'])} us; "
+          f"{rc['passes']} passes, {rc['disturbed_passes']} disturbed, "
+          f"{rc['stopped_passes']} with the world stopped (longest {us(rc['max_stopped_ns'])} us)")
     print(f"  targets: whole swap <= {us(TARGET_NS['total'])} us, stop-the-world <= "
           f"{us(TARGET_NS['stw'])} us (medians): {'met' if meets else 'NOT met'}")
     print("  reference: Linux 6.1 livepatch of one function ~42000-70000 us (same QEMU TCG);"
