@@ -9,12 +9,14 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/export.h>
+#include <keel/noscan.h>
 #include "arch/trap.h"
 #include "task_internal.h"
 
 #define FAULT_LOG_SIZE 32
 
-static struct task_fault_record fault_log[FAULT_LOG_SIZE];
+/* Diagnostic records: the addresses in them are not references (the reclaimer skips them). */
+static struct task_fault_record fault_log[FAULT_LOG_SIZE] KEEL_NOSCAN;
 static uint64_t fault_seq; /* records written so far */
 static struct spinlock fault_lock = SPINLOCK_INIT;
 

@@ -1,4 +1,5 @@
-/* Name an address for reports: "symbol+0xoff" in the core, "cell:symbol+0xoff" in a cell. */
+/* Name an address for reports: "symbol+0xoff" in the core, "cell:symbol+0xoff" in a cell,
+ * "cell@version(retired):symbol+0xoff" in a retired version (code may still run there). */
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/panic.h>
@@ -18,7 +19,12 @@ int addr_describe(uint64_t addr, char *buf, size_t size)
     if (ld && loader_addr_lookup(ld, addr, &cell, &name, &off) == 0) {
         struct loader_cell_info ci;
         loader_cell_info(cell, &ci);
-        ksnprintf(buf, size, "%s:%s+0x%llx", ci.name, name, (unsigned long long)off);
+        if (ci.retired)
+            ksnprintf(buf, size, "%s@%u(retired):%s+0x%llx", ci.name, ci.version,
+                      name ? name : "?", (unsigned long long)off);
+        else
+            ksnprintf(buf, size, "%s:%s+0x%llx", ci.name, name ? name : "?",
+                      (unsigned long long)off);
         return 0;
     }
     ksnprintf(buf, size, "?");

@@ -35,7 +35,8 @@ static struct spinlock paging_lock = SPINLOCK_INIT;
 static uint64_t stack_bits[VRANGE_WORDS(STACK_AREA_SIZE)] KEEL_NOSCAN;
 static uint64_t mmio_bits[VRANGE_WORDS(MMIO_AREA_SIZE)] KEEL_NOSCAN;
 static uint64_t cell_bits[VRANGE_WORDS(CELL_AREA_SIZE)] KEEL_NOSCAN;
-static struct vrange stack_area, mmio_area, cell_area;
+/* Allocator state: its base and hint words are addresses inside the areas, not references. */
+static struct vrange stack_area KEEL_NOSCAN, mmio_area KEEL_NOSCAN, cell_area KEEL_NOSCAN;
 static struct spinlock area_lock = SPINLOCK_INIT;
 
 static uint64_t *table_virt(uint64_t pa)

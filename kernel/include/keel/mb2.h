@@ -16,7 +16,7 @@
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
 /* At most this many modules are recorded; further ones are counted in modules_dropped. */
-#define MB2_MAX_MODULES 64
+#define MB2_MAX_MODULES 128
 
 /* Tag types (the ones the parser looks at; all others are skipped). */
 enum mb2_tag_type {
