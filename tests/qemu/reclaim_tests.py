@@ -39,11 +39,19 @@ def ok(sh, line, timeout=20.0):
     return out
 
 
+UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+SIZE = r"(\d+) (B|KiB|MiB|GiB)"  # mem's sizes are exact: a unit only when it divides evenly
+
+
+def size(m, i):
+    return int(m[i]) * UNITS[m[i + 1]]
+
+
 def figures(sh):
-    """(heap bytes in use, physical KiB free, retired versions, retired bytes text) from mem."""
+    """(heap bytes in use, physical bytes free, retired versions, retired bytes text) from mem."""
     out = ok(sh, "mem")
-    heap = int(has(out, r"^heap: (\d+) B in use")[1])
-    free = int(has(out, r"^physical: \d+ KiB total, (\d+) KiB free$")[1])
+    heap = size(has(out, rf"^heap: {SIZE} in use"), 1)
+    free = size(has(out, rf"^physical: {SIZE} total, {SIZE} free$"), 3)
     m = has(out, r"^retired cell versions: (\d+), holding (.+) \(freed once")
     return heap, free, int(m[1]), m[2]
 
@@ -87,6 +95,7 @@ def prepare_lit(sh):
 KINDS = {
     "reg": r"task \d+ 'holder' (stack rsp\+0x[0-9a-f]+|register \w+ \(preempted\))",
     "core": r"task \d+ 'holder' stack rsp\+0x[0-9a-f]+",
+    "spin": r"task \d+ 'holder' (stack rsp\+0x[0-9a-f]+|register \w+ \(preempted\))",
     "stack": r"task \d+ 'holder' stack rsp\+0x[0-9a-f]+",
     "heap": r"heap block 0x[0-9a-f]+\+0x0 \(task \d+\)",
     "var": r"cell holder data <held_var\+0x0>",
@@ -126,7 +135,7 @@ def case_kinds(build, workdir):
             check(not retired_rows(sh), f"{kind}: cells still shows a retired version", "")
             now = figures(sh)
             check(now == base, f"{kind}: memory not back to before the swap: "
-                  f"(heap B, free KiB, retired) {base} -> {now}", "")
+                  f"(heap B, free B, retired) {base} -> {now}", "")
             old = new
         sh.vm.forbid(FAULT)
 
@@ -214,7 +223,7 @@ def case_soak(build, workdir):
         check(retired == 0, "mem still counts retired versions", "")
         sh.vm.forbid(FAULT)
         print(f"soak: {4 * n} swaps; at most {most} retired at once; heap {base[0]} -> {heap} B, "
-              f"free {base[1]} -> {free} KiB")
+              f"free {base[1]} -> {free} B")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

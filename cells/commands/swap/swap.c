@@ -191,7 +191,8 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
     kheap_totals(&heap1, &pages1, &owners1);
     memory_stats(&m1);
     kfree(v);
-    if (rc1.kept != rc0.kept) {
+    if (rc0.kept || rc1.kept) {
+        /* Which versions a running task keeps changes from one reading to the other. */
         kprintf("  leak check: not comparable: %zu retired versions still referenced before, %zu "
                 "after (see cells)\n",
                 rc0.kept, rc1.kept);

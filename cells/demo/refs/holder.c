@@ -9,6 +9,8 @@
  *              by the timer, it is in the task's interrupt frame;
  *       core   a core routine (task_for_each, reached by a tail call from lit) holds the
  *              pointer while it calls back into holder, which sleeps;
+ *       spin   the same, but holder's callback spins: preempted by the timer, the pointer the
+ *              core routine keeps in a callee-saved register is in the interrupt frame;
  *       stack  a task's stack slot, across sleeps;
  *       heap   a heap block the task allocated;
  *       var    one of holder's variables (set at run time: not a relocation site);
@@ -22,8 +24,9 @@
 #include <keel/task.h>
 #include "demo/refs/lit.h"
 
-enum kind { REG, CORE, STACK, HEAP, VAR, FUNC, NKINDS };
-static const char *const kind_names[NKINDS] = {"reg", "core", "stack", "heap", "var", "func"};
+enum kind { REG, CORE, SPIN, STACK, HEAP, VAR, FUNC, NKINDS };
+static const char *const kind_names[NKINDS] = {"reg",  "core", "spin", "stack",
+                                               "heap", "var",  "func"};
 
 #define SEEN_MAX 48
 
@@ -78,6 +81,25 @@ static int core_main(const void *arg, void *ret)
     return 0;
 }
 
+static int spin_cb(void *ctx, const struct task_info *ti)
+{
+    (void)ti;
+    if (!h.ready[SPIN]) {
+        h.ready[SPIN] = 1;
+        while (!h.release[SPIN]) /* no call: the callee-saved registers stay as they are */
+            __asm__ volatile("pause" ::: "memory");
+        return 0;
+    }
+    copy_text(h.seen[SPIN], ctx);
+    return 1;
+}
+
+static int spin_main(const void *arg, void *ret)
+{
+    lit_walk(spin_cb);
+    return 0;
+}
+
 static int stack_main(const void *arg, void *ret)
 {
     const char *volatile slot = lit_string();
@@ -111,7 +133,8 @@ static int heap_main(const void *arg, void *ret)
     return 0;
 }
 
-static task_entry_fn const entries[NKINDS] = {reg_main, core_main, stack_main, heap_main};
+static task_entry_fn const entries[NKINDS] = {reg_main, core_main, spin_main, stack_main,
+                                              heap_main};
 
 static int kind_of(const char *name)
 {
@@ -215,7 +238,7 @@ int holder_main(const void *arg, void *ret)
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     int k = argc == 3 ? kind_of(argv[2]) : -1;
     if (k < 0 || (strcmp(argv[1], "hold") && strcmp(argv[1], "use") && strcmp(argv[1], "drop"))) {
-        kprintf("usage: run holder hold|use|drop reg|core|stack|heap|var|func\n");
+        kprintf("usage: run holder hold|use|drop reg|core|spin|stack|heap|var|func\n");
         return 2;
     }
     if (strcmp(argv[1], "hold") == 0)
