@@ -11,6 +11,8 @@
 #include "sync_internal.h"
 #include "task_internal.h"
 
+#define OBJ_OK(p) caller_object_ok((p), sizeof(*(p)))
+
 /* Who is calling, captured before the scheduler lock is taken. */
 struct caller {
     task_id_t id;        /* task id, or MUTEX_OWNER_BOOT outside tasks */
@@ -93,8 +95,6 @@ void mutex_init(struct mutex *m)
         return;
     *m = (struct mutex)MUTEX_INIT;
 }
-
-#define OBJ_OK(p) caller_object_ok((p), sizeof(*(p)))
 
 int mutex_lock(struct mutex *m)
 {
