@@ -1,6 +1,7 @@
 /* Self-tests: fault provokers (each ends in a panic report, by design) and in-guest checks of the
  * heap and the address-space calls (each prints "selftest <name>: ok" or the failed checks). */
 #include <stdint.h>
+#include <keel/cells.h>
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
@@ -9,7 +10,10 @@
 #include <keel/memory.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
+#include <keel/spinlock.h>
 #include <keel/string.h>
+#include <keel/task.h>
+#include "arch/x86.h"
 #include "selftest.h"
 
 /* volatile: the compiler must not reason about these addresses. */
@@ -77,6 +81,71 @@ __attribute__((noinline)) void selftest_invalid_opcode(void)
 {
     kprintf("selftest: executing ud2\n");
     __builtin_trap();
+}
+
+/* Containment of faults in core code (tasking/fault.c): a task of the core's own reads a bad
+ * address in core code. Holding nothing, only the task dies (corefault); holding a spinlock or
+ * the cells mutex, or with interrupts off, the core's state may be half changed: a panic whose
+ * report says why (corespin, coremutex, coreirq). */
+enum core_fault_hold { HOLD_NOTHING, HOLD_SPINLOCK, HOLD_CELLS_MUTEX, HOLD_IRQS_OFF };
+static volatile uintptr_t wild_address = 0x28;
+static struct spinlock selftest_lock = SPINLOCK_INIT;
+
+__attribute__((noinline)) int selftest_read_wild(void)
+{
+    return *(volatile int *)wild_address;
+}
+
+static int core_fault_task(const void *arg, void *ret)
+{
+    enum core_fault_hold hold = *(const enum core_fault_hold *)arg;
+    kprintf("selftest: a task reads address 0x%lx in core code%s\n", (unsigned long)wild_address,
+            hold == HOLD_SPINLOCK      ? " holding a spinlock"
+            : hold == HOLD_CELLS_MUTEX ? " holding the cells mutex"
+            : hold == HOLD_IRQS_OFF    ? " with interrupts off"
+                                       : "");
+    if (hold == HOLD_SPINLOCK)
+        spin_lock(&selftest_lock);
+    else if (hold == HOLD_CELLS_MUTEX)
+        cells_lock();
+    else if (hold == HOLD_IRQS_OFF)
+        cli();
+    return selftest_read_wild();
+}
+
+static void core_fault(enum core_fault_hold hold)
+{
+    struct task_spec spec = {
+        .name = "selftest", .entry = core_fault_task, .arg = &hold, .arg_size = sizeof(hold)};
+    task_id_t id;
+    struct task_result r;
+    EXPECT(task_spawn(&spec, &id) == 0);
+    EXPECT(task_join(id, &r) == 0);
+    EXPECT(r.how == TASK_FAULTED && r.fault.vector == 14 && r.fault.cr2 == 0x28);
+    EXPECT(strncmp(r.fault.where, "selftest_read_wild+", 19) == 0);
+    EXPECT(r.fault.caller[0] == 0); /* no cell on the way */
+    struct task_fault_record rec;
+    EXPECT(task_fault_log(&rec, 1) == 1 && rec.task == id && rec.fault.cr2 == 0x28);
+}
+
+static void selftest_core_fault(void)
+{
+    core_fault(HOLD_NOTHING);
+}
+
+static void selftest_core_spin(void)
+{
+    core_fault(HOLD_SPINLOCK);
+}
+
+static void selftest_core_mutex(void)
+{
+    core_fault(HOLD_CELLS_MUTEX);
+}
+
+static void selftest_core_irq(void)
+{
+    core_fault(HOLD_IRQS_OFF);
 }
 
 static void selftest_heap(void)
@@ -231,6 +300,10 @@ static const struct selftest tests[] = {
     {"stackoverflow", selftest_stack_overflow, 1, "overflow the kernel stack into its guard page"},
     {"divzero", selftest_divide_by_zero, 1, "divide by zero"},
     {"ud", selftest_invalid_opcode, 1, "invalid opcode"},
+    {"corespin", selftest_core_spin, 1, "a task faults in core code holding a spinlock"},
+    {"coremutex", selftest_core_mutex, 1, "a task faults in core code holding the cells mutex"},
+    {"coreirq", selftest_core_irq, 1, "a task faults in core code with interrupts off"},
+    {"corefault", selftest_core_fault, 0, "a task faults in core code holding nothing: it dies"},
     {"heap", selftest_heap, 0, "kmalloc alignment, quota, failure injection, no leaks"},
     {"vm", selftest_vm, 0, "page mapping, W^X refusal, cell area, guarded stacks"},
     {"exports", selftest_exports, 0, "the core export table: every export found, nothing else"},

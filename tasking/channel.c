@@ -5,7 +5,11 @@
  * A rendezvous channel is a one-slot ring: the sender puts its message, wakes a receiver and
  * waits on ack_wq until taken_seq passes its put_seq. If it is killed or the channel closes
  * first, it takes its message back out (retract), so a send that fails never gave the block
- * away. Lock order: scheduler lock, then the heap lock (kheap_transfer/kfree). */
+ * away. Lock order: scheduler lock, then the heap lock (kheap_transfer/kfree).
+ *
+ * The caller's memory is touched only with no lock held (the message is copied in before,
+ * the received one stored after), so a bad pointer there faults the caller alone; the channel
+ * itself is used under the lock and is checked first (caller_object_ok: KE_FAULT). */
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/kmalloc.h>
@@ -34,10 +38,10 @@ struct channel {
     struct channel_msg slots[];
 };
 
-/* Scheduler lock held. */
+/* Scheduler lock held: a live channel, not a wild pointer or a destroyed one. */
 static bool valid(const struct channel *ch)
 {
-    return ch->magic == CHANNEL_MAGIC;
+    return caller_object_ok(ch, sizeof(*ch)) && ch->magic == CHANNEL_MAGIC;
 }
 
 /* Frees the channel and the blocks still queued in it (owned by the core). Lock NOT held. */
@@ -73,6 +77,7 @@ int channel_create(enum channel_kind kind, size_t capacity, struct channel **out
     size_t nslots;
     if (!out)
         return KE_INVAL;
+    (void)*(struct channel *volatile *)out; /* a bad out faults now, before the allocation */
     if (kind == CHANNEL_RENDEZVOUS && capacity == 0)
         nslots = 1;
     else if (kind == CHANNEL_ASYNC && capacity >= 1 && capacity <= CHANNEL_ASYNC_MAX)
@@ -145,19 +150,23 @@ static int await_take(struct channel *ch, owner_t me)
 }
 
 /* Start a send or receive: take the scheduler lock and count ourselves as a user, so a
- * concurrent destroy leaves the freeing to the last one out. False for a stale channel. */
-static bool enter(struct channel *ch, int *irq)
+ * concurrent destroy leaves the freeing to the last one out. KE_FAULT for a pointer to no
+ * mapped, writable memory, KE_INVAL for a stale channel (the lock is then not held). */
+static int enter(struct channel *ch, int *irq)
 {
     *irq = sched_lock();
-    if (!valid(ch)) {
+    int err = !caller_object_ok(ch, sizeof(*ch)) ? KE_FAULT
+              : ch->magic != CHANNEL_MAGIC       ? KE_INVAL
+                                                 : 0;
+    if (err) {
         sched_unlock(*irq);
-        return false;
+        return err;
     }
     ch->users++;
     struct task *self = task_current();
     if (self)
         self->channel_depth++;
-    return true;
+    return 0;
 }
 
 /* End a send or receive (releases the lock taken by enter). */
@@ -173,13 +182,13 @@ static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait
 {
     if (!ch || !msg)
         return KE_INVAL;
-    struct channel_msg m = *msg;
+    struct channel_msg m = *msg; /* before the lock: a bad msg faults the caller alone */
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
     int irq;
-    if (!enter(ch, &irq))
-        return KE_INVAL;
-    int r;
+    int r = enter(ch, &irq);
+    if (r)
+        return r;
     for (;;) {
         if (ch->closed) {
             r = KE_CLOSED;
@@ -234,12 +243,16 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
 {
     if (!ch || !out)
         return KE_INVAL;
+    /* Touch out before taking anything: a bad pointer faults the caller with the message still
+     * queued. The message itself is stored after the lock is released. */
+    (void)*(volatile const uint64_t *)&out->word;
+    struct channel_msg m = {0, 0};
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
     int irq;
-    if (!enter(ch, &irq))
-        return KE_INVAL;
-    int r;
+    int r = enter(ch, &irq);
+    if (r)
+        return r;
     for (;;) {
         if (ch->doomed) {
             r = KE_CLOSED;
@@ -247,7 +260,7 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
         }
         /* After close, a rendezvous message whose sender still waits is going back to it. */
         if (!chan_ring_empty(&ch->ring) && !(ch->closed && ch->rv_held)) {
-            r = take(ch, me, out);
+            r = take(ch, me, &m);
             break;
         }
         if (ch->closed) {
@@ -263,6 +276,8 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
             break;
     }
     depart(ch, irq);
+    if (r == 0)
+        *out = m;
     return r;
 }
 

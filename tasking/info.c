@@ -26,12 +26,16 @@ static void fill(const struct task *t, struct task_info *out)
 
 int task_info(task_id_t id, struct task_info *out)
 {
+    struct task_info ti; /* out is the caller's memory: written with no lock held */
     int irq = sched_lock();
     struct task *t = task_by_id_locked(id);
     if (t)
-        fill(t, out);
+        fill(t, &ti);
     sched_unlock(irq);
-    return t ? 0 : KE_NOENT;
+    if (!t)
+        return KE_NOENT;
+    *out = ti;
+    return 0;
 }
 
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx)

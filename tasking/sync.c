@@ -1,11 +1,17 @@
 /* Mutexes, semaphores and condition variables (keel/sync.h) on top of wait queues. The scheduler
  * lock protects every field; each blocking call loops "check, else waitq_wait" under it, so a
  * wake-up is never lost and a woken task always re-checks. Unlock hands a contended mutex to
- * its first waiter (owner = MUTEX_OWNER_HANDOFF until it runs): FIFO, no barging. */
+ * its first waiter (owner = MUTEX_OWNER_HANDOFF until it runs): FIFO, no barging.
+ *
+ * Every object is the caller's memory used under the scheduler lock, so each call first checks
+ * it there (caller_object_ok): a wild pointer gets KE_FAULT (void calls do nothing) instead of
+ * a fault with the lock held, which would be the core's. */
 #include <keel/errno.h>
 #include <keel/export.h>
 #include "sync_internal.h"
 #include "task_internal.h"
+
+#define OBJ_OK(p) caller_object_ok((p), sizeof(*(p)))
 
 /* Who is calling, captured before the scheduler lock is taken. */
 struct caller {
@@ -96,7 +102,7 @@ int mutex_lock(struct mutex *m)
         return KE_INVAL;
     struct caller me = caller_now();
     int irq = sched_lock();
-    int r = m->owner == me.id ? KE_BUSY : lock_locked(m, &me, true);
+    int r = !OBJ_OK(m) ? KE_FAULT : m->owner == me.id ? KE_BUSY : lock_locked(m, &me, true);
     sched_unlock(irq);
     return r;
 }
@@ -107,7 +113,7 @@ int mutex_trylock(struct mutex *m)
         return KE_INVAL;
     struct caller me = caller_now();
     int irq = sched_lock();
-    int r = m->owner == me.id ? KE_BUSY : lock_locked(m, &me, false);
+    int r = !OBJ_OK(m) ? KE_FAULT : m->owner == me.id ? KE_BUSY : lock_locked(m, &me, false);
     sched_unlock(irq);
     return r;
 }
@@ -118,8 +124,8 @@ int mutex_unlock(struct mutex *m)
         return KE_INVAL;
     struct caller me = caller_now();
     int irq = sched_lock();
-    int r = KE_PERM;
-    if (m->owner == me.id) {
+    int r = OBJ_OK(m) ? KE_PERM : KE_FAULT;
+    if (r == KE_PERM && m->owner == me.id) {
         held_remove(me.held, m);
         release(m);
         r = 0;
@@ -134,7 +140,7 @@ bool mutex_held(const struct mutex *m)
         return false;
     task_id_t me = caller_now().id;
     int irq = sched_lock();
-    bool held = m->owner == me;
+    bool held = OBJ_OK(m) && m->owner == me;
     sched_unlock(irq);
     return held;
 }
@@ -169,8 +175,8 @@ static int down(struct semaphore *s, bool may_wait)
         return KE_INVAL;
     bool can_block = may_wait && task_self() != 0;
     int irq = sched_lock();
-    int r;
-    for (;;) {
+    int r = OBJ_OK(s) ? 0 : KE_FAULT;
+    while (r == 0) {
         if (s->count > 0) {
             s->count--;
             r = 0;
@@ -203,10 +209,12 @@ void semaphore_up(struct semaphore *s)
     if (!s)
         return;
     int irq = sched_lock();
-    if (s->count < INT64_MAX) /* saturate rather than overflow */
-        s->count++;
-    if (s->count > 0)
-        waitq_wake_one(&s->waiters);
+    if (OBJ_OK(s)) {
+        if (s->count < INT64_MAX) /* saturate rather than overflow */
+            s->count++;
+        if (s->count > 0)
+            waitq_wake_one(&s->waiters);
+    }
     sched_unlock(irq);
 }
 
@@ -227,7 +235,9 @@ int condvar_wait(struct condvar *c, struct mutex *m)
     int irq = sched_lock();
     int r;
     struct task *t = task_current();
-    if (m->owner != me.id) {
+    if (!OBJ_OK(c) || !OBJ_OK(m)) {
+        r = KE_FAULT;
+    } else if (m->owner != me.id) {
         r = KE_PERM;
     } else if (t && t->kill_requested) {
         r = KE_KILLED; /* do not give m up only to fail to get it back */
@@ -254,7 +264,8 @@ void condvar_signal(struct condvar *c)
     if (!c)
         return;
     int irq = sched_lock();
-    waitq_wake_one(&c->waiters);
+    if (OBJ_OK(c))
+        waitq_wake_one(&c->waiters);
     sched_unlock(irq);
 }
 
@@ -263,7 +274,8 @@ void condvar_broadcast(struct condvar *c)
     if (!c)
         return;
     int irq = sched_lock();
-    waitq_wake_all(&c->waiters);
+    if (OBJ_OK(c))
+        waitq_wake_all(&c->waiters);
     sched_unlock(irq);
 }
 

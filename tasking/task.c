@@ -204,6 +204,14 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
         return KE_RANGE;
     if (!task_current())
         return KE_BUSY; /* tasking has not started */
+    /* Read the caller's name and argument block before anything is allocated: a bad pointer
+     * faults the caller (tasking/fault.c) with nothing to leak. */
+    if (spec->name)
+        (void)strnlen(spec->name, TASK_NAME_MAX);
+    for (size_t i = 0; i < spec->arg_size; i += PAGE_SIZE)
+        (void)((const volatile char *)spec->arg)[i];
+    if (spec->arg_size)
+        (void)((const volatile char *)spec->arg)[spec->arg_size - 1];
 
     struct task *t;
     int err = task_create(spec->name, spec->entry, spec->arg, spec->arg_size, spec->ret_size, prio,
@@ -393,16 +401,19 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
             return err;
         }
     }
-    out->id = t->id;
-    out->how = t->end;
-    out->status = t->status;
-    out->restarts = t->restarts;
-    out->fault = t->fault;
-    out->ret = t->ret;
-    out->ret_size = t->ret_size;
+    /* The result goes to out only after the lock is released: out is the caller's memory. */
+    struct task_result res = {
+        .id = t->id,
+        .how = t->end,
+        .status = t->status,
+        .restarts = t->restarts,
+        .ret = t->ret,
+        .ret_size = t->ret_size,
+        .fault = t->fault,
+    };
     t->ret = 0;
-    if (out->ret)
-        kheap_transfer(out->ret, kheap_current_owner());
+    if (res.ret)
+        kheap_transfer(res.ret, kheap_current_owner());
     /* Drop the whole chain: the earlier incarnations and the final one. */
     struct task *r = task_by_id_locked(id);
     while (r) {
@@ -413,6 +424,7 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
         r = n;
     }
     sched_unlock(irq);
+    *out = res;
     return 0;
 }
 

@@ -107,26 +107,44 @@ int task_create(const char *name, task_entry_fn entry, const void *arg, size_t a
 struct trap_frame;
 void sched_timer_tick(struct trap_frame *f);
 
-/* Fault containment (fault.c): returns only if the fault is not a task's to die of. */
-bool task_fault_contain(struct trap_frame *f, uint64_t cr2);
+/* Fault containment (fault.c): returns only if the fault is not a task's to die of (true: a
+ * guarded call caught it; false: *why says why it is the core's). */
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why);
 void fault_log_add(const struct task *t, const struct task_fault *f);
+/* The first mutex of the core's own (in the kernel image's data or bss) on t's held list before
+ * `until` (NULL: the whole list), or NULL. */
+const struct mutex *task_core_mutex_held(const struct task *t, const struct mutex *until);
+/* "core mutex 'name'<suffix>", for a panic report (static storage, overwritten by each call). */
+const char *fault_mutex_reason(const struct mutex *m, const char *suffix);
 
 /* A call whose faults in cell code return an error instead of killing the task (guard.c). */
 struct fault_guard {
     uint64_t rbx, rbp, r12, r13, r14, r15, rsp; /* rsp: at the call, pointing at its return */
     uint64_t rflags;                            /* at the call (DF, IF restored on a fault) */
     unsigned spins;                             /* spinlocks held at the call */
+    const struct mutex *held;                   /* the task's held list at the call */
     struct task_fault fault;                    /* what happened, if it faulted */
     bool faulted;
 };
 /* Run fn(arg) under g: its value, or KE_FAULT (g->fault filled) if it raised a containable
- * exception in cell code. Usable with the scheduler lock held (the world stopped). */
+ * exception, in cell code or in core code it called (see guard.c for when a fault in core code
+ * is caught). Usable with the scheduler lock held (the world stopped). */
 int guard_call(struct fault_guard *g, int (*fn)(void *), void *arg);
-/* From task_fault_contain: resume a faulting guarded call at its landing (true), or not. */
+/* From task_fault_contain, for a fault inside a guarded call: resume the call at its landing
+ * (true), or not (false, *why says why: the fault is then the core's). */
 struct trap_frame;
-bool guard_catch(struct trap_frame *f, const struct task_fault *tf);
+bool guard_catch(struct trap_frame *f, const struct task_fault *tf, bool in_core, const char **why);
 /* Reset the initial stack of a task for a start at its entry (task.c). */
 void task_prepare_stack(struct task *t);
+
+/* An object a caller handed over (mutex, semaphore, condvar, channel) is used with the scheduler
+ * lock held, where a fault would be the core's: check first, under that lock (so nothing can
+ * unmap it before the use), that it lies in mapped, writable memory. A wild pointer then gets
+ * KE_FAULT; one into some other writable memory cannot be told apart. */
+static inline bool caller_object_ok(const void *p, size_t size)
+{
+    return p && paging_range_mapped((uint64_t)(uintptr_t)p, size, true);
+}
 
 #define OWNER_TASK(id) (0x40000000u | (owner_t)((id)&0x3fffffffu))
 

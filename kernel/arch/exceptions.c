@@ -1,6 +1,7 @@
-/* The report for a CPU exception in the nano-core: vector and name, decoded error code, RIP as
- * symbol+offset, CR2 (with a hint for the NULL page and stack guard pages), all registers and a
- * frame-pointer backtrace; then the system halts (or exits QEMU for tests). */
+/* The report for a CPU exception the nano-core cannot survive: vector and name, decoded error
+ * code, RIP as symbol+offset, CR2 (with a hint for the NULL page and stack guard pages), why it
+ * was not contained in a task (tasking/fault.c), all registers and a frame-pointer backtrace;
+ * then the system halts (or exits QEMU for tests). */
 #include <keel/console.h>
 #include <keel/export.h>
 #include <keel/paging.h>
@@ -76,7 +77,7 @@ static void print_symbolized(const char *label, uint64_t addr)
         kprintf("  %s 0x%016llx\n", label, (unsigned long long)addr);
 }
 
-_Noreturn void exception_fatal(struct trap_frame *f)
+_Noreturn void exception_fatal(struct trap_frame *f, const char *why)
 {
     uint64_t cr2 = read_cr2();
     cli();
@@ -89,6 +90,8 @@ _Noreturn void exception_fatal(struct trap_frame *f)
         describe_page_fault(f->error, cr2);
     else if (f->vector == 8 && kstack_is_guard(cr2))
         kprintf("  hint: cr2 is in a kernel stack guard page (stack overflow)\n");
+    if (why)
+        kprintf("  not contained: %s\n", why);
     kprintf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (unsigned long long)f->rax,
             (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
     kprintf("  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n", (unsigned long long)f->rsi,

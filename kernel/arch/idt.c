@@ -71,9 +71,10 @@ uint64_t irq_cell_calls(void)
 void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector < 32) {
-        if (task_fault_contain(f, read_cr2()))
+        const char *why = 0;
+        if (task_fault_contain(f, read_cr2(), &why))
             return; /* a guarded call caught it: resume at its landing */
-        exception_fatal(f);
+        exception_fatal(f, why);
     }
     irq_handler_fn fn = irq_handlers[f->vector];
     if (fn) {

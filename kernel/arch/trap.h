@@ -11,6 +11,8 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+#define RFLAGS_IF (1ull << 9) /* interrupts enabled */
+
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 
 void idt_init(void);
@@ -21,11 +23,13 @@ int irq_register(unsigned vector, irq_handler_fn fn);
 void trap_dispatch(struct trap_frame *f);
 /* Interrupts handled by a cell's handler since boot (the reclaimer's snapshot test). */
 uint64_t irq_cell_calls(void);
-/* The report for an exception the nano-core cannot survive; never returns. */
-_Noreturn void exception_fatal(struct trap_frame *f);
+/* The report for an exception the nano-core cannot survive, with why it was not contained in a
+ * task (why may be NULL); never returns. */
+_Noreturn void exception_fatal(struct trap_frame *f, const char *why);
 const char *exception_name(unsigned vector);
 /* tasking/fault.c: kill the running task if the fault is its own (never returns then); true if
- * a guarded call caught it (resume with the frame as modified), false if it is the core's. */
-bool task_fault_contain(struct trap_frame *f, uint64_t cr2);
+ * a guarded call caught it (resume with the frame as modified), false if it is the core's, with
+ * *why saying why it could not be contained (static text). */
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why);
 
 #endif

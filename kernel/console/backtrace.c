@@ -1,6 +1,7 @@
 /* Frame-pointer backtraces. Everything Keel builds keeps frame pointers, so each frame is
  * {saved rbp, return address}; every read is checked against the page tables first so a corrupt
  * chain ends the trace instead of faulting again. */
+#include <stdbool.h>
 #include <keel/console.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
@@ -14,12 +15,17 @@ static void print_frame(unsigned n, uint64_t addr)
     kprintf("  #%-2u 0x%016llx %s\n", n, (unsigned long long)addr, where);
 }
 
+static bool frame_readable(uint64_t rbp)
+{
+    return !(rbp & 7) && paging_range_mapped(rbp, 16, false);
+}
+
 void backtrace_print(uint64_t rip, uint64_t rbp)
 {
     unsigned n = 0;
     print_frame(n++, rip);
     while (rbp && n < BACKTRACE_MAX) {
-        if (rbp & 7 || !paging_range_mapped(rbp, 16, false)) {
+        if (!frame_readable(rbp)) {
             kprintf("  (frame chain ends at bad frame pointer 0x%llx)\n", (unsigned long long)rbp);
             return;
         }
@@ -31,4 +37,17 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
         print_frame(n++, ret - 1);
         rbp = frame[0];
     }
+}
+
+unsigned backtrace_call_sites(uint64_t rbp, uint64_t *sites, unsigned max)
+{
+    unsigned n = 0;
+    while (rbp && n < max && frame_readable(rbp)) {
+        const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+        if (!frame[1])
+            break;
+        sites[n++] = frame[1] - 1;
+        rbp = frame[0];
+    }
+    return n;
 }

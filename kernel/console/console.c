@@ -1,12 +1,22 @@
 /* Console output with one lock so that lines from different contexts do not interleave. A panic
  * takes the lock only if it can within a bounded wait, so a report is never lost to a holder
- * that will never run again. */
+ * that will never run again.
+ *
+ * What the caller hands over (a format string, a %s argument, a buffer) may be a cell's memory,
+ * bad or gone: it is formatted or copied into a bounded buffer on the caller's stack with no
+ * lock held, so a fault there is the calling task's alone (tasking/fault.c), and only that
+ * buffer is emitted under the lock. Output longer than the buffer goes out in pieces, each
+ * one whole; another context's output may come between two pieces. */
 #include <stdarg.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/format.h>
+#include <keel/paging.h>
 #include <keel/spinlock.h>
+#include <keel/string.h>
 #include <keel/export.h>
+
+#define CONSOLE_PIECE 256 /* bytes emitted under the lock at once */
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 
@@ -29,7 +39,10 @@ static void console_emit_locked(const char *s, size_t n)
 
 int console_add_sink(console_sink_fn fn, int is_screen)
 {
-    if (!fn)
+    /* A sink runs under the console lock, where a fault is the core's: refuse what is not
+     * code. (A sink that faults later still takes the system down: see docs/tasks.md.) */
+    unsigned flags;
+    if (!fn || paging_translate((uint64_t)(uintptr_t)fn, NULL, &flags) || !(flags & MAP_X))
         return KE_INVAL;
     int irq = spin_lock(&console_lock);
     int err = KE_NOSPC;
@@ -65,31 +78,55 @@ int console_remove_sink(console_sink_fn fn)
     return err;
 }
 
-void console_write(const char *s, size_t n)
+/* Output being gathered on the caller's stack. */
+struct piece {
+    size_t n;
+    char buf[CONSOLE_PIECE];
+};
+
+static void piece_flush(struct piece *p)
 {
+    if (!p->n)
+        return;
     int irq;
     int locked = spin_trylock_bounded(&console_lock, 1u << 22, &irq);
-    console_emit_locked(s, n);
+    console_emit_locked(p->buf, p->n);
     if (locked)
         spin_unlock(&console_lock, irq);
+    p->n = 0;
 }
 
-static void emit_console(void *ctx, const char *s, size_t n)
+static void piece_add(void *ctx, const char *s, size_t n)
 {
-    (void)ctx;
-    console_emit_locked(s, n);
+    struct piece *p = ctx;
+    while (n) {
+        size_t take = sizeof(p->buf) - p->n < n ? sizeof(p->buf) - p->n : n;
+        memcpy(p->buf + p->n, s, take); /* no lock held: s may be a cell's bad pointer */
+        p->n += take;
+        s += take;
+        n -= take;
+        if (p->n == sizeof(p->buf))
+            piece_flush(p);
+    }
+}
+
+void console_write(const char *s, size_t n)
+{
+    struct piece p;
+    p.n = 0;
+    piece_add(&p, s, n);
+    piece_flush(&p);
 }
 
 int kprintf(const char *fmt, ...)
 {
+    struct piece p;
+    p.n = 0;
     va_list ap;
-    int irq;
-    int locked = spin_trylock_bounded(&console_lock, 1u << 22, &irq);
     va_start(ap, fmt);
-    int n = kvformat(emit_console, NULL, fmt, ap);
+    int n = kvformat(piece_add, &p, fmt, ap);
     va_end(ap);
-    if (locked)
-        spin_unlock(&console_lock, irq);
+    piece_flush(&p);
     return n;
 }
 

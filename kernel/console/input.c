@@ -5,22 +5,23 @@
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/export.h>
+#include <keel/string.h>
 #include <keel/waitq.h>
 
-#define INPUT_SIZE 1024 /* a power of two */
+#define INPUT_SIZE  1024 /* a power of two */
+#define INPUT_CHUNK 128  /* bytes moved per scheduler-lock hold (push, read) */
 
 static char ring[INPUT_SIZE];
 static uint32_t head, tail; /* free-running; under the scheduler lock */
 static uint64_t dropped;
 static struct waitq readers = WAITQ_INIT;
 
-/* Called with the scheduler lock held. */
+/* Called with the scheduler lock held; returns how many of the n bytes fit. */
 static size_t push_locked(const char *bytes, size_t n)
 {
     size_t i = 0;
     for (; i < n && tail - head < INPUT_SIZE; i++)
         ring[tail++ % INPUT_SIZE] = bytes[i];
-    dropped += n - i;
     if (i)
         waitq_wake_all(&readers);
     return i;
@@ -30,9 +31,22 @@ int console_input_push(const char *bytes, size_t n)
 {
     if (!bytes && n)
         return KE_INVAL;
-    int irq = sched_lock();
-    size_t taken = push_locked(bytes, n);
-    sched_unlock(irq);
+    /* Through a copy on our stack: the caller's bytes are read with no lock held, so a bad
+     * pointer faults the caller, never the core with the scheduler lock taken. */
+    size_t taken = 0;
+    while (taken < n) {
+        char chunk[INPUT_CHUNK];
+        size_t k = n - taken < sizeof(chunk) ? n - taken : sizeof(chunk);
+        memcpy(chunk, bytes + taken, k);
+        int irq = sched_lock();
+        size_t got = push_locked(chunk, k);
+        if (got < k)
+            dropped += n - taken - got; /* full: the rest is dropped, not put in after a gap */
+        sched_unlock(irq);
+        taken += got;
+        if (got < k)
+            break;
+    }
     return (int)taken;
 }
 
@@ -71,10 +85,13 @@ int console_read(char *buf, size_t max, uint64_t timeout_ns)
             return r;
         }
     }
+    /* Taken into a copy and handed over with no lock held (buf may be bad: see push). */
+    char chunk[INPUT_CHUNK];
     size_t n = 0;
-    while (n < max && head != tail)
-        buf[n++] = ring[head++ % INPUT_SIZE];
+    while (n < max && n < sizeof(chunk) && head != tail)
+        chunk[n++] = ring[head++ % INPUT_SIZE];
     sched_unlock(irq);
+    memcpy(buf, chunk, n);
     return (int)n;
 }
 

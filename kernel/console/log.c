@@ -1,6 +1,7 @@
 /* klog: format one record, keep it in the ring, echo it to the console with its timestamp. */
 #include <keel/noscan.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/format.h>
@@ -24,13 +25,11 @@ int log_console_level(void)
     return console_level;
 }
 
-void klog(int level, const char *fmt, ...)
+/* Format with no lock held (the arguments may be a cell's memory), keep, maybe echo. */
+static void vklog(int level, bool echo, const char *fmt, va_list ap)
 {
     char text[256];
-    va_list ap;
-    va_start(ap, fmt);
     int n = kvsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
@@ -45,9 +44,25 @@ void klog(int level, const char *fmt, ...)
         logring_append(&log_ring, level, ns, text, len);
     spin_unlock(&log_lock, irq);
 
-    if (level >= console_level)
+    if (echo && level >= console_level)
         kprintf("[%5llu.%06llu] %.*s\n", (unsigned long long)(ns / 1000000000ull),
                 (unsigned long long)(ns / 1000ull % 1000000ull), (int)len, text);
+}
+
+void klog(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vklog(level, true, fmt, ap);
+    va_end(ap);
+}
+
+void klog_quiet(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vklog(level, false, fmt, ap);
+    va_end(ap);
 }
 
 void log_for_each(uint64_t *cursor,
@@ -55,10 +70,14 @@ void log_for_each(uint64_t *cursor,
 {
     struct logring_entry e;
     char text[LOGRING_TEXT_MAX + 1];
+    /* The caller's cursor is read and written with no lock held: a bad pointer faults the
+     * caller alone, never the core with the log lock taken. */
+    uint64_t at = *cursor;
     for (;;) {
         int irq = spin_lock(&log_lock);
-        int got = log_ready ? logring_read(&log_ring, cursor, &e, text, sizeof(text)) : 0;
+        int got = log_ready ? logring_read(&log_ring, &at, &e, text, sizeof(text)) : 0;
         spin_unlock(&log_lock, irq);
+        *cursor = at;
         if (got <= 0)
             return;
         fn(ctx, &e, text);

@@ -115,9 +115,15 @@ int kheap_set_quota(owner_t owner, size_t bytes)
     return LOCKED(heap_set_quota(&kernel_heap, owner, bytes));
 }
 
+/* Out-parameters are the caller's memory (maybe a cell's, maybe bad): filled through a copy
+ * after the heap lock is released, so a bad pointer faults the caller, not the core. */
 int kheap_owner_stats(owner_t owner, struct heap_owner_stats *out)
 {
-    return LOCKED(heap_owner_stats(&kernel_heap, owner, out));
+    struct heap_owner_stats st;
+    int r = LOCKED(heap_owner_stats(&kernel_heap, owner, out ? &st : NULL));
+    if (r == 0)
+        *out = st;
+    return r;
 }
 
 size_t kheap_free_owner(owner_t owner)
@@ -180,9 +186,16 @@ int kheap_check(void)
 
 void kheap_totals(size_t *bytes_in_use, size_t *bytes_from_pages, size_t *owners)
 {
+    size_t in_use, from_pages, n; /* copies: see kheap_owner_stats */
     int irq = spin_lock(&heap_lock);
-    heap_totals(&kernel_heap, bytes_in_use, bytes_from_pages, owners);
+    heap_totals(&kernel_heap, &in_use, &from_pages, &n);
     spin_unlock(&heap_lock, irq);
+    if (bytes_in_use)
+        *bytes_in_use = in_use;
+    if (bytes_from_pages)
+        *bytes_from_pages = from_pages;
+    if (owners)
+        *owners = n;
 }
 
 KEEL_EXPORT_FUNC(kmalloc);

@@ -71,10 +71,13 @@ int frame_free(uint64_t phys, size_t count)
 
 void memory_stats(struct memory_stats *out)
 {
+    /* out is the caller's memory: written with no lock held (a bad pointer faults the caller). */
     int irq = spin_lock(&frames_lock);
-    out->usable_bytes = (uint64_t)frames_total_usable(&frames) * PAGE_SIZE;
-    out->free_bytes = (uint64_t)frames_free_count(&frames) * PAGE_SIZE;
+    uint64_t usable = (uint64_t)frames_total_usable(&frames) * PAGE_SIZE;
+    uint64_t avail = (uint64_t)frames_free_count(&frames) * PAGE_SIZE;
     spin_unlock(&frames_lock, irq);
+    out->usable_bytes = usable;
+    out->free_bytes = avail;
     out->highest_phys = highest_phys;
     out->ignored_bytes = ignored_bytes;
 }

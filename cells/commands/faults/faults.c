@@ -1,4 +1,7 @@
-/* faults: the fault log (the last CPU exceptions contained in tasks), oldest first. */
+/* faults: the fault log (the last CPU exceptions contained in tasks), oldest first. A fault in
+ * core code (a bad pointer handed to the core) also names the cell call site that led there, in
+ * a last column shown when some record has one. */
+#include <stdbool.h>
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/format.h>
@@ -47,7 +50,9 @@ int cmd_faults_main(const void *arg, void *ret)
     }
     char task[48], vec[16];
     int task_w = 4, where_w = 5;
+    bool callers = false;
     for (size_t i = 0; i < n; i++) {
+        callers = callers || rec[i].fault.caller[0];
         int len = ksnprintf(task, sizeof(task), "%llu %.*s", (unsigned long long)rec[i].task,
                             (int)sizeof(rec[i].task_name), rec[i].task_name);
         if (len > task_w)
@@ -56,17 +61,19 @@ int cmd_faults_main(const void *arg, void *ret)
         if (len > where_w)
             where_w = len;
     }
-    kprintf("%4s  %15s  %-*s  %-7s  %-*s  %s\n", "SEQ", "TIME", task_w, "TASK", "VECTOR", where_w,
-            "WHERE", "CR2");
+    kprintf("%4s  %15s  %-*s  %-7s  %-*s  %-*s%s\n", "SEQ", "TIME", task_w, "TASK", "VECTOR",
+            where_w, "WHERE", callers ? 18 : 0, "CR2", callers ? "  CALLED FROM" : "");
     for (size_t i = 0; i < n; i++) {
         const struct task_fault_record *r = &rec[i];
         ksnprintf(task, sizeof(task), "%llu %.*s", (unsigned long long)r->task,
                   (int)sizeof(r->task_name), r->task_name);
-        kprintf("%4llu  %8llu.%06llu  %-*s  %-7s  %-*.*s  0x%016llx\n", (unsigned long long)r->seq,
-                (unsigned long long)(r->time_ns / 1000000000u),
+        const char *caller = !callers ? "" : r->fault.caller[0] ? r->fault.caller : "-";
+        kprintf("%4llu  %8llu.%06llu  %-*s  %-7s  %-*.*s  0x%016llx%s%.*s\n",
+                (unsigned long long)r->seq, (unsigned long long)(r->time_ns / 1000000000u),
                 (unsigned long long)(r->time_ns / 1000u % 1000000u), task_w, task,
                 vector_name(r->fault.vector, vec, sizeof(vec)), where_w,
-                (int)sizeof(r->fault.where), r->fault.where, (unsigned long long)r->fault.cr2);
+                (int)sizeof(r->fault.where), r->fault.where, (unsigned long long)r->fault.cr2,
+                callers ? "  " : "", (int)sizeof(r->fault.caller), caller);
     }
     kfree(rec);
     return 0;

@@ -10,9 +10,10 @@ int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Console input: bytes from every console (COM1, keyboard cells) in one queue.
  * console_input_push: drivers add bytes; returns how many were taken (a full queue drops).
- * console_read: wait for at least one byte (timeout_ns 0 = forever) and take up to max; returns
- * the count, KE_TIMEDOUT or KE_KILLED. Keyboard cells send ANSI sequences for special keys
- * (ESC [ A/B/C/D for the arrows, ESC [ H / F for home/end, ESC [ 3 ~ for delete). */
+ * console_read: wait for at least one byte (timeout_ns 0 = forever) and take up to max (at most
+ * 128 per call); returns the count, KE_TIMEDOUT or KE_KILLED. Keyboard cells send ANSI sequences
+ * for special keys (ESC [ A/B/C/D for the arrows, ESC [ H / F for home/end, ESC [ 3 ~ for delete).
+ */
 int console_input_push(const char *bytes, size_t n);
 int console_read(char *buf, size_t max, uint64_t timeout_ns);
 uint64_t console_input_dropped(void);

@@ -6,6 +6,8 @@
 #include <keel/logring.h>
 
 void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A record for the ring only, never echoed: for reports already printed in full (task faults). */
+void klog_quiet(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...)  klog(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)   klog(LOG_INFO, __VA_ARGS__)

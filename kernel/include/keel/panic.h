@@ -11,6 +11,9 @@ _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* Print "#n 0xADDR name+0xoff" lines for a frame-pointer chain starting at (rip, rbp). */
 void backtrace_print(uint64_t rip, uint64_t rbp);
+/* The call sites (return address - 1) along the frame chain from rbp, innermost first: at most
+ * max, fewer where the chain ends or a frame pointer is bad. Never faults. */
+unsigned backtrace_call_sites(uint64_t rbp, uint64_t *sites, unsigned max);
 
 /* Symbol lookup in the kernel's embedded symbol table (tools/ksymgen). 0 or KE_NOENT. */
 int ksym_lookup(uint64_t addr, const char **name, uint64_t *offset);

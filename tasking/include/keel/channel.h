@@ -4,7 +4,9 @@
  *   - CHANNEL_RENDEZVOUS: send blocks until a receiver has taken the message (synchronous);
  *   - CHANNEL_ASYNC: a bounded queue of `capacity` messages; send blocks only when it is full.
  * Calls return 0 or a negative KE_* code: KE_CLOSED once the channel is closed (receivers still
- * drain what is queued), KE_AGAIN from the try_ variants, KE_KILLED, KE_NOMEM. */
+ * drain what is queued), KE_AGAIN from the try_ variants, KE_KILLED, KE_NOMEM; KE_INVAL for a
+ * NULL or destroyed channel, KE_FAULT for a pointer to no mapped, writable memory. A bad message
+ * or out pointer faults the calling task (read and written with no lock held). */
 #ifndef KEEL_CHANNEL_H
 #define KEEL_CHANNEL_H
 #include <stddef.h>

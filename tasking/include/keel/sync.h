@@ -3,7 +3,9 @@
  * with the *_INIT macros or *_init(). Blocking calls return KE_KILLED if the task was killed while
  * it waited (it then ends at once, unless it is the caller that handles it). Outside any task
  * (early boot) nothing can block: a call that would wait returns KE_AGAIN instead. NULL objects
- * give KE_INVAL (void calls ignore them). See docs/sync-and-channels.md. */
+ * give KE_INVAL, pointers to no mapped, writable memory KE_FAULT (void calls ignore both; the
+ * *_init calls write with no lock held, so a bad pointer faults the caller). See
+ * docs/sync-and-channels.md. */
 #ifndef KEEL_SYNC_H
 #define KEEL_SYNC_H
 #include <stdbool.h>

@@ -56,13 +56,16 @@ enum task_end {
     TASK_RETURNED = 1, /* entry returned; status is its value */
     TASK_EXITED,       /* task_exit(status) */
     TASK_KILLED,       /* task_kill(); status is KE_KILLED */
-    TASK_FAULTED,      /* a CPU exception in cell code; see fault */
+    TASK_FAULTED,      /* a CPU exception contained in the task; see fault */
 };
 
 struct task_fault {
     unsigned vector;
     uint64_t error, rip, cr2, rsp;
     char where[96]; /* rip as "cell:symbol+0xoff" or "symbol+0xoff" */
+    /* A fault in core code: the innermost cell call site on the way there ("cell:symbol+0xoff";
+     * "" if rip is in a cell, or no cell called: a task of the core's own). */
+    char caller[96];
 };
 
 struct task_result {
