@@ -282,7 +282,8 @@ def case_interrupted(build, workdir):
 
 
 def heap_in_use(sh):
-    return int(has(ok(sh, "mem"), r"^heap: (\d+) B in use")[1])
+    m = has(ok(sh, "mem"), r"^heap: (\d+) (B|KiB|MiB) in use")  # exact: a unit only if it divides
+    return int(m[1]) << {"B": 0, "KiB": 10, "MiB": 20}[m[2]]
 
 
 def case_rollback(build, workdir):
