@@ -197,8 +197,11 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     unsigned prio = spec->priority ? spec->priority : TASK_PRIO_DEFAULT;
     if (prio < TASK_PRIO_MIN || prio > TASK_PRIO_MAX)
         return KE_RANGE;
-    if (spec->flags & ~(unsigned)(TASK_RESTARTABLE | TASK_DETACHED | TASK_SERVICE))
+    if (spec->flags & ~(unsigned)(TASK_RESTARTABLE | TASK_DETACHED | TASK_SERVICE | TASK_CORE))
         return KE_INVAL;
+    uint64_t entry = (uint64_t)(uintptr_t)spec->entry;
+    if ((spec->flags & TASK_CORE) && entry - CELL_AREA_BASE < CELL_AREA_SIZE)
+        return KE_PERM; /* a cell cannot make itself unkillable */
     unsigned pages = spec->stack_pages ? spec->stack_pages : DEFAULT_STACK_PAGES;
     if (pages > MAX_STACK_PAGES)
         return KE_RANGE;
@@ -226,7 +229,6 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
      * moves pins and entries with the scheduler lock held. */
     int irq = sched_lock();
     t->cell = cell_of(spec->entry);
-    uint64_t entry = (uint64_t)(uintptr_t)spec->entry;
     if (!t->cell && entry >= CELL_AREA_BASE && entry - CELL_AREA_BASE < CELL_AREA_SIZE) {
         sched_unlock(irq); /* in the cell area but no loaded cell's: a stale entry */
         kheap_free_owner(t->owner);
@@ -491,7 +493,7 @@ int task_kill(task_id_t id)
         sched_unlock(irq);
         return KE_NOENT;
     }
-    if (t == sched_idle_task() || t == sched_boot_task()) {
+    if (t == sched_idle_task() || t == sched_boot_task() || (t->flags & TASK_CORE)) {
         sched_unlock(irq);
         return KE_PERM; /* the core's own tasks */
     }

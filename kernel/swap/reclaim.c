@@ -491,7 +491,7 @@ int reclaim_start(void)
         .name = "reclaim",
         .entry = reclaimer_main,
         .priority = TASK_PRIO_MIN, /* when nothing else runs; swaps reclaim when crowded */
-        .flags = TASK_DETACHED,
+        .flags = TASK_DETACHED | TASK_CORE, /* a kill could catch it holding the cells lock */
     };
     task_id_t id;
     return task_spawn(&spec, &id);

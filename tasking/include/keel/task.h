@@ -37,6 +37,9 @@ enum task_flags {
      * pristine copy of its argument block. It must keep what should survive in the cell's state
      * block or variables, and hold no mutex while it blocks. */
     TASK_SERVICE = 1u << 2,
+    /* A task of the nano-core itself (e.g. the reclaimer): it cannot be killed (KE_PERM). Only
+     * for entries in the core's code; task_spawn refuses it for a cell's entry (KE_PERM). */
+    TASK_CORE = 1u << 3,
 };
 
 struct task_spec {
