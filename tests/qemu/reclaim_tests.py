@@ -155,6 +155,9 @@ def case_idle(build, workdir):
                                  + sh.vm.tail(20))
         out = ok(sh, "reclaim --json")
         m = has(out, r'"freed_total":(\d+),.*"last_free_delay_ns":(\d+)\}$')
+        # The reclaimer is the core's own task: it cannot be killed.
+        tid = has(ok(sh, "ps"), r"^\s+(\d+)\s+reclaim\s+\w+\s+1\s.*\score$")[1]
+        has(sh.run(f"kill {tid}"), rf"^kill: task {tid} \(reclaim\) cannot be killed$")
         check(int(m[1]) >= 1 and int(m[2]) > 0, "no retire-to-free delay reported", out)
         has(out, r"; 0 still referenced \(0 B\)$")
         sh.vm.forbid(FAULT)
