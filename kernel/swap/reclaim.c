@@ -12,7 +12,8 @@
  * scheduler lock for one task's stack, the heap lock for 64 KiB of blocks). Such a pass is a
  * consistent snapshot only if no other task ran meanwhile (a task could move a pointer from a
  * place not yet scanned to one already scanned): the tasking layer counts switches into other
- * tasks, the IDT counts interrupts handled by cells. A pass that was disturbed may still prove
+ * tasks, the IDT counts interrupts handled by cells, the console counts calls into cells' sinks
+ * (which may run in an interrupt). A pass that was disturbed may still prove
  * a version *referenced*, never unreferenced: a version it found nothing in is confirmed by
  * another pass, and if that one is disturbed too, by a pass with the world stopped over just
  * those candidates. The cells lock is held throughout, so no cell is loaded, swapped or freed
@@ -43,6 +44,8 @@
 #define TRACKED_MAX   128
 
 extern const uint8_t __data_start[], __noscan_start[], __noscan_end[], __data_end[];
+/* Calls into console sinks that are cell code (kernel/console/console.c). */
+uint64_t console_cell_sink_calls(void);
 
 /* ---- what the reclaimer remembers of each retired version --------------------------------- */
 
@@ -249,7 +252,7 @@ static void heap_fn(void *ctx, const void *block, size_t n, owner_t owner)
 /* A pass in slices, the world running. Returns true if it was a consistent snapshot. */
 static bool pass_concurrent(struct pass *p)
 {
-    uint64_t f0 = task_foreign_switches(), i0 = irq_cell_calls();
+    uint64_t f0 = task_foreign_switches(), i0 = irq_cell_calls(), s0 = console_cell_sink_calls();
     scan_core(p);
     scan_cells(p);
     for (task_id_t id = 0; p->left && (id = task_stack_visit_next(id, stack_fn, p)) != 0;)
@@ -257,7 +260,8 @@ static bool pass_concurrent(struct pass *p)
     uintptr_t cursor = 0;
     while (p->left && !kheap_walk_used(&cursor, SLICE_BYTES, heap_fn, p))
         ;
-    return task_foreign_switches() == f0 && irq_cell_calls() == i0;
+    return task_foreign_switches() == f0 && irq_cell_calls() == i0 &&
+           console_cell_sink_calls() == s0;
 }
 
 /* The same with the world stopped: always a consistent snapshot. */
@@ -490,7 +494,7 @@ int reclaim_start(void)
     struct task_spec spec = {
         .name = "reclaim",
         .entry = reclaimer_main,
-        .priority = TASK_PRIO_MIN, /* when nothing else runs; swaps reclaim when crowded */
+        .priority = TASK_PRIO_MIN,          /* when nothing else runs; swaps reclaim when crowded */
         .flags = TASK_DETACHED | TASK_CORE, /* a kill could catch it holding the cells lock */
     };
     task_id_t id;
