@@ -40,8 +40,10 @@ int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site
 {
     if (!ld || !fn)
         return KE_INVAL;
-    for (size_t i = 0; i < ld->ncells; i++) {
-        const struct loaded_cell *c = ld->cells[i];
+    /* A retired site is not in the registry, but its code still refers to its targets. */
+    bool retired_site = site && site->retired;
+    for (size_t i = 0; i < (retired_site ? 1 : ld->ncells); i++) {
+        const struct loaded_cell *c = retired_site ? site : ld->cells[i];
         if (site && c != site)
             continue;
         for (size_t k = 0; k < c->nedges; k++) {

@@ -105,10 +105,13 @@ int loader_retired_reserve(struct loader *ld, size_t n)
         return KE_NOMEM;
     if (ld->nretired)
         memcpy(list, ld->retired, ld->nretired * sizeof(*list));
-    if (ld->retired)
-        ld->pf.free(ld->pf.ctx, ld->retired);
+    /* Switch first, free after: readers that only hold the scheduler lock (task_spawn's look-up
+     * of an entry) must never see the old array freed. */
+    struct loaded_cell **old = ld->retired;
     ld->retired = list;
     ld->retired_cap = cap;
+    if (old)
+        ld->pf.free(ld->pf.ctx, old);
     return 0;
 }
 
@@ -166,10 +169,11 @@ static int reserve(struct loader *ld, size_t n, struct loader_error *err, const 
         return loader_fail(err, KE_NOMEM, who, "out of memory for the cell registry");
     if (ld->ncells)
         memcpy(cells, ld->cells, ld->ncells * sizeof(*cells));
-    if (ld->cells)
-        ld->pf.free(ld->pf.ctx, ld->cells);
+    struct loaded_cell **old = ld->cells; /* switch first, free after (see above) */
     ld->cells = cells;
     ld->cap = cap;
+    if (old)
+        ld->pf.free(ld->pf.ctx, old);
     return 0;
 }
 

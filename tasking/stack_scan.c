@@ -44,6 +44,17 @@ void task_stacks_visit_locked(void (*fn)(void *ctx, const struct task_stack_view
             visit(t, fn, ctx);
 }
 
+unsigned task_set_own_priority(unsigned prio)
+{
+    int irq = sched_lock();
+    struct task *self = task_current();
+    unsigned old = self ? self->priority : 0;
+    if (self && prio >= TASK_PRIO_MIN && prio <= TASK_PRIO_MAX)
+        self->priority = prio; /* running: not on a ready queue, nothing to re-sort */
+    sched_unlock(irq);
+    return old;
+}
+
 uint64_t task_foreign_switches(void)
 {
     int irq = sched_lock();

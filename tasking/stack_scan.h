@@ -23,6 +23,10 @@ task_id_t task_stack_visit_next(task_id_t after,
 /* The same for every such task, the caller holding the scheduler lock (the world stopped). */
 void task_stacks_visit_locked(void (*fn)(void *ctx, const struct task_stack_view *v), void *ctx);
 
+/* Set the running task's priority (TASK_PRIO_MIN..TASK_PRIO_MAX); returns the one it had. The
+ * reclaimer raises itself while it holds the cells lock (no priority inheritance there). */
+unsigned task_set_own_priority(unsigned prio);
+
 /* A counter that moves whenever a task other than the caller and the idle task is switched in.
  * Unchanged from the start to the end of a scan: no other task ran, so the scan saw one
  * consistent snapshot of every task's registers, stack and of the memory tasks write. */

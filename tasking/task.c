@@ -103,6 +103,9 @@ static void free_record(struct task *t)
 /* The initial stack: arch_context_switch pops r15..rbp and returns into task_trampoline. */
 void task_prepare_stack(struct task *t)
 {
+    /* A re-spawned task reuses its stack: clear it, so no stale word of the last incarnation
+     * looks like a reference to the reclaimer's scan. */
+    memset((void *)(uintptr_t)t->stack.base, 0, (size_t)(t->stack.top - t->stack.base));
     uint64_t *sp = (uint64_t *)(uintptr_t)t->stack.top;
     *--sp = (uint64_t)(uintptr_t)task_trampoline;
     *--sp = 0;                      /* rbp */
@@ -171,8 +174,11 @@ static const struct loaded_cell *cell_of(task_entry_fn entry)
     const struct loaded_cell *cell = 0;
     const char *sym;
     uint64_t off;
-    if (ld && loader_addr_lookup(ld, (uint64_t)(uintptr_t)entry, &cell, &sym, &off) == 0)
-        return cell;
+    if (ld && loader_addr_lookup(ld, (uint64_t)(uintptr_t)entry, &cell, &sym, &off) == 0) {
+        struct loader_cell_info ci;
+        loader_cell_info(cell, &ci);
+        return ci.retired ? 0 : cell; /* a retired version's entry is a stale one */
+    }
     return 0;
 }
 

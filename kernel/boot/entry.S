@@ -182,7 +182,9 @@ long_entry_high:
     jmp 2b
     .size long_entry_high, . - long_entry_high
 
-    .bss
+    /* No reclaimer scan: once the boot task has ended, only stale early frames are left here
+     * (a live boot task's stack is scanned as a task's). */
+    .section .bss.noscan, "aw", @nobits
     .balign 16
     .global boot_stack_bottom
 boot_stack_bottom:

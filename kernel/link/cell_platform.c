@@ -18,7 +18,7 @@
 static void *plat_alloc(void *ctx, size_t size)
 {
     (void)ctx;
-    return kmalloc_owned(size, 0, OWNER_LOADER);
+    return kmalloc_loader(size);
 }
 
 static void plat_free(void *ctx, void *p)

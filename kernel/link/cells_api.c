@@ -7,6 +7,7 @@
 #include <keel/string.h>
 #include <keel/format.h>
 #include <keel/sync.h>
+#include <keel/task.h>
 #include <keel/waitq.h>
 #include "boot/bootinfo.h"
 #include "link/cells.h"
@@ -17,8 +18,11 @@ static int ready_flag; /* under the scheduler lock */
 
 void cells_lock(void)
 {
-    /* Owner-dead is fine here: the loader's state is only changed by complete calls. */
-    mutex_lock(&cells_mutex);
+    /* Owner-dead is fine here: the loader's state is only changed by complete calls. A task
+     * killed while it waits must not go on without the lock: it ends at the yield, a safe point
+     * where it holds nothing of the loader's. */
+    while (mutex_lock(&cells_mutex) == KE_KILLED)
+        task_yield();
 }
 
 void cells_unlock(void)

@@ -539,6 +539,8 @@ static bool resize_in_place(struct heap *h, long i, struct heap_owner_rec *rec, 
         set_next_prev_size(h, i, b);
     }
     uint32_t align_log2 = b->align_log2;
+    if (size < b->req) /* the bytes given up keep no stale words (see release_used) */
+        memset((char *)b + HDR + size, 0, b->req - size);
     owner_detach(h, rec, b);
     owner_attach(h, rec, b, size, align_log2);
     chunk_trim(h, i, b, need);
@@ -652,10 +654,16 @@ bool heap_walk_used(struct heap *h, uintptr_t *cursor, size_t budget,
                 *cursor = from;
                 return false;
             }
-            size_t n = to - from;
-            bool cut = n > budget - seen;
+            /* A cut falls on a word: payloads start 16-aligned and cuts are multiples of 8, so
+             * a scan of 64-bit words never loses the one across a cut. */
+            size_t n = to - from, room = (budget - seen) & ~(size_t)7;
+            bool cut = n > room && n - room >= 8;
+            if (cut && room == 0 && seen) {
+                *cursor = from;
+                return false;
+            }
             if (cut)
-                n = budget - seen;
+                n = room ? room : 8;
             fn(ctx, (const void *)from, n, b->owner);
             seen += n;
             *cursor = from + n;

@@ -37,6 +37,14 @@ bool kheap_walk_used(uintptr_t *cursor, size_t budget,
     return done;
 }
 
+void *kmalloc_loader(size_t size)
+{
+    int irq = spin_lock(&heap_lock);
+    void *p = heap_alloc(&kernel_heap, size, 0, OWNER_LOADER);
+    spin_unlock(&heap_lock, irq);
+    return p;
+}
+
 int kmalloc_init(void)
 {
     static const struct heap_page_source src = {pages_alloc, pages_free, NULL};
@@ -55,6 +63,8 @@ owner_t kheap_current_owner(void)
 
 void *kmalloc_owned(size_t size, size_t align, owner_t owner)
 {
+    if (owner == OWNER_LOADER)
+        return NULL; /* the reclaimer skips it: only kmalloc_loader's blocks may have it */
     int irq = spin_lock(&heap_lock);
     void *p = heap_alloc(&kernel_heap, size, align, owner);
     spin_unlock(&heap_lock, irq);
@@ -107,6 +117,8 @@ void kfree(void *p)
 
 int kheap_transfer(void *p, owner_t new_owner)
 {
+    if (new_owner == OWNER_LOADER)
+        return KE_INVAL; /* see kmalloc_loader */
     return LOCKED(heap_transfer(&kernel_heap, p, new_owner));
 }
 

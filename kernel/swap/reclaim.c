@@ -85,7 +85,7 @@ void reclaim_note_retired(struct loaded_cell *cell)
 
 /* ---- one pass ------------------------------------------------------------------------------ */
 
-enum where_kind { IN_CORE, IN_CELL, IN_STACK, IN_HEAP };
+enum where_kind { IN_CORE, IN_CELL, IN_STACK, IN_HEAP, IN_RETIRED, IN_EDGE };
 
 /* Where a word was found: enough to name it afterwards. */
 struct keeper {
@@ -234,10 +234,17 @@ static void stack_fn(void *ctx, const struct task_stack_view *v)
     size_t n = strnlen(v->name, sizeof(p->ctx.task_name) - 1);
     memcpy(p->ctx.task_name, v->name, n);
     p->ctx.task_name[n] = 0;
-    p->frame = v->preempted;
     uint64_t lo = v->id == p->self && p->self_lo > v->lo ? p->self_lo : v->lo;
+    p->frame = v->preempted;
+    if (p->frame) { /* the interrupted registers first: a reference there is named by them */
+        uint64_t f = (uint64_t)(uintptr_t)p->frame, fe = f + sizeof(struct trap_frame);
+        scan_words(p, f, fe);
+        p->frame = NULL;
+        scan_words(p, lo, f);
+        scan_words(p, fe, v->hi);
+        return;
+    }
     scan_words(p, lo, v->hi);
-    p->frame = NULL;
 }
 
 static void heap_fn(void *ctx, const void *block, size_t n, owner_t owner)
@@ -247,6 +254,62 @@ static void heap_fn(void *ctx, const void *block, size_t n, owner_t owner)
         return;
     p->ctx = (struct keeper){.kind = IN_HEAP, .base = (uint64_t)(uintptr_t)block, .owner = owner};
     scan_words(p, (uint64_t)(uintptr_t)block, (uint64_t)(uintptr_t)block + n);
+}
+
+/* ---- references held by retired versions that are kept ----------------------------------
+ * A retired version that stays (something points into it, or it is outside this pass) may
+ * still run: its code reaches the versions it was linked against through relocation sites
+ * (32-bit fields in its text, not words a scan can see) and its data and rodata may hold
+ * pointers. So everything such a version refers to stays too, to a fixpoint. */
+
+static int target_index(const struct pass *p, const struct loaded_cell *c)
+{
+    for (size_t t = 0; t < p->ntargets; t++)
+        if (p->targets[t] == c)
+            return (int)t;
+    return -1;
+}
+
+static int edge_fn(void *ctx, const struct loader_edge *e)
+{
+    struct pass *p = ctx;
+    int t = e->target ? target_index(p, e->target) : -1;
+    if (t >= 0 && !p->found[t]) {
+        p->found[t] = true;
+        p->left--;
+        p->keepers[t] = (struct keeper){.kind = IN_EDGE, .cell = e->site};
+    }
+    return 0;
+}
+
+static void retired_refs(struct pass *p, const struct loaded_cell *c)
+{
+    (void)loader_for_each_edge(p->ld, c, NULL, NULL, edge_fn, p);
+    struct loader_cell_info ci;
+    loader_cell_info(c, &ci);
+    p->ctx = (struct keeper){.kind = IN_RETIRED, .cell = c};
+    p->frame = NULL;
+    for (int r = CELL_REGION_RODATA; r <= CELL_REGION_DATA; r++)
+        scan_words(p, ci.base[r], ci.base[r] + ci.size[r]);
+}
+
+static void scan_retired(struct pass *p)
+{
+    bool done[TARGETS_MAX] = {0};
+    for (size_t i = 0; p->left && i < loader_retired_count(p->ld); i++) {
+        const struct loaded_cell *c = loader_retired_at(p->ld, i);
+        if (target_index(p, c) < 0)
+            retired_refs(p, c); /* not decided by this pass: it stays */
+    }
+    for (bool again = true; again && p->left;) {
+        again = false;
+        for (size_t t = 0; p->left && t < p->ntargets; t++) {
+            if (p->found[t] && !done[t]) {
+                done[t] = again = true;
+                retired_refs(p, p->targets[t]);
+            }
+        }
+    }
 }
 
 /* A pass in slices, the world running. Returns true if it was a consistent snapshot. */
@@ -260,6 +323,7 @@ static bool pass_concurrent(struct pass *p)
     uintptr_t cursor = 0;
     while (p->left && !kheap_walk_used(&cursor, SLICE_BYTES, heap_fn, p))
         ;
+    scan_retired(p);
     return task_foreign_switches() == f0 && irq_cell_calls() == i0 &&
            console_cell_sink_calls() == s0;
 }
@@ -275,6 +339,7 @@ static void pass_stopped(struct pass *p)
     uintptr_t cursor = 0;
     while (p->left && !kheap_walk_used(&cursor, SIZE_MAX, heap_fn, p))
         ;
+    scan_retired(p);
     sched_unlock(irq);
 }
 
@@ -331,6 +396,22 @@ static void describe(const struct pass *p, const struct keeper *k, char *buf, si
             ksnprintf(buf, n, "task %llu '%s' stack rsp+0x%llx", (unsigned long long)k->task,
                       k->task_name, (unsigned long long)(k->at - k->base));
         break;
+    case IN_RETIRED:
+    case IN_EDGE: {
+        struct loader_cell_info ci;
+        loader_cell_info(k->cell, &ci);
+        if (k->kind == IN_EDGE)
+            ksnprintf(buf, n, "retired %.31s %u, linked against it", ci.name, ci.version);
+        else
+            ksnprintf(buf, n, "retired %.31s %u, its %s+0x%llx", ci.name, ci.version,
+                      k->at - ci.base[CELL_REGION_DATA] < ci.size[CELL_REGION_DATA] ? "data"
+                                                                                 : "rodata",
+                      (unsigned long long)(k->at - (k->at - ci.base[CELL_REGION_DATA] <
+                                                            ci.size[CELL_REGION_DATA]
+                                                        ? ci.base[CELL_REGION_DATA]
+                                                        : ci.base[CELL_REGION_RODATA])));
+        break;
+    }
     case IN_HEAP:
         owner_text(k->owner, w, sizeof(w));
         ksnprintf(buf, n, "heap block 0x%llx+0x%llx (%s)", (unsigned long long)k->base,
@@ -400,7 +481,14 @@ static size_t sift(struct pass *p, struct loaded_cell **cand)
 
 static struct pass the_pass KEEL_NOSCAN; /* large; used under the cells lock only */
 
-int reclaim_now_locked(struct reclaim_result *out)
+/* Where the next pass's window of targets starts when more than TARGETS_MAX are retired. */
+static size_t window;
+
+/* reclaim_now_locked (reclaim_entry.S) pushes the caller's callee-saved registers and passes
+ * their address: the caller's part of the stack starts there. */
+int reclaim_run_locked(struct reclaim_result *out, uint64_t caller_lo);
+
+int reclaim_run_locked(struct reclaim_result *out, uint64_t caller_lo)
 {
     struct reclaim_result local = {0}, *r = out ? out : &local;
     memset(r, 0, sizeof(*r));
@@ -409,13 +497,13 @@ int reclaim_now_locked(struct reclaim_result *out)
         return KE_NOTSUP;
     struct pass *p = &the_pass;
     p->self = task_self();
-    p->self_lo = (uint64_t)(uintptr_t)__builtin_frame_address(0); /* the caller's frames on */
+    p->self_lo = caller_lo;
     struct loaded_cell *cand[TARGETS_MAX];
-    size_t n = loader_retired_count(ld);
-    if (n > TARGETS_MAX)
-        n = TARGETS_MAX; /* the oldest first; the rest at the next pass */
+    size_t all = loader_retired_count(ld), n = all < TARGETS_MAX ? all : TARGETS_MAX;
+    size_t first = all > TARGETS_MAX ? window % all : 0;
     for (size_t i = 0; i < n; i++)
-        cand[i] = loader_retired_at(ld, i);
+        cand[i] = loader_retired_at(ld, (first + i) % all);
+    window = all > TARGETS_MAX ? first + TARGETS_MAX : 0; /* the others at the next pass */
     /* Up to two concurrent passes; a candidate left by both disturbed passes is decided with the
      * world stopped. */
     for (int round = 0; n && round < 3; round++) {
@@ -485,7 +573,13 @@ static int reclaimer_main(const void *arg, void *ret)
         period = was_kicked                   ? PERIOD_MIN_NS
                  : period * 2 > PERIOD_MAX_NS ? PERIOD_MAX_NS
                                               : period * 2;
+        /* It runs when the CPU would idle, but holds the cells lock during a pass: raised for
+         * the pass, so that a task becoming busy meanwhile cannot keep it (and everyone waiting
+         * for the lock) from finishing. */
+        unsigned prio = task_set_own_priority(TASK_PRIO_MAX - 1);
         (void)reclaim_now(NULL);
+        task_set_own_priority(prio);
+        task_yield();
     }
 }
 

@@ -818,7 +818,7 @@ static void test_owner_churn(void)
 struct walk_log {
     unsigned char seen[1 << 16]; /* visits per byte of the blocks under test, by offset */
     uintptr_t lo, hi, last;      /* the range under test; the end of the last visit */
-    size_t visits, outside, order_errors, bad_owner;
+    size_t visits, outside, order_errors, bad_owner, unaligned;
     owner_t owner;
 };
 
@@ -827,6 +827,8 @@ static void walk_fn(void *ctx, const void *p, size_t n, owner_t owner)
     struct walk_log *w = ctx;
     uintptr_t a = (uintptr_t)p;
     w->visits++;
+    if (a % 8) /* a scan of 64-bit words must never lose the word across a cut */
+        w->unaligned++;
     if (a < w->last)
         w->order_errors++;
     w->last = a + n;
@@ -882,6 +884,7 @@ static void test_walk_used(void)
         CHECK_EQ_INT(w.outside, 0);
         CHECK_EQ_INT(w.order_errors, 0);
         CHECK_EQ_INT(w.bad_owner, 0);
+        CHECK_EQ_INT(w.unaligned, 0);
         size_t once = 0, wrong = 0;
         for (int i = 0; i < N; i++) {
             if (!p[i])

@@ -6,7 +6,7 @@ set(KEEL_RECLAIM_SOAK_SWAPS 2000 CACHE STRING "Swaps per round of the qemu_recla
 if(NOT KEEL_RECLAIM_SOAK_SWAPS MATCHES "^[1-9][0-9]+$")
   message(FATAL_ERROR "KEEL_RECLAIM_SOAK_SWAPS must be a number >= 10")
 endif()
-foreach(case kinds idle unload soak)
+foreach(case kinds linked idle unload soak)
   add_test(NAME qemu_reclaim_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/reclaim_tests.py
                    --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/reclaim

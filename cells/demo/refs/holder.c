@@ -15,8 +15,12 @@
  *       heap   a heap block the task allocated;
  *       var    one of holder's variables (set at run time: not a relocation site);
  *       func   a function pointer into lit's code in one of holder's variables: calling it after
- *              the swap runs the old version's code. */
+ *              the swap runs the old version's code;
+ *       linked a function pointer to caller_call (cell caller, looked up at run time: holder is
+ *              not linked against caller), whose code calls lit: a retired caller that stays
+ *              keeps the lit it was linked against. */
 #include <keel/argv.h>
+#include <keel/cells.h>
 #include <keel/cell.h>
 #include <keel/console.h>
 #include <keel/kmalloc.h>
@@ -24,9 +28,9 @@
 #include <keel/task.h>
 #include "demo/refs/lit.h"
 
-enum kind { REG, CORE, SPIN, STACK, HEAP, VAR, FUNC, NKINDS };
-static const char *const kind_names[NKINDS] = {"reg",  "core", "spin", "stack",
-                                               "heap", "var",  "func"};
+enum kind { REG, CORE, SPIN, STACK, HEAP, VAR, FUNC, LINKED, NKINDS };
+static const char *const kind_names[NKINDS] = {"reg", "core", "spin", "stack",
+                                               "heap", "var", "func", "linked"};
 
 #define SEEN_MAX 48
 
@@ -37,6 +41,7 @@ static struct {
 } h;
 static const char *volatile held_var;
 static int (*volatile held_fn)(void);
+static int (*volatile held_linked)(void);
 
 static void copy_text(char *dst, const char *src)
 {
@@ -156,6 +161,19 @@ static int hold(int k)
         kprintf("holder: holding func -> lit_value() = %d\n", held_fn());
         return 0;
     }
+    if (k == LINKED) {
+        struct loader_symbol_info si;
+        cells_lock();
+        int r = loader_symbol_lookup(cells_loader(), "caller_call", NULL, &si);
+        cells_unlock();
+        if (r || si.kind != LOADER_SYM_FUNC) {
+            kprintf("holder: cell caller is not loaded\n");
+            return 1;
+        }
+        held_linked = (int (*)(void))(uintptr_t)si.addr;
+        kprintf("holder: holding linked -> caller_call() = %d\n", held_linked());
+        return 0;
+    }
     if (h.task[k]) {
         kprintf("holder: already holding %s (task %llu)\n", kind_names[k],
                 (unsigned long long)h.task[k]);
@@ -214,6 +232,12 @@ static int use(int k)
         kprintf("holder: func returns %d\n", held_fn());
         return 0;
     }
+    if (k == LINKED) {
+        if (!held_linked)
+            return kprintf("holder: not holding linked\n"), 1;
+        kprintf("holder: linked returns %d\n", held_linked());
+        return 0;
+    }
     if (finish(k))
         return 1;
     kprintf("holder: %s read '%s'\n", kind_names[k], h.seen[k]);
@@ -226,6 +250,8 @@ static int drop(int k)
         held_var = NULL;
     else if (k == FUNC)
         held_fn = NULL;
+    else if (k == LINKED)
+        held_linked = NULL;
     else if (finish(k))
         return 1;
     kprintf("holder: dropped %s\n", kind_names[k]);
@@ -238,7 +264,7 @@ int holder_main(const void *arg, void *ret)
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     int k = argc == 3 ? kind_of(argv[2]) : -1;
     if (k < 0 || (strcmp(argv[1], "hold") && strcmp(argv[1], "use") && strcmp(argv[1], "drop"))) {
-        kprintf("usage: run holder hold|use|drop reg|core|spin|stack|heap|var|func\n");
+        kprintf("usage: run holder hold|use|drop reg|core|spin|stack|heap|var|func|linked\n");
         return 2;
     }
     if (strcmp(argv[1], "hold") == 0)

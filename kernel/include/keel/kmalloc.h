@@ -10,6 +10,10 @@
  * the core's account, and skipped by the reclaimer's scan (it describes cells, it does not use
  * them). */
 #define OWNER_LOADER 1u
+/* The core's loader platform only (not exported to cells): a block owned by OWNER_LOADER.
+ * kmalloc_owned and kheap_transfer refuse that owner, so no cell can hide a block from the
+ * reclaimer's scan. */
+void *kmalloc_loader(size_t size);
 
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);

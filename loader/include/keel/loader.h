@@ -231,7 +231,8 @@ struct loader_edge {
     const char *symbol;
 };
 /* Call fn for each edge matching the filters (NULL = any): site cell, target cell, symbol name.
- * Stops early and returns fn's value if fn returns non-zero. */
+ * Stops early and returns fn's value if fn returns non-zero. A retired site's edges (into the
+ * versions it was linked against) are listed when it is named as the site. */
 int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
                          const struct loaded_cell *target, const char *symbol,
                          int (*fn)(void *ctx, const struct loader_edge *e), void *ctx);
