@@ -403,13 +403,13 @@ static void describe(const struct pass *p, const struct keeper *k, char *buf, si
         if (k->kind == IN_EDGE)
             ksnprintf(buf, n, "retired %.31s %u, linked against it", ci.name, ci.version);
         else
-            ksnprintf(buf, n, "retired %.31s %u, its %s+0x%llx", ci.name, ci.version,
-                      k->at - ci.base[CELL_REGION_DATA] < ci.size[CELL_REGION_DATA] ? "data"
-                                                                                 : "rodata",
-                      (unsigned long long)(k->at - (k->at - ci.base[CELL_REGION_DATA] <
-                                                            ci.size[CELL_REGION_DATA]
-                                                        ? ci.base[CELL_REGION_DATA]
-                                                        : ci.base[CELL_REGION_RODATA])));
+            ksnprintf(
+                buf, n, "retired %.31s %u, its %s+0x%llx", ci.name, ci.version,
+                k->at - ci.base[CELL_REGION_DATA] < ci.size[CELL_REGION_DATA] ? "data" : "rodata",
+                (unsigned long long)(k->at -
+                                     (k->at - ci.base[CELL_REGION_DATA] < ci.size[CELL_REGION_DATA]
+                                          ? ci.base[CELL_REGION_DATA]
+                                          : ci.base[CELL_REGION_RODATA])));
         break;
     }
     case IN_HEAP:

@@ -27,7 +27,19 @@ static struct {
     volatile int stop;
     task_id_t task[TASKS];
     volatile uint64_t calls[TASKS];
+    volatile uint64_t mismatches; /* a stale pointer answered with another version's words */
 } c;
+
+/* A call through a kept pointer must answer as the version it was taken from did: if that
+ * version had been freed and its addresses reused by a newer one, the words would change. */
+static void call_and_check(salute_fn fn, char *expect, char *buf, size_t n)
+{
+    fn(buf, n, "cling");
+    if (!expect[0])
+        memcpy(expect, buf, n);
+    else if (strcmp(expect, buf) != 0)
+        c.mismatches++;
+}
 
 static void nap(void)
 {
@@ -36,11 +48,12 @@ static void nap(void)
 
 static int stack_main(const void *arg, void *ret)
 {
-    char buf[48];
+    char buf[48], expect[48];
     while (!c.stop) {
         salute_fn volatile slot = salute_text;
+        expect[0] = 0;
         for (int i = 0; i < KEEP && !c.stop; i++, c.calls[0]++) {
-            slot(buf, sizeof(buf), "cling");
+            call_and_check(slot, expect, buf, sizeof(buf));
             nap();
         }
     }
@@ -65,11 +78,12 @@ static int heap_main(const void *arg, void *ret)
     salute_fn *block = kmalloc(sizeof(*block));
     if (!block)
         return 1;
-    char buf[48];
+    char buf[48], expect[48];
     while (!c.stop) {
         *block = salute_text;
+        expect[0] = 0;
         for (int i = 0; i < KEEP && !c.stop; i++, c.calls[2]++) {
-            (*block)(buf, sizeof(buf), "cling");
+            call_and_check(*block, expect, buf, sizeof(buf));
             nap();
         }
     }
@@ -86,6 +100,7 @@ static int start(void)
         return 1;
     }
     c.stop = 0;
+    c.mismatches = 0;
     for (int k = 0; k < TASKS; k++) {
         c.calls[k] = 0;
         struct task_spec spec = {.name = "cling", .entry = entries[k]};
@@ -117,10 +132,11 @@ static int stop(void)
         }
         c.task[k] = 0;
     }
-    kprintf("cling: stopped after %llu + %llu + %llu calls%s\n", (unsigned long long)c.calls[0],
-            (unsigned long long)c.calls[1], (unsigned long long)c.calls[2],
+    kprintf("cling: stopped after %llu + %llu + %llu calls, %llu answered by another version%s\n",
+            (unsigned long long)c.calls[0], (unsigned long long)c.calls[1],
+            (unsigned long long)c.calls[2], (unsigned long long)c.mismatches,
             bad ? " (a task did not end cleanly)" : "");
-    return bad;
+    return bad || c.mismatches;
 }
 
 int cling_main(const void *arg, void *ret)

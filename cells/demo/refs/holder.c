@@ -29,8 +29,8 @@
 #include "demo/refs/lit.h"
 
 enum kind { REG, CORE, SPIN, STACK, HEAP, VAR, FUNC, LINKED, NKINDS };
-static const char *const kind_names[NKINDS] = {"reg", "core", "spin", "stack",
-                                               "heap", "var", "func", "linked"};
+static const char *const kind_names[NKINDS] = {"reg",  "core", "spin", "stack",
+                                               "heap", "var",  "func", "linked"};
 
 #define SEEN_MAX 48
 
