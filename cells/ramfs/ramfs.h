@@ -71,7 +71,8 @@ struct ramfs_removed {
  * NULL), or a refusal that changes nothing, with a message naming the file in why (may be
  * NULL): KE_INVAL (n is 0 or above RAMFS_REMOVE_MAX, a NULL name, a name given twice),
  * KE_NOENT (no such file), KE_BUSY (a loaded or retired cell version was linked from it:
- * keel/cells.h cells_origin_users), KE_KILLED. */
+ * keel/cells.h cells_origin_users), KE_KILLED. It takes the cells lock: do not call it with
+ * cells_lock() held. */
 int ramfs_remove(const char *const *names, size_t n, struct ramfs_removed *out, char *why,
                  size_t why_size);
 

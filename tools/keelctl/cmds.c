@@ -132,8 +132,14 @@ static int load_name(struct conn *c, const char *name, bool json, bool discard)
         snprintf(what, sizeof(what), "load %s", name);
         r = refused(what, &rep);
         uint8_t removed = ctl_rd_u8(&rep.body);
+        if (discard && rep.body.bad) {
+            /* The guest did not get as far as the LOAD (e.g. no memory for the request): ask
+             * for the removal on its own. */
+            const char *one = name;
+            removed = remove_names(c, &one, 1, false) == EXIT_OK;
+        }
         if (discard)
-            say_discarded(name, !rep.body.bad && removed);
+            say_discarded(name, removed);
     } else {
         struct cell_rec cr;
         read_cell(&rep.body, &cr);

@@ -276,9 +276,12 @@ int cmd_swap(struct opts *o)
                 r = refused(what, &rep);
             }
         }
-        for (int i = 0; rep.status && i < n; i++)
-            if (fresh & (1u << i))
-                say_discarded(obs[i].stored, have && (s.discarded & (1u << i)));
+        if (rep.status && !have && fresh)
+            remove_pushed(&c, obs, n, fresh); /* the guest did not get as far as the SWAP */
+        else
+            for (int i = 0; rep.status && i < n; i++)
+                if (fresh & (1u << i))
+                    say_discarded(obs[i].stored, s.discarded & (1u << i));
         free(have ? s.plan : NULL);
         reply_free(&rep);
     }

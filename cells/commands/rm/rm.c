@@ -44,7 +44,7 @@ int cmd_rm_main(const void *arg, void *ret)
         return 2;
     }
     struct ramfs_removed done[RAMFS_REMOVE_MAX];
-    char why[160];
+    char why[256];
     int r = ramfs_remove(argv + 1, n, done, why, sizeof(why));
     if (r == KE_INVAL) {
         kprintf("rm: %s\nusage: %s\n", why, USAGE);
