@@ -1,7 +1,7 @@
 /* ramfs_remove (ramfs.h): take files out of the namespace, all or none. Under the cells lock
- * (keel/cells.h), so no cell can be linked from a file between the check that none was and the
- * removal; a load that already holds the file finishes with its own copy of the name. The
- * memory goes with the last reference (ramfs.c: ramfs_node_put). */
+ * (keel/cells.h), so no load that starts later can link a cell from a file between the check
+ * that none came from it and the removal; a load that had opened the file before may still
+ * complete from its hold. The memory goes with the last reference (ramfs.c: ramfs_node_put). */
 #include <keel/cells.h>
 #include <keel/errno.h>
 #include <keel/format.h>

@@ -184,9 +184,13 @@ def case_refused_swap(build, workdir):
 
 def case_rm_shell(build, workdir):
     """rm in the shell: removes, refuses a file a loaded cell came from, all or none, bad
-    arguments, a file that is not there; a boot module loses only its name."""
-    with shell(build, workdir) as sh:
+    arguments, a file that is not there; a boot module loses only its name. (Booted with a
+    quota option that is not a size: the ramfs says so and keeps its default.)"""
+    with KeelShell(build, workdir=workdir, ctl_socket=True, cmdline="ramfs.quota=lots") as sh:
         ctl = Ctl(build, sh)
+        check(re.search(r"ramfs: ramfs\.quota=lots is not a size \(such as 4096, 512K, 16M, 1G\); "
+                        r"using the default", sh.vm.text()), "no warning", sh.vm.text())
+        check(ramfs_line(sh.run("mem"))["quota"] == 16 << 20, "not the default quota")
         out = sh.run("rm")
         has(out, r"^rm: missing file name\nusage: rm <file>\.\.\.\nkeel: rm: exit status 2$")
         has(sh.run("rm nosuch.o"), r"^rm: no file 'nosuch\.o' in the ramfs\n"
