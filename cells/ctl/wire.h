@@ -17,16 +17,19 @@ enum ctl_type {
                            u32 object_max str system */
     CTL_T_PING = 2,     /* blob echo -> u64 uptime_ns blob echo */
     CTL_T_PUSH = 3,     /* u8 flags str name blob object -> str stored_name u32 size u8 identical */
-    CTL_T_LOAD = 4,     /* str ramfs_name -> cell record (below) */
+    CTL_T_LOAD = 4,     /* str ramfs_name [u8 flags] -> cell record (docs); refused with the
+                           discard flag: u8 discarded */
     CTL_T_UNLOAD = 5,   /* str cell -> (nothing) */
     CTL_T_SWAP = 6,     /* u8 flags u64 deadline_ns u8 fail_at u8 n, n x (str cell, str object)
-                           -> swap report (docs) */
+                           [u8 discard mask] -> swap report (docs), u8 discarded mask */
     CTL_T_QUERY = 7,    /* u8 what str name -> u32 count, records */
+    CTL_T_REMOVE = 8,   /* u8 n, n x str name -> n x (u64 size, u8 enum ctl_removed) */
     CTL_T_ERROR = 0x7f, /* reply to a frame that could not be taken as a request */
 };
 #define CTL_T_REPLY_BIT 0x80 /* a reply's type is the request's type | this bit */
 
 #define CTL_PUSH_UNIQUE   0x01 /* name taken by a different file: store as NAME.1, NAME.2, ... */
+#define CTL_LOAD_DISCARD  0x01 /* refused: remove the object (keelctl's push just stored it) */
 #define CTL_SWAP_DRY_RUN  0x01
 #define CTL_PING_MAX      1024
 #define CTL_REPLY_MAX     (64u * 1024u)
@@ -34,6 +37,14 @@ enum ctl_type {
 #define CTL_PROTO_VERSION 1
 
 enum ctl_query { CTL_Q_CELLS = 1, CTL_Q_TASKS = 2, CTL_Q_CELL = 3 };
+
+/* What REMOVE did with each file (ramfs.h: struct ramfs_removed). */
+enum ctl_removed {
+    CTL_RM_FREED = 0,  /* its memory was freed */
+    CTL_RM_HELD = 1,   /* freed when the last reader in the guest lets go */
+    CTL_RM_PINNED = 2, /* its memory stays (taken for good by a reader) */
+    CTL_RM_BOOT = 3,   /* a boot module: only its name went */
+};
 
 /* ---- writing ---------------------------------------------------------------------------- */
 struct ctl_wr {

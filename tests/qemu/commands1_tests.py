@@ -96,7 +96,7 @@ def parse_mem(out):
     _, rows = table(out, r"OWNER\s+IN-USE\s+PEAK\s+QUOTA\s+ALLOCS\s+FAILED")
     owners = []
     for row in rows:
-        m = re.fullmatch(rf"(core|loader|task \d+ \S+|task \d+ \(ended\)|owner 0x[0-9a-f]{{8}})\s+"
+        m = re.fullmatch(rf"(core|loader|ramfs|task \d+ \S+|task \d+ \(ended\)|owner 0x[0-9a-f]{{8}})\s+"
                          rf"({SIZE})\s+({SIZE})\s+({SIZE}|none)\s+(\d+)\s+(\d+)", row)
         check(m, f"bad mem row {row!r}", out)
         owners.append({"owner": m.group(1), "in_use": size_bytes(m.group(2)),

@@ -228,9 +228,9 @@ def case_cli(build, workdir):
 
     out = run("--help", want=0)
     for cmd in ("ping", "push FILE", "load NAME|FILE", "unload CELL", "swap CELL FILE|NAME",
-                "query cells|tasks|cell NAME"):
+                "query cells|tasks|cell NAME", "rm NAME...", "batch"):
         check(cmd in out, f"'{cmd}' in the help", out)
-    for cmd in ("ping", "push", "load", "unload", "swap", "query", "badframe"):
+    for cmd in ("ping", "push", "load", "unload", "swap", "query", "rm", "batch", "badframe"):
         has(run(cmd, "--help", want=0), r"^usage: keelctl " + cmd)
     has(run("help", "swap", want=0), r"--fail-at STEP")
     has(run(want=2), r"^usage: keelctl")
@@ -241,6 +241,8 @@ def case_cli(build, workdir):
     has(run("ping", "--json", want=2), r"does not apply to ping")
     has(run("push", "x.o", "--bogus", want=2), r"unknown option '--bogus'")
     has(run("push", "/nonexistent/x.o", want=1), r"cannot read /nonexistent/x\.o")
+    has(run("rm", want=2), r"rm: missing arguments")
+    has(run("batch", "x", want=2), r"batch: too many arguments")
     sock = os.path.join(workdir, "none.sock")
     has(run("--socket", sock, "ping", want=3), r"cannot connect to")
     has(run("--key", "/nonexistent.key", "ping", want=3), r"cannot read the key /nonexistent\.key")

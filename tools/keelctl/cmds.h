@@ -23,6 +23,12 @@ int cmd_unload(struct opts *o);
 int cmd_swap(struct opts *o);
 int cmd_query(struct opts *o);
 int cmd_badframe(struct opts *o);
+int cmd_rm(struct opts *o);
+int cmd_batch(struct opts *o);
+
+/* Parse a command line (argv[0] is skipped) on top of defaults and run it: keelctl's exit
+ * status. in_batch: a line of `keelctl batch`, where batch and badframe are refused. */
+int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batch);
 
 /* "link" -> SWAP_STEP_LINK ...; -1 if unknown. */
 int swap_step_parse(const char *name);

@@ -38,13 +38,15 @@ static const struct command commands[] = {
     {"load", cmd_load, 1, 1, O_NAME | O_JSON, "load NAME|FILE [--name NAME] [--json]",
      "Link a cell into the running system: NAME is a file in the guest's ramfs; a FILE on this\n"
      "machine (an argument containing '/' or naming an existing file) is pushed first (as with\n"
-     "push --unique).\n"},
+     "push --unique). If the load is refused, a file that push stored anew is removed again\n"
+     "(by the guest, as part of the LOAD request): a refused load leaves nothing behind.\n"},
     {"unload", cmd_unload, 1, 1, 0, "unload CELL",
      "Unload a cell (refused while other cells depend on it or tasks run in it).\n"},
     {"swap", cmd_swap, 2, 2 * SWAP_MAX_CELLS, O_DRY | O_DEADLINE | O_FAILAT | O_JSON,
      "swap CELL FILE|NAME [CELL FILE|NAME ...] [-n] [--deadline-ms N] [--fail-at STEP] [--json]",
      "Replace running cells by new versions, as one transaction (up to 8 cells). Each new version\n"
      "is a FILE on this machine (pushed first, as with push --unique) or a NAME in the ramfs.\n"
+     "If the swap is refused, the files its pushes stored anew are removed again.\n"
      "Prints, per cell, the old and new version and the state carried, then the time of each\n"
      "step (link, check, quiesce, transfer, rewrite, commit, retire), the total and the\n"
      "stop-the-world window, the quiescence attempts and the sites rewritten.\n"
@@ -57,6 +59,19 @@ static const struct command commands[] = {
      "cells: every loaded cell with version, code address, sizes, state, dependents and pins.\n"
      "tasks: every task with state, priority, cell, CPU time.\n"
      "cell NAME: one cell and every relocation site in other cells that refers to it.\n"},
+    {"rm", cmd_rm, 1, 32, 0, "rm NAME...",
+     "Remove files from the guest's ramfs, all or none (at most 32). Refused, changing nothing,\n"
+     "for a name that is not there and for a file that a loaded or retired cell version was\n"
+     "linked from (unload or swap it out first). A boot module loses only its name: its bytes\n"
+     "belong to the boot image. A removed file's memory is freed once no reader in the guest\n"
+     "holds it.\n"},
+    {"batch", cmd_batch, 0, 0, 0, "batch",
+     "Run keelctl commands read from standard input over one connection, one per line (words\n"
+     "separated by spaces, no quoting; empty lines and lines starting with '#' are skipped).\n"
+     "After each command a line '== STATUS' gives its exit status. Global options (--socket,\n"
+     "--key, --timeout, -v) go before 'batch' and hold for every line; batch and badframe\n"
+     "cannot be run from a batch. Exit status: 0 if every command succeeded, else the highest\n"
+     "status seen; a lost conversation (3) ends the batch at once.\n"},
     {"badframe", cmd_badframe, 1, 1, 0,
      "badframe truncated|bad-crc|bad-length|bad-mac|unauth|replay|reorder|stale-nonce|oversize|"
      "version",
@@ -119,9 +134,9 @@ static bool parse_number(const char *s, long long max, long long *out)
     return true;
 }
 
-int main(int argc, char **argv)
+int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batch)
 {
-    struct opts o = {.timeout_ms = 10000, .deadline_ms = -1};
+    struct opts o = *defaults;
     const struct command *cmd = NULL;
     bool help = false, saw_help_cmd = false;
     unsigned given = 0;
@@ -220,6 +235,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (in_batch && (cmd->fn == cmd_batch || cmd->fn == cmd_badframe)) {
+        fprintf(stderr, "keelctl: %s cannot be run from a batch\n", cmd->name);
+        return EXIT_USAGE;
+    }
     if (given & ~cmd->options) {
         fprintf(stderr, "keelctl: an option given does not apply to %s\nusage: keelctl %s\n",
                 cmd->name, cmd->usage);
@@ -231,4 +250,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     return cmd->fn(&o);
+}
+
+int main(int argc, char **argv)
+{
+    const struct opts defaults = {.timeout_ms = 10000, .deadline_ms = -1};
+    return keelctl_run(argc, argv, &defaults, false);
 }

@@ -21,20 +21,23 @@ int cmd_cat_main(const void *arg, void *ret)
         kprintf("cat: too many arguments\nusage: %s\n", USAGE);
         return 2;
     }
-    const void *data;
-    size_t len;
-    if (ramfs_find(argv[1], &data, &len) != 0) {
+    /* Held while printing: a concurrent rm takes the name away but frees nothing under us. */
+    struct ramfs_hold f;
+    if (ramfs_open(argv[1], &f) != 0) {
         kprintf("cat: no such file '%s'\n", argv[1]);
         return 1;
     }
-    if (!ramfs_is_text(data, len)) {
-        kprintf("cat: %s is binary (%zu bytes)\n", argv[1], len);
-        return 1;
+    int status = 0;
+    if (!ramfs_is_text(f.data, f.size)) {
+        kprintf("cat: %s is binary (%zu bytes)\n", argv[1], f.size);
+        status = 1;
+    } else {
+        console_write(f.data, f.size);
+        if (f.size && ((const char *)f.data)[f.size - 1] != '\n')
+            console_write("\n", 1); /* keep the prompt on a line of its own */
     }
-    console_write(data, len);
-    if (len && ((const char *)data)[len - 1] != '\n')
-        console_write("\n", 1); /* keep the prompt on a line of its own */
-    return 0;
+    ramfs_close(&f);
+    return status;
 }
 
 KEEL_COMMAND_CELL("cat");

@@ -18,8 +18,7 @@ struct cellobj {
     char object[RAMFS_NAME_MAX];   /* the ramfs file */
     unsigned version;              /* from the file name */
     bool exact;                    /* the argument named a version */
-    const void *data;
-    size_t size;
+    struct ramfs_hold file;        /* held by cellobj_open: ramfs_close(&file) when done */
 };
 
 static inline bool cellobj_name_char(char c)
@@ -51,8 +50,6 @@ static inline int cellobj_highest(void *ctx, const char *name, const void *data,
     if (v > o->version && strlen(name) < sizeof(o->object)) {
         o->version = v;
         memcpy(o->object, name, strlen(name) + 1);
-        o->data = data;
-        o->size = size;
     }
     return 0;
 }
@@ -83,15 +80,18 @@ static inline int cellobj_parse(const char *arg, struct cellobj *out)
     return out->version ? 0 : KE_INVAL;
 }
 
-/* Find the object for a parsed argument in the ramfs: 0 (out->object, version, data, size set)
- * or KE_NOENT. */
-static inline int cellobj_find(struct cellobj *out)
+/* Find the object for a parsed argument in the ramfs and hold it: 0 (out->object and version
+ * set, out->file held: the caller closes it with ramfs_close once the cell is linked), or
+ * KE_NOENT. */
+static inline int cellobj_open(struct cellobj *out)
 {
-    if (out->exact)
-        return ramfs_find(out->object, &out->data, &out->size);
-    out->version = 0;
-    ramfs_for_each(cellobj_highest, out);
-    return out->version ? 0 : KE_NOENT;
+    if (!out->exact) {
+        out->version = 0;
+        ramfs_for_each(cellobj_highest, out);
+        if (!out->version)
+            return KE_NOENT;
+    }
+    return ramfs_open(out->object, &out->file);
 }
 
 #endif

@@ -36,7 +36,7 @@ int cmd_load_main(const void *arg, void *ret)
         kprintf("load: '%s' is not a cell or object name\nusage: " USAGE "\n", argv[1]);
         return 2;
     }
-    if (cellobj_find(&o) != 0) {
+    if (cellobj_open(&o) != 0) {
         if (o.exact)
             kprintf("load: no object named '%s' in the ramfs\n", o.object);
         else
@@ -46,7 +46,8 @@ int cmd_load_main(const void *arg, void *ret)
     }
     struct loader_error err = {0};
     struct loaded_cell *cell;
-    int r = cells_load(o.data, o.size, o.object, &cell, &err);
+    int r = cells_load(o.file.data, o.file.size, o.object, &cell, &err);
+    ramfs_close(&o.file); /* the loader keeps no pointer into the object */
     if (r) {
         kprintf("load: %s\n", err.msg[0] ? err.msg : keel_strerror(r));
         return 1;

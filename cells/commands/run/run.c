@@ -39,7 +39,7 @@ static int ensure_loaded(struct cellobj *o, unsigned *version)
         *version = ci.version;
         return 0;
     }
-    if (cellobj_find(o) != 0) {
+    if (cellobj_open(o) != 0) {
         if (o->exact)
             kprintf("run: no object named '%s' in the ramfs\n", o->object);
         else
@@ -48,7 +48,8 @@ static int ensure_loaded(struct cellobj *o, unsigned *version)
         return 1;
     }
     struct loader_error err = {0};
-    int r = cells_load(o->data, o->size, o->object, NULL, &err);
+    int r = cells_load(o->file.data, o->file.size, o->object, NULL, &err);
+    ramfs_close(&o->file); /* the loader keeps no pointer into the object */
     if (r) {
         kprintf("run: %s\n", err.msg[0] ? err.msg : keel_strerror(r));
         return 1;

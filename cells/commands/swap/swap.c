@@ -34,22 +34,27 @@ static void print_line(void *ctx, const char *line)
     kprintf("  %s\n", line);
 }
 
-/* The object for target in the ramfs: exact name, or with ".o" added. */
+/* The object for target in the ramfs, exact name or with ".o" added, held in *file (the caller
+ * closes it once the swap is done: a concurrent rm then frees nothing under the swap). */
 static int find_object(const char *cell, const char *target, char *name, size_t size,
-                       struct swap_item *it)
+                       struct ramfs_hold *file, struct swap_item *it)
 {
-    const void *data;
-    size_t len;
     for (int with_o = 0; with_o < 2; with_o++) {
         if (swapargs_object_name(cell, target, with_o, name, size))
             continue;
-        if (ramfs_find(name, &data, &len) == 0) {
-            *it = (struct swap_item){cell, data, len, name};
+        if (ramfs_open(name, file) == 0) {
+            *it = (struct swap_item){cell, file->data, file->size, name};
             return 0;
         }
     }
     kprintf("swap: no object '%s' in the ramfs (ls lists its files)\n", name);
     return 1;
+}
+
+static void close_all(struct ramfs_hold *files, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        ramfs_close(&files[k]);
 }
 
 static void print_report(const struct swap_report *r, bool json)
@@ -109,8 +114,10 @@ static void print_dist(const char *what, uint64_t *v, size_t n, bool json, const
                 (unsigned long long)p99, (unsigned long long)v[n - 1]);
 }
 
-/* -r: alternate between the targets and the versions running now. */
-static int repeat(struct swap_request *rq, const struct swapargs *a, char names[][RAMFS_NAME_MAX])
+/* -r: alternate between the targets and the versions running now, whose objects are held in
+ * back_files. */
+static int repeat_held(struct swap_request *rq, const struct swapargs *a,
+                       char names[][RAMFS_NAME_MAX], struct ramfs_hold *back_files)
 {
     struct swap_request back = *rq;
     char back_names[SWAPARGS_MAX_PAIRS][RAMFS_NAME_MAX];
@@ -127,7 +134,8 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
         }
         char ver[16];
         ksnprintf(ver, sizeof(ver), "%u", ci.version);
-        if (find_object(rq->items[k].cell, ver, back_names[k], RAMFS_NAME_MAX, &back.items[k]))
+        if (find_object(rq->items[k].cell, ver, back_names[k], RAMFS_NAME_MAX, &back_files[k],
+                        &back.items[k]))
             return 1;
     }
     /* A warm-up pair first (there and back, not counted): the first use of a part of the cell
@@ -205,10 +213,29 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
     return done == a->repeat && !leak ? 0 : 1;
 }
 
+static int repeat(struct swap_request *rq, const struct swapargs *a, char names[][RAMFS_NAME_MAX])
+{
+    struct ramfs_hold back_files[SWAPARGS_MAX_PAIRS] = {0};
+    int r = repeat_held(rq, a, names, back_files);
+    close_all(back_files, SWAPARGS_MAX_PAIRS);
+    return r;
+}
+
+static int swap_held(const char **argv, int argc, struct ramfs_hold *files);
+
 int cmd_swap_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
+    struct ramfs_hold files[SWAPARGS_MAX_PAIRS] = {0};
+    int r = swap_held(argv, argc, files);
+    close_all(files, SWAPARGS_MAX_PAIRS);
+    return r;
+}
+
+/* The command, with the objects it swaps in held in files. */
+static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
+{
     struct swapargs a;
     char msg[128];
     if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -225,7 +252,8 @@ int cmd_swap_main(const void *arg, void *ret)
                               .fail_at = (enum swap_step)a.fail_at};
     char names[SWAPARGS_MAX_PAIRS][RAMFS_NAME_MAX];
     for (unsigned k = 0; k < a.npairs; k++)
-        if (find_object(a.cell[k], a.target[k], names[k], sizeof(names[k]), &rq.items[k]))
+        if (find_object(a.cell[k], a.target[k], names[k], sizeof(names[k]), &files[k],
+                        &rq.items[k]))
             return 1;
     if (a.dry_run || a.verbose) {
         rq.emit = print_line;

@@ -27,4 +27,30 @@ int boot_module_get(size_t index, const char **name, const void **data, size_t *
 /* Block until the boot task has printed the ready line (the shell waits for it). */
 void boot_wait_ready(void);
 
+/* Heap owners (keel/heap.h) of cells that keep memory of their own, beyond any of their tasks:
+ * OWNER_CELL(n), n in 1..0xffff, one fixed n per such cell. The core is owner 0, the loader's
+ * metadata owner 1 (OWNER_LOADER, keel/kmalloc.h) and tasks are 0x40000000 | id (tasking), so
+ * the ranges never meet. */
+#define OWNER_CELL_BASE 0x20000000u
+#define OWNER_CELL_MASK 0x0000ffffu
+#define OWNER_CELL(n)   (OWNER_CELL_BASE | ((uint32_t)(n)&OWNER_CELL_MASK))
+#define OWNER_RAMFS     OWNER_CELL(1) /* the ramfs cell's files and index (cells/ramfs) */
+
+/* A cell version linked from a given object (see cells_origin_users). */
+struct cells_origin_user {
+    char name[KEEL_CELL_NAME_MAX];
+    uint32_t version;
+    bool retired; /* replaced or unloaded, not yet freed (loader_retired_at) */
+};
+/* How many loaded and retired cell versions were linked from the object named origin
+ * (loader_cell_info.origin, e.g. the ramfs file "counter@2.o"); the first found — loaded ones
+ * before retired ones — goes to *first (may be NULL). Call it with cells_lock() held, so that
+ * the answer still holds while the caller acts on it (e.g. the ramfs removing that file). */
+size_t cells_origin_users(const char *origin, struct cells_origin_user *first);
+
+/* The value of the option key=value on the kernel command line (keel/cmdline.h grammar),
+ * NUL-terminated in buf: its length, KE_NOENT (absent), KE_RANGE (it does not fit), KE_INVAL.
+ * For cells' own options, e.g. ramfs.quota=16M. */
+int cells_boot_option(const char *key, char *buf, size_t size);
+
 #endif
