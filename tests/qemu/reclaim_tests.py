@@ -156,10 +156,14 @@ def case_linked(build, workdir):
         check(freed == 0 and kept == 2, "caller 1 and lit 1 must both be kept", out)
         has(out, r"^  caller 1: .* kept by cell holder data <held_linked\+0x0>$")
         has(out, r"^  lit 1: .* kept by retired caller 1, linked against it$")
+        # The object a retired version came from stays in the ramfs while it is kept.
+        out = sh.run("rm lit@1.o")
+        has(out, r"^rm: cannot remove 'lit@1\.o': the retired version 1 of cell 'lit' came from it")
         has(ok(sh, "run holder use linked"), r"^holder: linked returns 11$")  # old code, both
         has(ok(sh, "run holder drop linked"), r"^holder: dropped linked$")
         freed, kept, out = reclaim(sh)
         check(freed == 2 and kept == 0, "both old versions freed in one scan", out)
+        has(ok(sh, "rm lit@1.o"), r"^removed lit@1\.o ")
         sh.vm.forbid(FAULT)
 
 
