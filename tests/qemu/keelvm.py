@@ -28,6 +28,8 @@ import time
 
 EXIT_SUCCESS = 33
 EXIT_FAILURE = 35
+PANIC_LINE = b"KEEL PANIC"  # first and last line of the kernel's panic report
+PANIC_END = b"end of panic report"
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
 POLL_INTERVAL = 0.05  # how often wait_until() looks again (a polling period, not a wait)
 
@@ -86,6 +88,9 @@ class KeelVM:
         self._pos = 0  # expect() consumes output up to here
         self.start_time = None
         self.exit_status = None
+        # A test that does not provoke panics on purpose sets this: a waiting helper then fails
+        # as soon as the guest reports a panic, with the report, instead of at its timeout.
+        self.panic_fails = False
         # The control channel (COM2) on a unix socket for keelctl: ctl_socket=True puts it in the
         # run directory, a string names the path; self.ctl_socket is None without one.
         if ctl_socket is True:
@@ -191,6 +196,24 @@ class KeelVM:
         self.drain()
         self._pos = len(self.output)
 
+    def _check_panic(self, what):
+        """With panic_fails: GuestError once the guest reported a panic (the whole report)."""
+        if not self.panic_fails:
+            return
+        at = self.output.find(PANIC_LINE)
+        if at < 0:
+            return
+        end = self.output.find(PANIC_END, at)
+        deadline = time.monotonic() + 5.0  # the rest of the report is on its way
+        while end < 0 and time.monotonic() < deadline and self._pump(0.2):
+            end = self.output.find(PANIC_END, at)
+        report = self.output[at:end + len(PANIC_END) if end >= 0 else len(self.output)]
+        raise GuestError(f"the guest panicked while the test waited for {what}:\n"
+                         f"{report.decode('utf-8', 'replace')}"
+                         f"\n--- guest output before the panic (tail) ---\n"
+                         + "\n".join(self.output[:at].decode("utf-8", "replace")
+                                      .splitlines()[-30:]))
+
     def _timeout(self, timeout, what):
         return GuestError(f"timed out after {timeout}s waiting for {what}"
                           f"\n--- guest output (tail) ---\n{self.tail()}")
@@ -209,6 +232,7 @@ class KeelVM:
             if m:
                 self._pos = m.end()
                 return m
+            self._check_panic(what)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise self._timeout(timeout, what)
@@ -226,6 +250,7 @@ class KeelVM:
             got = probe()
             if got:
                 return got
+            self._check_panic(what)
             if time.monotonic() >= deadline:
                 raise self._timeout(timeout, what)
             pause_end = min(deadline, time.monotonic() + interval)
@@ -332,6 +357,7 @@ class KeelShell:
         self.vm = KeelVM(os.path.join(build, "keel.elf"), cmdline, modules=mods,
                          workdir=workdir, extra_args=extra_args, ctl_socket=ctl_socket,
                          monitor=monitor)
+        self.vm.panic_fails = True  # a shell session never panics on purpose
         self.boot_timeout = boot_timeout
 
     def __enter__(self):
