@@ -31,6 +31,7 @@ EXIT_FAILURE = 35
 PANIC_LINE = b"KEEL PANIC"  # first and last line of the kernel's panic report
 PANIC_END = b"end of panic report"
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
+PARTIAL_ESC = re.compile(rb"\x1b(?:\[[0-9;?]*)?\Z")  # the start of one, at the very end
 POLL_INTERVAL = 0.05  # how often wait_until() looks again (a polling period, not a wait)
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -85,6 +86,7 @@ class KeelVM:
         self.proc = None
         self.raw = b""
         self.output = b""  # raw with terminal escapes and carriage returns removed
+        self._unclean = b""  # the end of raw not yet in output (an unfinished escape sequence)
         self._pos = 0  # expect() consumes output up to here
         self.start_time = None
         self.exit_status = None
@@ -162,10 +164,17 @@ class KeelVM:
         except BlockingIOError:
             return True
         if not chunk:
+            self.output += self._unclean  # QEMU has exited: nothing will complete it
+            self._unclean = b""
             return False
         self.raw += chunk
-        # Clean the whole stream, not the chunk: an escape sequence may straddle two reads.
-        self.output = ANSI.sub(b"", self.raw)
+        # output only grows (positions in it stay valid): an escape sequence cut short at the end
+        # of a read waits for the rest before it is cleaned.
+        self._unclean += chunk
+        held = PARTIAL_ESC.search(self._unclean)
+        cut = held.start() if held else len(self._unclean)
+        self.output += ANSI.sub(b"", self._unclean[:cut])
+        self._unclean = self._unclean[cut:]
         return True
 
     def drain(self):
