@@ -267,8 +267,9 @@ def case_waits_inside(build, workdir):
 
 
 def case_interrupted(build, workdir):
-    """Ctrl-C while a swap waits for quiescence: it stops at once, undoes itself (nothing left
-    allocated, the old version still running) and the shell reports the interruption."""
+    """Ctrl-C while a swap waits for quiescence: it stops there (not at its deadline), undoes
+    itself (nothing left allocated, the old version still running) and the shell reports the
+    interruption."""
     with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
         has(ok(sh, "load sleeper@1"), r"^cell sleeper@1: ")
         ok(sh, "mem")  # load mem's cell before the baseline
