@@ -206,7 +206,8 @@ endif()
 foreach(case all bad usage)
   add_test(NAME cellinfo_${case}
            COMMAND ${CMAKE_COMMAND} -DCASE=${case} -DCELLINFO=$<TARGET_FILE:cellinfo>
-                   -DCELL_LIST=${keel_cell_list} -DWORK=${CMAKE_CURRENT_BINARY_DIR}/cellinfo_work
+                   -DCELL_LIST=${keel_cell_list}
+                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/cellinfo_work/${case}
                    -DHOST_OBJECT=$<TARGET_OBJECTS:cellinfo>
                    -P ${CMAKE_SOURCE_DIR}/tests/host/cellinfo.cmake)
   set_tests_properties(cellinfo_${case} PROPERTIES LABELS unit TIMEOUT 120)

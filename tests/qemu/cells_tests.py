@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, image_modules, run_cases  # noqa: E402
+from keelvm import EXIT_SUCCESS, KeelVM, image_modules, run_cases  # noqa: E402
 
 READY = r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules"
 

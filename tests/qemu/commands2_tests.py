@@ -9,7 +9,6 @@ replays the transcript of docs/writing-a-command.md, so the walkthrough stays tr
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, SOURCE_DIR, GuestError, KeelShell, run_cases  # noqa: E402
@@ -162,25 +161,22 @@ def case_run(build, workdir):
         usage_error(sh, "run", "run", "run <cell|object> [args...]")
         usage_error(sh, "run bad/name", "run", "run <cell|object> [args...]")
         index = open(os.path.join(build, "image", "commands.index")).read()
-        # A main that faults is reported like the shell reports commands (needs the crash cell).
-        if "crash\t" in index:
-            out = sh.run("run cmd_crash")
-            has(out, r"^run: cmd_crash faulted: #PF page fault at cmd_crash:cmd_crash_main\+0x")
-            has(out, r"exit status 1")
-        # Ctrl-C kills run, and run takes the task it started with it (needs the spin cell).
-        if "spin\t" in index:
-            sh.send("run cmd_spin\r")
-            sh.expect(r"\.\.")
-            sh.send("\x03")
-            sh.expect(r"\^C\nkeel: run interrupted\n" + re.escape(PROMPT))
-            for _ in range(20):  # the spinner dies at its next safe point
-                out = sh.run("cells")
-                m = re.search(r"^cmd_spin\s.*\s(\d+)$", out, re.M)
-                if m and m.group(1) == "0":
-                    break
-                time.sleep(0.1)
-            check(m and m.group(1) == "0", "the spinning task ended (cmd_spin unpinned)", out)
-            check("cmd_spin" not in sh.run("ps"), "no cmd_spin task left", out)
+        for name in ("crash", "spin"):  # the test commands the image must have for what follows
+            check(f"{name}\t" in index, f"the {name} test command is not in commands.index", "")
+        # A main that faults is reported like the shell reports commands.
+        out = sh.run("run cmd_crash")
+        has(out, r"^run: cmd_crash faulted: #PF page fault at cmd_crash:cmd_crash_main\+0x")
+        has(out, r"exit status 1")
+        # Ctrl-C kills run, and run takes the task it started with it.
+        sh.send("run cmd_spin\r")
+        sh.expect(r"\.\.")
+        sh.send("\x03")
+        sh.expect(r"\^C\nkeel: run interrupted\n" + re.escape(PROMPT))
+        # The spinner dies at its next safe point, on its own time: cells until it shows
+        # cmd_spin with no pin left.
+        out = sh.run_until("cells", r"^cmd_spin\s.*\s0$",
+                           what="the spinning task to end (cmd_spin unpinned)").string
+        check("cmd_spin" not in sh.run("ps"), "no cmd_spin task left", out)
 
 
 def case_load_unload(build, workdir):

@@ -9,131 +9,35 @@ is read back with `xp` on the text buffer at 0xb8000; the serial port must show 
 """
 import os
 import re
-import shutil
-import socket
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import PROMPT, GuestError, KeelShell, run_cases  # noqa: E402
-
-# Characters to QEMU key names (sendkey); shifted characters get "shift-".
-KEYS = {" ": "spc", "-": "minus", "=": "equal", "[": "bracket_left", "]": "bracket_right",
-        ";": "semicolon", "'": "apostrophe", "`": "grave_accent", "\\": "backslash",
-        ",": "comma", ".": "dot", "/": "slash", "\r": "ret", "\n": "ret", "\t": "tab",
-        "\x7f": "backspace"}
-SHIFTED = {"!": "1", "@": "2", "#": "3", "$": "4", "%": "5", "^": "6", "&": "7", "*": "8",
-           "(": "9", ")": "0", "_": "minus", "+": "equal", "{": "bracket_left",
-           "}": "bracket_right", ":": "semicolon", '"': "apostrophe", "~": "grave_accent",
-           "|": "backslash", "<": "comma", ">": "dot", "?": "slash"}
-HOLD_MS = 30  # QEMU plays keys one after another, each held this long: ~15 keys a second
-
-
-def key_name(ch):
-    if ch.isascii() and (ch.islower() or ch.isdigit()):
-        return ch
-    if ch.isascii() and ch.isupper():
-        return "shift-" + ch.lower()
-    if ch in SHIFTED:
-        return "shift-" + SHIFTED[ch]
-    if ch in KEYS:
-        return KEYS[ch]
-    raise ValueError(f"no key for {ch!r}")
-
-
-class Monitor:
-    """The QEMU human monitor on a unix socket: sendkey, and the VGA text screen via xp."""
-
-    def __init__(self, path, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(path):  # QEMU creates it while starting
-            if time.monotonic() > deadline:
-                raise GuestError(f"no QEMU monitor socket at {path}")
-            time.sleep(0.05)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self.buf = b""
-        self._wait_prompt(1, timeout)
-
-    def _wait_prompt(self, count, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while self.buf.count(b"(qemu) ") < count:
-            if time.monotonic() > deadline:
-                raise GuestError(f"QEMU monitor did not answer:\n{self.buf[-500:]!r}")
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise GuestError("QEMU monitor closed")
-            self.buf += chunk
-
-    def cmd(self, line, timeout=10.0):
-        """Run a monitor command; returns what it printed (with the echo)."""
-        start = len(self.buf)
-        self.sock.sendall(line.encode() + b"\n")
-        self._wait_prompt(self.buf.count(b"(qemu) ") + 1, timeout)
-        return self.buf[start:].decode("utf-8", "replace")
-
-    def key(self, name):
-        self.cmd(f"sendkey {name} {HOLD_MS}")
-
-    def type(self, text):
-        for ch in text:
-            self.key(key_name(ch))
-
-    def screen(self, cols=80, rows=25):
-        """The text screen as rows of characters, trailing blanks removed."""
-        out = self.cmd(f"xp /{cols * rows}hx 0xb8000")
-        cells = []
-        for line in out.splitlines():
-            # Dump lines look like "00000000000b8000: 0x0720 0x0720 ..."; the echo does not.
-            m = re.match(r"\s*[0-9a-f]{8,}: ((?:0x[0-9a-f]{4}\s*)+)$", line)
-            if m:
-                cells += [int(w, 16) for w in m.group(1).split()]
-        if len(cells) < cols * rows:
-            raise GuestError(f"monitor returned {len(cells)} of {cols * rows} VGA cells")
-        chars = "".join(chr(c & 0xff) if 32 <= (c & 0xff) < 127 else " " for c in cells)
-        return [chars[i:i + cols].rstrip() for i in range(0, cols * rows, cols)]
-
-    def close(self):
-        self.sock.close()
+from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
+from qemumon import Monitor  # noqa: E402
 
 
 class Session:
     """A booted default image at its prompt, with a monitor for keys and the screen."""
 
     def __init__(self, build, workdir, extra_args=()):
-        self.sockdir = tempfile.mkdtemp(prefix="keelcon-")  # unix socket paths must be short
-        path = os.path.join(self.sockdir, "monitor.sock")
-        self.sh = KeelShell(build, workdir=workdir,
-                            extra_args=["-monitor", f"unix:{path},server,nowait"] +
-                            list(extra_args))
-        self.path = path
+        self.sh = KeelShell(build, workdir=workdir, extra_args=extra_args, monitor=True)
 
     def __enter__(self):
         self.sh.__enter__()
         self.vm = self.sh.vm
-        self.mon = Monitor(self.path)
+        try:
+            self.mon = Monitor(self.vm)
+        except BaseException:
+            self.sh.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc):
         self.mon.close()
         self.sh.__exit__(*exc)
-        shutil.rmtree(self.sockdir, ignore_errors=True)
-
-    def screen_text(self):
-        return "\n".join(self.mon.screen())
 
     def screen_when(self, ready, timeout=10.0):
-        """The screen's rows once ready(rows) holds, or as they are at the timeout (the caller's
-        asserts then explain). QEMU's monitor can show the text buffer a little behind the
-        guest's writes, so a single read right after the serial output may be stale."""
-        deadline = time.monotonic() + timeout
-        while True:
-            rows = self.mon.screen()
-            if ready(rows) or time.monotonic() > deadline:
-                return rows
-            time.sleep(0.1)
+        return self.mon.screen_when(ready, timeout)
 
     def command(self, keys, output):
         """Type keys (ending in Enter) and wait for a line `output` and the next prompt on the

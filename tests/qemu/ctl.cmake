@@ -4,7 +4,7 @@
 foreach(case ping push_load bad_frames bad_objects unload query cli swap_from_host dev_loop)
   add_test(NAME qemu_ctl_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/ctl_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/ctl ${case})
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
   set_tests_properties(qemu_ctl_${case} PROPERTIES LABELS qemu TIMEOUT 180)
 endforeach()
 

@@ -8,13 +8,11 @@ guard pages, in-guest heap and paging checks, power-off, bad boot options.
 import os
 import random
 import re
-import shutil
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import EXIT_FAILURE, EXIT_SUCCESS, GuestError, KeelVM, run_cases  # noqa: E402
+from keelvm import EXIT_FAILURE, EXIT_SUCCESS, KeelVM, run_cases  # noqa: E402
+from qemumon import Monitor  # noqa: E402
 
 READY = (r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules, "
          r"tsc (\d+) MHz, timer (\d+) Hz, (\d+) kernel symbols")
@@ -191,60 +189,19 @@ def case_timer_hz(kernel, workdir):
         vm.expect_exit(EXIT_SUCCESS)
 
 
-def read_vga_text(monitor_path, timeout=10.0):
-    """Read the 80x25 VGA text buffer through the QEMU monitor (xp on guest-physical 0xb8000)."""
-    import socket
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    sock.connect(monitor_path)
-    sock.sendall(b"xp /2000hx 0xb8000\n")
-    buf, cells = b"", []
-    deadline = time.monotonic() + timeout
-    while len(cells) < 2000:
-        if time.monotonic() > deadline:
-            raise GuestError(f"monitor returned {len(cells)} of 2000 VGA cells")
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise GuestError("QEMU monitor closed")
-        buf += chunk
-        cells = []
-        # Dump lines look like "00000000000b8000: 0x0720 0x0720 ..."; the echo and prompts don't.
-        for line in buf.decode("utf-8", "replace").splitlines():
-            m = re.match(r"\s*[0-9a-f]{8,}: ((?:0x[0-9a-f]{4}\s*)+)$", line)
-            if m:
-                cells += [int(w, 16) for w in m.group(1).split()]
-    sock.close()
-    chars = "".join(chr(c & 0xff) if 32 <= (c & 0xff) < 127 else " " for c in cells[:2000])
-    return [chars[i:i + 80].rstrip() for i in range(0, 2000, 80)]
-
-
 def case_vga_mirror(kernel, workdir):
     """The console is mirrored on the VGA text screen (read back through the QEMU monitor)."""
-    # A fresh socket path per run (short, unique): a stale socket would make QEMU's bind fail.
-    sockdir = tempfile.mkdtemp(prefix="keelmon-")
-    monitor = os.path.join(sockdir, "monitor.sock")
-    with KeelVM(kernel, "", workdir=workdir,
-                extra_args=["-monitor", f"unix:{monitor},server,nowait"]) as vm:
+    with KeelVM(kernel, "", workdir=workdir, monitor=True) as vm:
         vm.start()
         vm.expect(READY)
-        for _ in range(50):  # the socket appears when QEMU has set up the monitor
-            if os.path.exists(monitor):
-                break
-            time.sleep(0.1)
-        # QEMU's monitor may show the text buffer a little behind the guest's writes: poll.
-        deadline = time.monotonic() + 10
-        while True:
-            rows = read_vga_text(monitor)
-            screen = "\n".join(rows)
-            if "apic: timer" in rows[0] and "keel: ready in" in screen:
-                break
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        with Monitor(vm) as mon:
+            # The screen is polled until it shows the ready line (or the timeout).
+            rows = mon.screen_when(lambda r: "apic: timer" in r[0] and
+                                   any("keel: ready in" in x for x in r))
+        screen = "\n".join(rows)
         assert rows[0].startswith("[") and "apic: timer" in rows[0], \
             f"VGA row 0 should be the first log line after the mirror attached:\n{screen}"
         assert re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}"
-    shutil.rmtree(sockdir, ignore_errors=True)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -10,7 +10,6 @@ types at the prompt over the serial console (tests/qemu/keelvm.py: KeelShell).
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
@@ -164,10 +163,13 @@ def case_complete_ambiguous(build, workdir):
     assert prefix, f"no ambiguous one-letter prefix among {names}"
     matches = [n for n in names if n.startswith(prefix)]
     with shell(build, workdir) as sh:
-        sh.send(prefix + "\t")
-        time.sleep(1)
-        sh.send("\t")
-        listing = sh.expect(r"\n((?:[^\n]*\n)+?)" + re.escape(PROMPT + prefix)).group(1).decode()
+        # No pause between the Tabs: the shell counts them, however fast they come. The first
+        # Tab leaves no trace (no completion, no listing): right after the echoed prefix comes
+        # the newline the second Tab starts its listing with, and the redrawn line is the same.
+        sh.send(prefix + "\t\t")
+        m = sh.expect(re.escape(prefix) + r"(.*?)\n((?:[^\n]*\n)+?)" + re.escape(PROMPT + prefix))
+        assert m.group(1) == b"", f"the first Tab printed {m.group(1)!r}"
+        listing = m.group(2).decode()
         assert listing.split() == matches, f"listed {listing.split()}, expected {matches}"
         equal(sh.run(CTRL_U + "echo listed"), "listed")
 
@@ -190,8 +192,9 @@ def case_ctrl_c_spin(build, workdir):
         sh.send(CTRL_C)
         sh.expect(r"\^C\nkeel: spin interrupted\n" + re.escape(PROMPT))
         equal(sh.run("echo next"), "next")
-        # It is gone for good: no more dots.
-        time.sleep(0.5)
+        # It is gone for good: the shell prints "^C" only once the task has ended, ps lists no
+        # spin task, and no dot comes into the output of the commands after it.
+        assert not re.search(r"^\s*\d+  spin ", sh.run("ps"), re.M), "a spin task is left"
         equal(sh.run("echo quiet"), "quiet")
 
 
@@ -200,9 +203,9 @@ def case_typeahead(build, workdir):
     with shell(build, workdir) as sh:
         sh.send("spin\r")
         sh.expect(r"\.")
-        sh.send("echo typed ahead\r")
-        time.sleep(0.5)
-        sh.send(CTRL_C)
+        # The keys and the Ctrl-C after them need no pause: the serial line keeps their order,
+        # and the shell keeps every byte but the Ctrl-C for the next prompt.
+        sh.send("echo typed ahead\r" + CTRL_C)
         sh.expect(r"keel: spin interrupted\n" + re.escape(PROMPT) + r"echo typed ahead\n")
         sh.expect(r"typed ahead\n" + re.escape(PROMPT))
 

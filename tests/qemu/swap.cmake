@@ -21,7 +21,7 @@ foreach(case callers_see_new state_verbatim state_migrated state_refused incompa
              soak)
   add_test(NAME qemu_swap_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/swap_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/swap
+                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu
                    ${case})
   set_tests_properties(qemu_swap_${case} PROPERTIES LABELS qemu TIMEOUT 120)
 endforeach()
