@@ -14,18 +14,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import PROMPT, KeelShell, image_modules, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 SIZE = r"\d+ (?:B|KiB|MiB|GiB|TiB)"
-
-
-def check(cond, what, out=""):
-    if not cond:
-        raise AssertionError(f"{what}\n--- command output ---\n{out}")
-
-
-def has(out, pattern):
-    check(re.search(pattern, out, re.M), f"/{pattern}/ not in the output", out)
 
 
 def lacks(out, pattern):

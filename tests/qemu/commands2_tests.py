@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, SOURCE_DIR, GuestError, KeelShell, run_cases  # noqa: E402
+from checks import check, has  # noqa: E402
 
 WALKTHROUGH = os.path.join(SOURCE_DIR, "docs", "writing-a-command.md")
 ADDR = r"0x(ffffffff[0-9a-f]{8})"
@@ -36,15 +37,6 @@ def walkthrough_transcript(path=WALKTHROUGH):
     if not steps:
         raise ValueError(f"{path}: empty transcript")
     return steps
-
-
-def check(cond, what, out):
-    if not cond:
-        raise AssertionError(f"{what}\n--- command output ---\n{out}")
-
-
-def has(out, pattern):
-    check(re.search(pattern, out, re.M), f"/{pattern}/ not in the output", out)
 
 
 def usage_error(sh, line, name, usage):

@@ -16,22 +16,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_FAILURE, EXIT_SUCCESS, KeelShell, KeelVM, run_cases  # noqa: E402
+from checks import check, has  # noqa: E402
 
 SYM = r"[A-Za-z_][A-Za-z0-9_]*\+0x[0-9a-f]+"
 NULL_PAGE = "0x0000000000000018"
 GONE_PAGE = r"0xffffffffcffff0[0-9a-f]{2}"  # the last page of the cell area, never mapped here
 PANIC = r"PANIC|survived a bad pointer"
-
-
-def check(cond, what, out=""):
-    if not cond:
-        raise AssertionError(f"{what}\n--- output ---\n{out}")
-
-
-def has(out, pattern):
-    m = re.search(pattern, out, re.M)
-    check(m, f"/{pattern}/ not in the output", out)
-    return m
 
 
 def lacks(out, pattern):

@@ -15,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
+from checks import check, has  # noqa: E402
 
 BAD_KINDS = {
     # kind: what the guest's error reply must say
@@ -32,11 +33,6 @@ BAD_KINDS = {
 }
 
 
-def check(cond, what, out=""):
-    if not cond:
-        raise AssertionError(f"{what}\n--- output ---\n{out}")
-
-
 class Ctl(KeelCtl):
     """keelctl against one booted guest, with its shell."""
 
@@ -49,10 +45,6 @@ class Ctl(KeelCtl):
         has(self("ping"), r"^pong from keel ctl@1: round trip")
         # (not ==: output a keelctl request caused may still arrive before the echo)
         has(self.sh.run("echo still here"), r"^still here$")
-
-
-def has(out, pattern):
-    check(re.search(pattern, out, re.M), f"/{pattern}/ not in the output", out)
 
 
 def shell(build, workdir):
@@ -280,25 +272,28 @@ def case_swap_from_host(build, workdir):
         ctl.alive()
 
 
+def keel_swap(build, sh, *args):
+    """tools/keel swap ARGS against this guest's control channel: (exit status, output)."""
+    env = dict(os.environ, KEEL_BUILD_DIR=build, KEEL_CTL_SOCKET=sh.vm.ctl_socket)
+    keel = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "tools", "keel")
+    p = subprocess.run([keel, "swap", *args], capture_output=True, text=True, timeout=300,
+                       env=env)
+    return p.returncode, p.stdout + p.stderr
+
+
 def case_dev_loop(build, workdir):
     """tools/keel swap CELL VERSION: rebuild the cell, push it, swap it into the running guest."""
     with shell(build, workdir) as sh:
         ctl = Ctl(build, sh)
         load_demo(sh)
-        env = dict(os.environ, KEEL_BUILD_DIR=build, KEEL_CTL_SOCKET=sh.vm.ctl_socket)
-        keel = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))), "tools", "keel")
-        p = subprocess.run([keel, "swap", "counter", "3"], capture_output=True, text=True,
-                           timeout=300, env=env)
-        out = p.stdout + p.stderr
-        check(p.returncode == 0, f"tools/keel swap: exit {p.returncode}", out)
+        rc, out = keel_swap(build, sh, "counter", "3")
+        check(rc == 0, f"tools/keel swap: exit {rc}", out)
         has(out, r"^swapped counter: version 1 -> 3, state migrated")
         has(out, r"^timing: link [\d.]+ ms")
         has(sh.run("run workload"), r"counter v3: value \d+, \d+ calls since migrating")
-        p = subprocess.run([keel, "swap", "nosuchcell"], capture_output=True, text=True,
-                           timeout=300, env=env)
-        check(p.returncode == 1 and "no cell 'nosuchcell'" in p.stderr, "unknown cell refused",
-              p.stdout + p.stderr)
+        rc, out = keel_swap(build, sh, "nosuchcell")
+        check(rc == 1 and "no cell 'nosuchcell'" in out, "unknown cell refused", out)
         ctl.alive()
 
 

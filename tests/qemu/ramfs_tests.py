@@ -14,7 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import malformed  # noqa: E402
-from ctl_tests import Ctl, check, has, load_demo, shell  # noqa: E402
+from checks import check, has  # noqa: E402
+from ctl_tests import Ctl, keel_swap, load_demo, shell  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
 
 SIZE = r"\d+ (?:B|KiB|MiB|GiB)"
@@ -169,13 +170,8 @@ def case_refused_swap(build, workdir):
         check("removed" not in out, "a file the push did not store was removed", out)
         has(ctl("rm", "cut.o"), r"^removed cut\.o \(300 bytes freed\)$")
         # tools/keel swap goes through keelctl swap: counter@4 is refused at the check.
-        env = dict(os.environ, KEEL_BUILD_DIR=build, KEEL_CTL_SOCKET=sh.vm.ctl_socket)
-        keel = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))), "tools", "keel")
-        p = subprocess.run([keel, "swap", "counter", "4"], capture_output=True, text=True,
-                           timeout=300, env=env)
-        out = p.stdout + p.stderr
-        check(p.returncode == 1, f"tools/keel swap counter 4: exit {p.returncode}", out)
+        rc, out = keel_swap(build, sh, "counter", "4")
+        check(rc == 1, f"tools/keel swap counter 4: exit {rc}", out)
         has(out, r"swap failed at step check: cell 'counter': state layout 1 in both versions")
         check(sh.run("ls") == ls_before, "a refused swap left a file behind", sh.run("ls"))
         has(sh.run("cells"), r"^counter\s+1\s")

@@ -16,19 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import KeelShell, run_cases  # noqa: E402
+from checks import check, has  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|PANIC|LEAK"
-
-
-def check(cond, what, out):
-    if not cond:
-        raise AssertionError(f"{what}\n--- command output ---\n{out}")
-
-
-def has(out, pattern):
-    m = re.search(pattern, out, re.M)
-    check(m, f"/{pattern}/ not in the output", out)
-    return m
 
 
 def ok(sh, line, timeout=20.0):

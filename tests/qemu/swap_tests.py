@@ -19,24 +19,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
+from checks import check, has, hasnt  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|panic|PANIC|LEAK"
 STEPS = ("link", "check", "quiesce", "transfer", "rewrite")
-
-
-def check(cond, what, out):
-    if not cond:
-        raise AssertionError(f"{what}\n--- command output ---\n{out}")
-
-
-def has(out, pattern):
-    m = re.search(pattern, out, re.M)
-    check(m, f"/{pattern}/ not in the output", out)
-    return m
-
-
-def hasnt(out, pattern):
-    check(not re.search(pattern, out, re.M), f"unexpected /{pattern}/ in the output", out)
 
 
 def ok(sh, line, timeout=20.0):

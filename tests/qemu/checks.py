@@ -1,0 +1,19 @@
+"""The assertions every QEMU test script uses: a failed one raises AssertionError with what was
+expected and the output it was looked for in (run_cases in keelvm.py reports it as FAIL)."""
+import re
+
+
+def check(cond, what, out=""):
+    if not cond:
+        raise AssertionError(f"{what}\n--- output ---\n{out}")
+
+
+def has(out, pattern):
+    """The first match of pattern (multi-line) in out; fails the test if there is none."""
+    m = re.search(pattern, out, re.M)
+    check(m, f"/{pattern}/ not in the output", out)
+    return m
+
+
+def hasnt(out, pattern):
+    check(not re.search(pattern, out, re.M), f"unexpected /{pattern}/ in the output", out)
