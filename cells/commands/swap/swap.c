@@ -76,16 +76,20 @@ static void print_report(const struct swap_report *r, bool json)
             (unsigned long long)(r->transfer_ns / 1000), (unsigned long long)(r->rewrite_ns / 1000),
             (unsigned long long)(r->commit_ns / 1000), (unsigned long long)(r->retire_ns / 1000),
             (unsigned long long)(r->stw_ns / 1000));
+    if (r->reclaim_ns >= 1000) /* a scan freed retired versions first (keel/reclaim.h) */
+        kprintf("  before it: a scan of %llu us for retired versions (16 or more were waiting)\n",
+                (unsigned long long)(r->reclaim_ns / 1000));
     if (json)
         kprintf("{\"swap\":{\"cells\":%zu,\"total_ns\":%llu,\"link_ns\":%llu,\"check_ns\":%llu,"
                 "\"quiesce_ns\":%llu,\"transfer_ns\":%llu,\"rewrite_ns\":%llu,\"commit_ns\":%llu,"
                 "\"retire_ns\":%llu,\"stw_ns\":%llu,\"attempts\":%u,\"sites\":%zu,"
-                "\"tasks_respawned\":%zu}}\n",
+                "\"tasks_respawned\":%zu,\"reclaim_ns\":%llu}}\n",
                 r->n, (unsigned long long)r->total_ns, (unsigned long long)r->link_ns,
                 (unsigned long long)r->check_ns, (unsigned long long)r->quiesce_ns,
                 (unsigned long long)r->transfer_ns, (unsigned long long)r->rewrite_ns,
                 (unsigned long long)r->commit_ns, (unsigned long long)r->retire_ns,
-                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten, r->tasks_respawned);
+                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten, r->tasks_respawned,
+                (unsigned long long)r->reclaim_ns);
 }
 
 static void sort_u64(uint64_t *a, size_t n)
