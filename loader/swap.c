@@ -369,8 +369,8 @@ void loader_swap_stats(const struct loader_swap *sw, size_t k, struct loader_swa
     out->new_version = p->new_version;
     out->state = swap_state_mode_name(p->mode);
     out->state_bytes = p->mode == SWAP_STATE_NONE || p->mode == SWAP_STATE_FRESH ? 0 : p->old_size;
-    out->globals = p->globals;
-    out->global_bytes = p->global_bytes;
+    out->variables = p->variables;
+    out->variable_bytes = p->variable_bytes;
     out->relocations = p->relocations;
 }
 

@@ -17,8 +17,8 @@ struct swap_cell_plan {
     uint32_t old_version, new_version, old_layout, new_layout;
     uint64_t old_state, new_state, old_size, new_size; /* the state blocks */
     int (*migrate)(uint32_t, const void *, uint64_t, void *);
-    size_t globals; /* variables carried by name */
-    uint64_t global_bytes;
+    size_t variables; /* carried by name */
+    uint64_t variable_bytes;
     size_t relocations;
 };
 

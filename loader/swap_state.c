@@ -197,8 +197,8 @@ static int plan_globals(struct loader_swap *sw, size_t k, size_t *count, struct 
                                nc->version);
         if (sw->copies) {
             sw->copies[sw->ncopies++] = (struct swap_copy){os->addr, ns->addr, os->size, name, k};
-            p->globals++;
-            p->global_bytes += os->size;
+            p->variables++;
+            p->variable_bytes += os->size;
         }
         (*count)++;
     }

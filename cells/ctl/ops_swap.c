@@ -36,16 +36,16 @@ static void write_report(struct ctl_wr *w, const struct swap_report *rep)
         ctl_wr_u32(w, c->new_version);
         ctl_wr_str(w, c->state ? c->state : "none");
         ctl_wr_u64(w, c->state_bytes);
-        ctl_wr_u32(w, (uint32_t)c->globals_carried);
-        ctl_wr_u64(w, c->global_bytes);
+        ctl_wr_u32(w, (uint32_t)c->variables_carried);
+        ctl_wr_u64(w, c->variable_bytes);
     }
     const uint64_t t[] = {rep->link_ns,     rep->check_ns,   rep->quiesce_ns,
                           rep->transfer_ns, rep->rewrite_ns, rep->commit_ns,
-                          rep->retire_ns,     rep->total_ns,   rep->stw_ns};
+                          rep->retire_ns,   rep->total_ns,   rep->stw_ns};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         ctl_wr_u64(w, t[i]);
-    ctl_wr_u32(w, rep->attempts);
-    ctl_wr_u64(w, rep->sites_rewritten);
+    ctl_wr_u32(w, rep->quiescence_checks);
+    ctl_wr_u64(w, rep->sites_rewired);
     ctl_wr_u64(w, rep->relocations);
     ctl_wr_u32(w, (uint32_t)rep->tasks_respawned);
     ctl_wr_str(w, swap_step_name(rep->failed_at));
@@ -123,6 +123,8 @@ int ctl_op_swap(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_si
     write_report(body, &rep);
     ctl_wr_blob(body, plan.text, (uint32_t)plan.len);
     ctl_wr_u8(body, discarded);
+    ctl_wr_u64(body, rep.reclaim_ns); /* optional for keelctl: added after the discard mask */
+    ctl_wr_u8(body, rep.first_since_boot);
     kfree(plan.text);
     return r;
 }

@@ -7,6 +7,7 @@
 #include <keel/loader.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
+#include <keel/swap.h>
 
 /* Freestanding library code shared with host builds is exported here rather than beside its
  * definition, so the host builds carry no export table. */
@@ -15,6 +16,12 @@ KEEL_EXPORT_FUNC(kvsnprintf);
 KEEL_EXPORT_FUNC(keel_strerror);
 KEEL_EXPORT_FUNC(keel_errname);
 KEEL_EXPORT_FUNC(format_size);
+KEEL_EXPORT_FUNC(kformat);
+KEEL_EXPORT_FUNC(kvformat);
+/* The words of a swap report (kernel/swap/report_text.c, also compiled into keelctl). */
+KEEL_EXPORT_FUNC(swap_step_name);
+KEEL_EXPORT_FUNC(swap_report_text);
+KEEL_EXPORT_FUNC(swap_report_json);
 /* The loader's queries, for cells that inspect cells (take cells_lock() around them). */
 KEEL_EXPORT_FUNC(loader_find);
 KEEL_EXPORT_FUNC(loader_cell_count);

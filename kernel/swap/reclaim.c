@@ -22,7 +22,6 @@
 
 #define PERIOD_MIN_NS (10ull * 1000 * 1000)
 #define PERIOD_MAX_NS (1000ull * 1000 * 1000)
-#define CROWDED       16 /* retired versions at which a swap reclaims before it links */
 #define TRACKED_MAX   128
 
 /* ---- what the reclaimer remembers of each retired version --------------------------------- */
@@ -183,11 +182,13 @@ int reclaim_now(struct reclaim_result *out)
     return rc;
 }
 
-void reclaim_if_crowded_locked(void)
+bool reclaim_if_crowded_locked(void)
 {
     struct loader *ld = cells_loader();
-    if (ld && loader_retired_count(ld) >= CROWDED)
-        (void)reclaim_now_locked(NULL);
+    if (!ld || loader_retired_count(ld) < RECLAIM_CROWDED)
+        return false;
+    (void)reclaim_now_locked(NULL);
+    return true;
 }
 
 /* ---- the background task ------------------------------------------------------------------ */

@@ -22,15 +22,6 @@
 int console_sinks_swap(int (*translate)(void *ctx, uint64_t from, uint64_t *to), void *ctx,
                        bool apply);
 
-static const char *const step_names[SWAP_STEP_COUNT] = {
-    "none", "link", "check", "quiesce", "transfer", "rewrite", "commit", "retire",
-};
-
-const char *swap_step_name(enum swap_step step)
-{
-    return (unsigned)step < SWAP_STEP_COUNT ? step_names[step] : "?";
-}
-
 static int fail(struct loader_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(struct loader_error *err, int code, const char *fmt, ...)
@@ -127,7 +118,7 @@ static void lap(struct stepper *s, uint64_t *slot)
 static void fill_cells(struct swap_report *rep, const struct loader_swap *sw)
 {
     rep->n = loader_swap_count(sw);
-    rep->sites_rewritten = loader_swap_sites(sw);
+    rep->sites_rewired = loader_swap_sites(sw);
     rep->relocations = 0;
     for (size_t k = 0; k < rep->n; k++) {
         struct loader_swap_cell_stats st;
@@ -140,8 +131,8 @@ static void fill_cells(struct swap_report *rep, const struct loader_swap *sw)
         c->new_version = st.new_version;
         c->state = st.state;
         c->state_bytes = st.state_bytes;
-        c->globals_carried = st.globals;
-        c->global_bytes = st.global_bytes;
+        c->variables_carried = st.variables;
+        c->variable_bytes = st.variable_bytes;
         rep->relocations += st.relocations;
     }
 }
@@ -155,7 +146,7 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
     struct swap_tasks_scan scan = {.sw = sw};
     for (;;) {
         st->at = SWAP_STEP_QUIESCE;
-        rep->attempts++;
+        rep->quiescence_checks++;
         uint64_t w0 = clock_ns();
         int irq = sched_lock();
         int r = swap_tasks_check(&scan);
@@ -173,13 +164,13 @@ static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw
                             (unsigned long long)((rq->deadline_ns ? rq->deadline_ns
                                                                   : SWAP_DEFAULT_DEADLINE_NS) /
                                                  1000000),
-                            rep->attempts, scan.why);
+                            rep->quiescence_checks, scan.why);
             }
             /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
              * stops the wait here, before a safe point would end the task mid-swap. */
             int slept = 0;
             if (!task_kill_pending()) {
-                if (rep->attempts < 4)
+                if (rep->quiescence_checks < 4)
                     task_yield();
                 else
                     slept = task_sleep_ns(1000 * 1000);
@@ -253,8 +244,8 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
     /* Many retired versions waiting: free what can be freed before adding more (outside the
      * timed swap; reported on its own). */
     uint64_t r0 = clock_ns();
-    reclaim_if_crowded_locked();
-    rep->reclaim_ns = clock_ns() - r0;
+    if (reclaim_if_crowded_locked())
+        rep->reclaim_ns = clock_ns() - r0;
     struct stepper st = {clock_ns(), SWAP_STEP_LINK};
     uint64_t t0 = st.t;
     struct loaded_cell *olds[SWAP_MAX_CELLS];
@@ -307,6 +298,9 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
      * task may still hold a pointer into one in a register, a stack slot or the heap). */
     st.at = SWAP_STEP_RETIRE;
     loader_swap_finish(sw);
+    /* Under the cells lock: swaps are serialized by it. */
+    static uint64_t swaps_committed;
+    rep->first_since_boot = swaps_committed++ == 0;
     lap(&st, &rep->retire_ns);
     cells_unlock();
     rep->total_ns = clock_ns() - t0;
@@ -319,4 +313,3 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
 }
 
 KEEL_EXPORT_FUNC(swap_cells);
-KEEL_EXPORT_FUNC(swap_step_name);

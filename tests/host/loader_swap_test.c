@@ -386,8 +386,8 @@ static void test_swap_used_cell(void)
     CHECK_EQ_INT(ss.new_version, 2);
     CHECK_EQ_STR(ss.state, "verbatim");
     CHECK_EQ_U64(ss.state_bytes, 8);
-    CHECK_EQ_INT(ss.globals, 2); /* lib_counter, lib_table */
-    CHECK_EQ_U64(ss.global_bytes, 4 + 16);
+    CHECK_EQ_INT(ss.variables, 2); /* lib_counter, lib_table */
+    CHECK_EQ_U64(ss.variable_bytes, 4 + 16);
     CHECK(ss.relocations > 0);
 
     struct lines plan = {0};
@@ -668,7 +668,7 @@ static void test_state_block(void)
     CHECK_EQ_INT(state_swap(ld, 2, &err, &plan, &ss), 0);
     CHECK_EQ_STR(ss.state, "verbatim");
     CHECK_EQ_U64(ss.state_bytes, 8);
-    CHECK_EQ_INT(ss.globals, 0);
+    CHECK_EQ_INT(ss.variables, 0);
     CHECK(find_line(&plan, "state block: carried verbatim, 8 bytes (layout 1)", NULL, NULL) > 0);
     CHECK(find_line(&plan, "no sites in other cells point into the old version", NULL, NULL) > 0);
     CHECK(find_line(&plan, "carry variable", NULL, NULL) < 0);
@@ -780,8 +780,8 @@ static void test_variables(void)
     struct loader_swap_cell_stats ss;
     loader_swap_stats(sw, 0, &ss);
     CHECK_EQ_STR(ss.state, "verbatim");
-    CHECK_EQ_INT(ss.globals, 4); /* vars_count, vars_total, vars_hook, vars_cursor */
-    CHECK_EQ_U64(ss.global_bytes, 4 + 8 + 8 + 8);
+    CHECK_EQ_INT(ss.variables, 4); /* vars_count, vars_total, vars_hook, vars_cursor */
+    CHECK_EQ_U64(ss.variable_bytes, 4 + 8 + 8 + 8);
     struct lines plan = {0};
     loader_swap_describe(sw, collect_line, &plan);
     CHECK(find_line(&plan, "carry variable 'vars_count' (4 bytes)", NULL, NULL) > 0);

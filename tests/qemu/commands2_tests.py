@@ -57,7 +57,7 @@ def case_cells(build, workdir):
                        lines[0]), "header line", out)
         def row(name):
             return (r"^" + name + r"\s+1\s+" + ADDR + "-" + ADDR +
-                    r"\s+\d+ (?:B|KiB)\s+\d+ (?:B|KiB)\s+\d+ (B|KiB)\s+(\d+)\s+(\d+)$")
+                    r"\s+\d+ (?:B|KiB)\s+\d+ (?:B|KiB)\s+(\d+ B|\d+ KiB|-)\s+(\d+)\s+(\d+)$")
         m = re.search(row("hello"), out, re.M)
         check(m, "no hello row", out)
         lo, hi = int(m.group(1), 16), int(m.group(2), 16)
@@ -76,16 +76,16 @@ def case_deps(build, workdir):
     """deps shows both directions of the dependency graph; unknown cells are errors."""
     with KeelShell(build, workdir=workdir) as sh:
         out = sh.run("deps hello")
-        has(out, r"^hello uses \(\d+ edges?\):$")
+        has(out, r"^hello uses \(\d+ sites?\):$")
         has(out, r"^  core\s+kprintf\s+\d+$")
-        has(out, r"^hello is used by \(\d+ edges?\):$")
+        has(out, r"^hello is used by \(\d+ sites?\):$")
         has(out, r"^  greeter\s+hello_greet\s+[1-9]\d*$")
         has(out, r"^  greeter\s+hello_greetings\s+[1-9]\d*$")
         used_by = out[out.index("is used by"):]
         check("core" not in used_by, "the core never uses a cell", out)
         out = sh.run("deps greeter")
         has(out, r"^  hello\s+hello_greet\s+[1-9]\d*$")
-        has(out, r"^greeter is used by \(0 edges\):\n  \(nothing\)$")
+        has(out, r"^greeter is used by \(0 sites\):\n  \(nothing\)$")
         out = sh.run("deps nosuch")
         has(out, r"^deps: no cell named 'nosuch' is loaded$")
         has(out, r"exit status 1")
@@ -197,12 +197,13 @@ def case_load_unload(build, workdir):
         out = sh.run("load hello")
         lines = out.splitlines()
         check(lines[0] == "hello: cell initialised (version 1)", "init ran", out)
-        check(re.match(r"cell hello@1: text " + ADDR + r" \(\d+ B\), rodata \d+ B, data \d+ B, "
-                       r"\d+ relocations$", lines[1]), "the boot's per-cell line", out)
+        check(re.match(r"loaded hello@1 from hello@1\.o: text " + ADDR +
+                       r" \(\d+ KiB\), rodata \d+ (?:B|KiB), data \d+ (?:B|KiB), \d+ relocations$",
+                       lines[1]), "the line keelctl load prints too", out)
         out = sh.run("load greeter@1.o")
         has(out, r"^hello: hello, world! \(greeting 1\)$")
         has(out, r"^greeter: hello has greeted 2 times$")
-        has(out, r"^cell greeter@1: text ")
+        has(out, r"^loaded greeter@1 from greeter@1\.o: text ")
         has(sh.run("deps hello"), r"^  greeter\s+hello_greet\s+\d+$")
         out = sh.run("load nosuch")
         has(out, r"^load: no object for cell 'nosuch' in the ramfs")

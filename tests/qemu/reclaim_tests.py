@@ -72,7 +72,7 @@ def prepare_lit(sh):
     """lit@1 and holder loaded, a warm-up swap pair done (the first use of a part of the cell
     area allocates page tables, which are kept) and reclaimed: the baseline figures."""
     warm_up(sh)
-    has(ok(sh, "load lit@1"), r"^cell lit@1: ")
+    has(ok(sh, "load lit@1"), r"^loaded lit@1 from ")
     has(ok(sh, "run holder@1 drop var"), r"^holder: dropped var$")  # loads holder
     ok(sh, "swap lit 2")
     ok(sh, "swap lit 1")
@@ -137,8 +137,8 @@ def case_linked(build, workdir):
     through both, and once the pointer is dropped both are freed in one scan."""
     with KeelShell(build, workdir=workdir) as sh:
         warm_up(sh)
-        has(ok(sh, "load lit@1"), r"^cell lit@1: ")
-        has(ok(sh, "load caller@1"), r"^cell caller@1: ")
+        has(ok(sh, "load lit@1"), r"^loaded lit@1 from ")
+        has(ok(sh, "load caller@1"), r"^loaded caller@1 from ")
         has(ok(sh, "run holder@1 hold linked"), r"^holder: holding linked -> caller_call\(\) = 11$")
         has(ok(sh, "swap caller 2"), r"^swapped caller: version 1 -> 2")
         has(ok(sh, "swap lit 2"), r"^swapped lit: version 1 -> 2")
@@ -161,7 +161,7 @@ def case_idle(build, workdir):
     """An old version nothing points into is freed by the background reclaimer alone (no
     on-demand scan), and the delay from the swap's commit to the free is reported."""
     with KeelShell(build, workdir=workdir) as sh:
-        has(ok(sh, "load salute@1"), r"^cell salute@1: ")
+        has(ok(sh, "load salute@1"), r"^loaded salute@1 from ")
         has(ok(sh, "swap salute 2"), r"^swapped salute: version 1 -> 2")
         # Wait for the reclaimer: mem only reads the figures, it does not scan.
         for _ in range(200):
@@ -188,7 +188,7 @@ def case_unload(build, workdir):
         ok(sh, "load lit@1")  # warm-up: page tables for this part of the cell area
         ok(sh, "unload lit")
         base = figures(sh)
-        has(ok(sh, "load lit@1"), r"^cell lit@1: ")
+        has(ok(sh, "load lit@1"), r"^loaded lit@1 from ")
         ok(sh, "unload lit")
         check(not retired_rows(sh), "cells shows a retired version after unload", "")
         now = figures(sh)

@@ -75,8 +75,8 @@ def settle(sh, before, until=None, timeout=60.0):
 
 def start_workload(sh):
     """counter@1 and salute@1 loaded, the workload task running; its first report."""
-    has(ok(sh, "load counter@1"), r"^cell counter@1: ")
-    has(ok(sh, "load salute@1"), r"^cell salute@1: ")
+    has(ok(sh, "load counter@1"), r"^loaded counter@1 from ")
+    has(ok(sh, "load salute@1"), r"^loaded salute@1 from ")
     out = ok(sh, "run workload@1")
     has(out, r"greeting 'hello, Keel!'")
     has(out, r"^workload: counter v1: value \d+$")
@@ -107,10 +107,11 @@ def no_faults(sh):
 
 def swapped(out, cell, old, new, state):
     has(out, rf"^swapped {cell}: version {old} -> {new}, state {state} \(\d+ bytes\), "
-             r"\d+ variables carried \(\d+ bytes\)$")
-    has(out, r"^  \d+ sites rewired, \d+ tasks re-spawned, \d+ quiescence checks?$")
-    has(out, r"^  total \d+ us = link \d+ \+ check \d+ \+ quiesce \d+ \+ transfer \d+ \+ "
-             r"rewrite \d+ \+ commit \d+ \+ retire \d+; stop-the-world \d+ us$")
+             r"\d+ variables? carried \(\d+ bytes\)$")
+    has(out, r"^  \d+ sites? rewired, \d+ service tasks? re-spawned, \d+ quiescence checks?$")
+    us = r"\d+\.\d"  # microseconds, one decimal
+    has(out, rf"^  total {us} us = link {us} \+ check {us} \+ quiesce {us} \+ transfer {us} \+ "
+             rf"rewrite {us} \+ commit {us} \+ retire {us}; stop-the-world {us} us$")
 
 
 def case_callers_see_new(build, workdir):
@@ -121,7 +122,7 @@ def case_callers_see_new(build, workdir):
         check(r0["greeting"] == "hello, Keel!", "greeting of salute v1", r0["out"])
         out = ok(sh, "swap salute 2")
         swapped(out, "salute", 1, 2, "none")
-        has(out, r"^  [1-9]\d* sites rewired")
+        has(out, r"^  [1-9]\d* sites? rewired")
         r1 = settle(sh, r0, until=lambda r: r["greeting"] != "hello, Keel!")
         check(r1["greeting"] == "good day, Keel!", "greeting of salute v2", r1["out"])
         r2 = settle(sh, r1)
@@ -172,7 +173,7 @@ def case_state_refused(build, workdir):
         has(out, r"^swap: cell 'counter': state layout 1 in both versions, but the block is 8 "
                  r"bytes in version 1 and 16 in version 4 \(a new layout needs a new "
                  r"state_version and a migrate hook\)$")
-        has(out, r"^swap: stopped at step 'check'; the old version is still running$")
+        has(out, r"^swap: stopped at step 'check'; nothing was swapped$")
         check(version(cells(sh), "counter") == 1, "cells still shows counter 1", "")
         r1 = settle(sh, r0)
         check(r1["version"] == 1, "counter v1 still answers", r1["out"])
@@ -208,7 +209,7 @@ def case_migrate_fault(build, workdir):
         has(out, r"^keel: task (\d+) 'swap': guarded call faulted: CPU exception 14 \(#PF page "
                  r"fault\) at 0x[0-9a-f]+ .*cr2 0x0; the call returns KE_FAULT$")
         has(out, r"^swap: cell 'counter': version 5's migrate hook")
-        has(out, r"^swap: stopped at step 'transfer'; the old version is still running$")
+        has(out, r"^swap: stopped at step 'transfer'; nothing was swapped$")
         r1 = settle(sh, r0)
         check(r1["version"] == 1, "counter v1 still counts", r1["out"])
         out = ok(sh, "faults")
@@ -222,7 +223,7 @@ def case_migrate_fault(build, workdir):
 def case_quiescence_deadline(build, workdir):
     """sleeper's task never leaves its cell: the swap is refused at the deadline, naming it."""
     with KeelShell(build, workdir=workdir) as sh:
-        has(ok(sh, "load sleeper@1"), r"^cell sleeper@1: ")
+        has(ok(sh, "load sleeper@1"), r"^loaded sleeper@1 from ")
         m = has(ok(sh, "ps"), r"^\s+(\d+)\s+sleeper\s+\S+\s+\d+\s+[\d.]+\s+\d+\s+sleeper$")
         tid = m.group(1)
         # The sleeper never leaves its cell, so the deadline always runs out, however slowly
@@ -241,8 +242,8 @@ def case_waits_inside(build, workdir):
     """A task of another cell blocked on a semaphore that lives in latch's data: latch is not
     quiescent (the core points at the semaphore's wait queue); refused at the deadline."""
     with KeelShell(build, workdir=workdir) as sh:
-        has(ok(sh, "load latch@1"), r"^cell latch@1: ")
-        has(ok(sh, "load waiter@1"), r"^cell waiter@1: ")
+        has(ok(sh, "load latch@1"), r"^loaded latch@1 from ")
+        has(ok(sh, "load waiter@1"), r"^loaded waiter@1 from ")
         # waiter's task blocks on the semaphore once it has run: ps until it shows that.
         m = sh.run_until("ps", r"^\s+(\d+)\s+waiter\s+blocked\s")
         out = refused(sh, "swap -t 100 latch 2")
@@ -259,7 +260,7 @@ def case_interrupted(build, workdir):
     itself (nothing left allocated, the old version still running) and the shell reports the
     interruption."""
     with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
-        has(ok(sh, "load sleeper@1"), r"^cell sleeper@1: ")
+        has(ok(sh, "load sleeper@1"), r"^loaded sleeper@1 from ")
         ok(sh, "mem")  # load mem's cell before the baseline
         ok(sh, "swap -n sleeper 2")  # and swap's
         cells(sh)  # and cells'
@@ -318,7 +319,7 @@ def case_rollback(build, workdir):
         for step in STEPS:
             out = refused(sh, f"swap --fail-at {step} counter 3")
             has(out, rf"^swap: failure injected at step '{step}'; nothing changed$")
-            has(out, rf"^swap: stopped at step '{step}'; the old version is still running$")
+            has(out, rf"^swap: stopped at step '{step}'; nothing was swapped$")
             now = snapshot()
             for key in base:
                 if now[key] != base[key]:
@@ -357,7 +358,7 @@ def case_transaction(build, workdir):
     """meter and gauge 2 rename an export together: each alone is refused, both in one swap
     succeed; the meter's variable is carried by name."""
     with KeelShell(build, workdir=workdir) as sh:
-        has(ok(sh, "load meter@1"), r"^cell meter@1: ")
+        has(ok(sh, "load meter@1"), r"^loaded meter@1 from ")
         n1 = int(has(ok(sh, "run gauge@1"), r"^gauge v1: reading (\d+)$")[1])
         n2 = int(has(ok(sh, "run gauge"), r"^gauge v1: reading (\d+)$")[1])
         check(n2 == n1 + 1, "gauge v1 counts", f"{n1} {n2}")
@@ -369,7 +370,7 @@ def case_transaction(build, workdir):
         rows = cells(sh)
         check(version(rows, "meter") == 1 and version(rows, "gauge") == 1, "both still 1", "")
         out = ok(sh, "swap meter 2 gauge 2")
-        has(out, r"^swapped meter: version 1 -> 2, state none \(0 bytes\), 1 variables carried "
+        has(out, r"^swapped meter: version 1 -> 2, state none \(0 bytes\), 1 variable carried "
                  r"\(8 bytes\)$")
         has(out, r"^swapped gauge: version 1 -> 2, ")
         n3 = int(has(ok(sh, "run gauge"), r"^gauge v2: reading (\d+)$")[1])
@@ -391,7 +392,7 @@ def case_shell_self(build, workdir):
         ok(sh, "echo two")
         out = ok(sh, "swap shell 2")
         swapped(out, "shell", 1, 2, "verbatim")
-        has(out, r"^  \d+ sites rewired, 1 tasks re-spawned")
+        has(out, r"^  \d+ sites? rewired, 1 service task re-spawned")
         has(out, r"^keel: shell version 2 running \(history kept: 4 lines\)$")
         # Up recalls the swap line, Up again "echo two"; Enter runs it.
         mark = len(sh.vm.output)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <keel/errno.h>
+#include "commands/cells/cellrow.h"
 #include "common.h"
 
 /* ---- ping, push, load, unload ----------------------------------------------------------- */
@@ -109,6 +110,17 @@ static void json_cell(FILE *f, const struct cell_rec *cr)
             (unsigned long long)cr->state_size, cr->state_version);
 }
 
+static void to_stdout(void *ctx, const char *s, size_t n)
+{
+    fwrite(s, 1, n, stdout);
+}
+
+static void cell_row_of(const struct cell_rec *cr, struct cell_row *row)
+{
+    *row = (struct cell_row){cr->name, cr->version,    cr->text_base,   cr->text,       cr->rodata,
+                             cr->data, cr->state_size, cr->relocations, cr->dependents, cr->pins};
+}
+
 /* LOAD by ramfs name; discard: the name is the file our push just stored, to go again if the
  * load is refused. */
 static int load_name(struct conn *c, const char *name, bool json, bool discard)
@@ -150,11 +162,9 @@ static int load_name(struct conn *c, const char *name, bool json, bool discard)
             json_cell(stdout, &cr);
             putchar('\n');
         } else {
-            printf("loaded cell %s@%u from %s: text 0x%016llx (%llu B), rodata %llu B, data %llu "
-                   "B, %u relocations\n",
-                   cr.name, cr.version, name, (unsigned long long)cr.text_base,
-                   (unsigned long long)cr.text, (unsigned long long)cr.rodata,
-                   (unsigned long long)cr.data, cr.relocations);
+            struct cell_row row;
+            cell_row_of(&cr, &row);
+            cell_loaded_line(&row, name, to_stdout, NULL);
         }
     }
     reply_free(&rep);
@@ -230,28 +240,38 @@ static const char *task_state(unsigned s, char buf[16])
 
 static int print_cells(struct ctl_rd *rd, uint32_t n, bool json)
 {
+    struct cell_rec *recs = calloc(n ? n : 1, sizeof(*recs));
+    if (!recs) {
+        fail("query: out of memory for %u cells", n);
+        return EXIT_COMM;
+    }
+    int w = 4; /* the NAME column fits the longest name, as in the shell's cells */
+    for (uint32_t i = 0; i < n; i++) {
+        read_cell(rd, &recs[i]);
+        if (rd->bad) {
+            free(recs);
+            return EXIT_COMM;
+        }
+        if ((int)strlen(recs[i].name) > w)
+            w = (int)strlen(recs[i].name);
+    }
     if (json)
         fputs("{\"cells\": [", stdout);
     else
-        printf("%-20s %7s  %-18s %9s %9s %9s %9s %10s %4s\n", "NAME", "VERSION", "TEXT", "TEXT B",
-               "RODATA B", "DATA B", "STATE B", "DEPENDENTS", "PINS");
+        cell_table_header(to_stdout, NULL, w);
     for (uint32_t i = 0; i < n; i++) {
-        struct cell_rec cr;
-        read_cell(rd, &cr);
-        if (rd->bad)
-            return EXIT_COMM;
         if (json) {
             fputs(i ? ", " : "", stdout);
-            json_cell(stdout, &cr);
+            json_cell(stdout, &recs[i]);
         } else {
-            printf("%-20s %7u  0x%016llx %9llu %9llu %9llu %9llu %10u %4u\n", cr.name, cr.version,
-                   (unsigned long long)cr.text_base, (unsigned long long)cr.text,
-                   (unsigned long long)cr.rodata, (unsigned long long)cr.data,
-                   (unsigned long long)cr.state_size, cr.dependents, cr.pins);
+            struct cell_row row;
+            cell_row_of(&recs[i], &row);
+            cell_table_row(&row, w, to_stdout, NULL);
         }
     }
     if (json)
         puts("]}");
+    free(recs);
     return EXIT_OK;
 }
 

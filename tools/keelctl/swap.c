@@ -9,15 +9,10 @@
 #include <keel/swap.h>
 #include "common.h"
 
-static const char *const step_names[] = {"none",     "link",    "check",  "quiesce",
-                                         "transfer", "rewrite", "commit", "retire"};
-_Static_assert(sizeof(step_names) / sizeof(step_names[0]) == SWAP_STEP_COUNT,
-               "one name per swap step (keel/swap.h)");
-
 int swap_step_parse(const char *name)
 {
     for (int i = 1; i < SWAP_STEP_COUNT; i++)
-        if (strcmp(name, step_names[i]) == 0)
+        if (strcmp(name, swap_step_name((enum swap_step)i)) == 0)
             return i;
     return -1;
 }
@@ -27,24 +22,12 @@ const char *swap_step_list(void)
     return "link, check, quiesce, transfer, rewrite, commit, retire";
 }
 
-struct swap_cell_out {
-    char name[64], state[32];
-    uint32_t old_version, new_version, globals;
-    uint64_t state_bytes, global_bytes;
-};
-
-static const char *const timing_names[] = {"link",   "check", "quiesce", "transfer", "rewrite",
-                                           "commit", "retire",  "total",   "stw"};
-
+/* The guest's reply: its struct swap_report, printed by the same code as the shell's swap
+ * (kernel/swap/report_text.c, compiled in), and what only the channel has. */
 struct swap_out {
     uint8_t dry_run;
-    uint8_t n;
-    struct swap_cell_out cells[SWAP_MAX_CELLS];
-    uint64_t t[9];
-    uint32_t attempts;
-    uint64_t sites, relocations;
-    uint32_t tasks; /* service tasks respawned */
-    char failed_at[32];
+    struct swap_report rep;
+    char state[SWAP_MAX_CELLS][32];
     char *plan;
     uint8_t discarded; /* bit i: the guest removed object i again (the swap was refused) */
 };
@@ -52,35 +35,52 @@ struct swap_out {
 static bool read_swap(struct ctl_rd *rd, struct swap_out *s)
 {
     memset(s, 0, sizeof(*s));
+    struct swap_report *r = &s->rep;
     s->dry_run = ctl_rd_u8(rd);
-    s->n = ctl_rd_u8(rd);
-    if (s->n > SWAP_MAX_CELLS)
+    r->n = ctl_rd_u8(rd);
+    if (r->n > SWAP_MAX_CELLS)
         return false;
-    for (unsigned i = 0; i < s->n; i++) {
-        struct swap_cell_out *c = &s->cells[i];
+    for (unsigned i = 0; i < r->n; i++) {
+        struct swap_cell_report *c = &r->cells[i];
         ctl_rd_str(rd, c->name, sizeof(c->name));
         c->old_version = ctl_rd_u32(rd);
         c->new_version = ctl_rd_u32(rd);
-        ctl_rd_str(rd, c->state, sizeof(c->state));
+        ctl_rd_str(rd, s->state[i], sizeof(s->state[i]));
+        c->state = s->state[i];
         c->state_bytes = ctl_rd_u64(rd);
-        c->globals = ctl_rd_u32(rd);
-        c->global_bytes = ctl_rd_u64(rd);
+        c->variables_carried = ctl_rd_u32(rd);
+        c->variable_bytes = ctl_rd_u64(rd);
     }
-    for (int i = 0; i < 9; i++)
-        s->t[i] = ctl_rd_u64(rd);
-    s->attempts = ctl_rd_u32(rd);
-    s->sites = ctl_rd_u64(rd);
-    s->relocations = ctl_rd_u64(rd);
-    s->tasks = ctl_rd_u32(rd);
-    ctl_rd_str(rd, s->failed_at, sizeof(s->failed_at));
+    uint64_t *const t[] = {&r->link_ns,     &r->check_ns,   &r->quiesce_ns,
+                           &r->transfer_ns, &r->rewrite_ns, &r->commit_ns,
+                           &r->retire_ns,   &r->total_ns,   &r->stw_ns};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        *t[i] = ctl_rd_u64(rd);
+    r->quiescence_checks = ctl_rd_u32(rd);
+    r->sites_rewired = ctl_rd_u64(rd);
+    r->relocations = ctl_rd_u64(rd);
+    r->tasks_respawned = ctl_rd_u32(rd);
+    char failed_at[32];
+    ctl_rd_str(rd, failed_at, sizeof(failed_at));
+    int step = swap_step_parse(failed_at);
+    r->failed_at = step > 0 ? (enum swap_step)step : SWAP_STEP_NONE;
     uint32_t plen;
     const uint8_t *plan = ctl_rd_blob(rd, &plen);
     if (rd->bad || !plan)
         return false;
     if (rd->pos < rd->len)
         s->discarded = ctl_rd_u8(rd);
+    if (rd->pos < rd->len)
+        r->reclaim_ns = ctl_rd_u64(rd);
+    if (rd->pos < rd->len)
+        r->first_since_boot = ctl_rd_u8(rd) != 0;
     s->plan = strndup((const char *)plan, plen);
-    return s->plan != NULL;
+    return s->plan != NULL && !rd->bad;
+}
+
+static void to_stdout(void *ctx, const char *s, size_t n)
+{
+    fwrite(s, 1, n, stdout);
 }
 
 static void print_swap_json(const struct swap_out *s, int status, const char *msg,
@@ -88,10 +88,8 @@ static void print_swap_json(const struct swap_out *s, int status, const char *ms
 {
     printf("{\"ok\": %s, \"status\": %d, \"error\": ", status ? "false" : "true", status);
     json_str(stdout, status ? msg : "");
-    printf(", \"error_code\": \"%s\", \"dry_run\": %s, \"failed_at\": ",
+    printf(", \"error_code\": \"%s\", \"dry_run\": %s, \"pushed\": [",
            status ? code_name(status) : "", s->dry_run ? "true" : "false");
-    json_str(stdout, s->failed_at);
-    fputs(", \"pushed\": [", stdout);
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (!obs[i].path)
@@ -105,23 +103,9 @@ static void print_swap_json(const struct swap_out *s, int status, const char *ms
         printf(", \"bytes\": %zu, \"identical\": %s, \"removed_again\": %s}", obs[i].size,
                obs[i].identical ? "true" : "false", s->discarded & (1u << i) ? "true" : "false");
     }
-    fputs("], \"cells\": [", stdout);
-    for (unsigned i = 0; i < s->n; i++) {
-        const struct swap_cell_out *c = &s->cells[i];
-        fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
-        json_str(stdout, c->name);
-        printf(", \"old_version\": %u, \"new_version\": %u, \"state\": ", c->old_version,
-               c->new_version);
-        json_str(stdout, c->state);
-        printf(", \"state_bytes\": %llu, \"globals_carried\": %u, \"global_bytes\": %llu}",
-               (unsigned long long)c->state_bytes, c->globals, (unsigned long long)c->global_bytes);
-    }
-    fputs("], \"timings_ns\": {", stdout);
-    for (int i = 0; i < 9; i++)
-        printf("%s\"%s\": %llu", i ? ", " : "", timing_names[i], (unsigned long long)s->t[i]);
-    printf("}, \"attempts\": %u, \"sites_rewritten\": %llu, \"relocations\": %llu, "
-           "\"tasks_respawned\": %u, \"plan\": [",
-           s->attempts, (unsigned long long)s->sites, (unsigned long long)s->relocations, s->tasks);
+    fputs("], ", stdout);
+    swap_report_json(&s->rep, to_stdout, NULL);
+    fputs(", \"plan\": [", stdout);
     int first = 1;
     for (char *line = s->plan, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
@@ -136,28 +120,16 @@ static void print_swap_json(const struct swap_out *s, int status, const char *ms
     puts("]}");
 }
 
+/* As the shell's swap prints it; a refused swap prints no timing (nothing was done to time). */
 static void print_swap_text(const struct swap_out *s, int status, bool verbose)
 {
     if (s->plan[0] && (s->dry_run || verbose || status))
-        printf("%s%s", s->dry_run ? "plan:\n" : "", s->plan);
-    for (unsigned i = 0; i < s->n; i++) {
-        const struct swap_cell_out *c = &s->cells[i];
-        printf("%s %s: version %u -> %u, state %s (%llu B), %u globals carried (%llu B)\n",
-               s->dry_run ? "would swap"
-               : status   ? "not swapped"
-                          : "swapped",
-               c->name, c->old_version, c->new_version, c->state,
-               (unsigned long long)c->state_bytes, c->globals, (unsigned long long)c->global_bytes);
-    }
-    printf("timing:");
-    for (int i = 0; i < 7; i++)
-        printf(" %s %.3f ms%s", timing_names[i], ms(s->t[i]), i < 6 ? "," : "");
-    printf("\n        total %.3f ms, stop-the-world %.3f ms; %u quiescence attempt(s), %llu "
-           "site(s) rewritten, %llu relocation(s), %u service task(s) respawned\n",
-           ms(s->t[7]), ms(s->t[8]), s->attempts, (unsigned long long)s->sites,
-           (unsigned long long)s->relocations, s->tasks);
-    if (s->dry_run && !status)
-        printf("dry run: nothing changed\n");
+        printf("%s%s", s->dry_run ? "swap: plan (dry run)\n" : "swap: plan\n", s->plan);
+    swap_report_text(&s->rep,
+                     status       ? SWAP_REFUSED
+                     : s->dry_run ? SWAP_PLANNED
+                                  : SWAP_DONE,
+                     to_stdout, NULL);
 }
 
 /* A push of the swap was refused after others had stored new files: take those out again
@@ -262,19 +234,17 @@ int cmd_swap(struct opts *o)
         if (!have && !rep.status) {
             fail("swap: malformed reply");
             r = EXIT_COMM;
-        } else if (!have || (rep.status && !strcmp(s.failed_at, "none"))) {
+        } else if (!have || (rep.status && s.rep.failed_at == SWAP_STEP_NONE)) {
             /* Refused before anything was linked: the message says it all. */
             r = refused("swap", &rep);
         } else {
+            if (rep.status) /* the reason first, then where it stopped (as the shell says it) */
+                r = refused("swap", &rep);
+            fflush(stderr);
             if (o->json)
                 print_swap_json(&s, rep.status, rep.msg, obs, cells, n);
             else
                 print_swap_text(&s, rep.status, o->verbose);
-            if (rep.status) {
-                char what[64];
-                snprintf(what, sizeof(what), "swap failed at step %s", s.failed_at);
-                r = refused(what, &rep);
-            }
         }
         if (rep.status && !have && fresh)
             remove_pushed(&c, obs, n, fresh); /* the guest did not get as far as the SWAP */

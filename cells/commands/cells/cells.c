@@ -1,5 +1,6 @@
 /* cells: one line per loaded cell, in load order: name, version, where its code lives, the
- * sizes of its regions and writable state, how many cells use it and how many tasks pin it;
+ * sizes of its regions and of its declared state block, how many cells use it and how many tasks
+ * pin it (commands/cells/cellrow.h, shared with keelctl query cells);
  * then the retired versions (replaced or unloaded, not yet freed) with what keeps each. */
 #include <keel/cells.h>
 #include <keel/command.h>
@@ -7,6 +8,12 @@
 #include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/reclaim.h>
+#include "commands/cells/cellrow.h"
+
+static void to_console(void *ctx, const char *s, size_t n)
+{
+    console_write(s, n);
+}
 
 int cmd_cells_main(const void *arg, void *ret)
 {
@@ -30,23 +37,22 @@ int cmd_cells_main(const void *arg, void *ret)
         if (len > w)
             w = len;
     }
-    kprintf("%-*s  VERSION  %-37s  %-8s  %-8s  %-8s  DEPENDENTS  PINS\n", w, "NAME", "TEXT",
-            "RODATA", "DATA", "STATE");
+    cell_table_header(to_console, NULL, w);
     for (size_t i = 0; i < n; i++) {
         const struct loaded_cell *c = loader_cell_at(ld, i);
         struct loader_cell_info ci;
         loader_cell_info(c, &ci);
-        char ro[16], data[16], state[16];
-        format_size(ro, sizeof(ro), ci.size[CELL_REGION_RODATA]);
-        format_size(data, sizeof(data), ci.size[CELL_REGION_DATA]);
-        format_size(state, sizeof(state), ci.writable_bytes);
-        char text[40] = "(no code)";
-        uint64_t t = ci.base[CELL_REGION_TEXT];
-        if (ci.size[CELL_REGION_TEXT])
-            ksnprintf(text, sizeof(text), "0x%016llx-0x%016llx", (unsigned long long)t,
-                      (unsigned long long)(t + ci.size[CELL_REGION_TEXT]));
-        kprintf("%-*s  %7u  %-37s  %-8s  %-8s  %-8s  %10zu  %4u\n", w, ci.name, ci.version, text,
-                ro, data, state, ci.dependents, loader_cell_pins(c));
+        struct cell_row row = {ci.name,
+                               ci.version,
+                               ci.base[CELL_REGION_TEXT],
+                               ci.size[CELL_REGION_TEXT],
+                               ci.size[CELL_REGION_RODATA],
+                               ci.size[CELL_REGION_DATA],
+                               ci.descriptor ? ci.descriptor->state_size : 0,
+                               ci.relocations,
+                               (uint32_t)ci.dependents,
+                               loader_cell_pins(c)};
+        cell_table_row(&row, w, to_console, NULL);
     }
     size_t nr = loader_retired_count(ld);
     struct reclaim_retired_info *list = nr ? kmalloc(nr * sizeof(*list)) : NULL;

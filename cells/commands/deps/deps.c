@@ -1,6 +1,7 @@
 /* deps <cell>: the cell's place in the dependency graph. "uses": its relocations into other
  * cells and the core, grouped by target and symbol; "used by": other cells' relocations into
- * it, grouped by site cell and symbol. Each line counts the relocation sites (edges). */
+ * it, grouped by site cell and symbol. Each line counts the sites: the relocations in one cell
+ * that refer to a symbol of another (docs/design.md, "Words"). */
 #include <stdbool.h>
 #include <keel/cells.h>
 #include <keel/command.h>
@@ -78,10 +79,10 @@ static void print(const char *title, const char *name, struct groups *g)
             g->v[j] = g->v[j - 1];
         g->v[j] = x;
     }
-    unsigned edges = 0;
+    unsigned sites = 0;
     for (size_t i = 0; i < g->n; i++)
-        edges += g->v[i].count;
-    kprintf("%s %s (%u edge%s):\n", name, title, edges, edges == 1 ? "" : "s");
+        sites += g->v[i].count;
+    kprintf("%s %s (%u site%s):\n", name, title, sites, sites == 1 ? "" : "s");
     if (!g->n)
         kprintf("  (nothing)\n");
     for (size_t i = 0; i < g->n; i++)

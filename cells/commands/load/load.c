@@ -1,23 +1,35 @@
-/* load <object|cell>: link a cell from the ramfs into the running system and print the line the
- * boot prints for each cell it loads. */
+/* load <object|cell>: link a cell from the ramfs into the running system and say where it went
+ * (the line keelctl load prints too, commands/cells/cellrow.h). */
 #include <keel/cells.h>
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/errno.h>
+#include "commands/cells/cellrow.h"
 #include "commands/load/cellobj.h"
 
 #define USAGE "load <object|cell>"
 
-static void report_cell(const struct loaded_cell *c)
+static void to_console(void *ctx, const char *s, size_t n)
+{
+    console_write(s, n);
+}
+
+static void report_cell(const struct loaded_cell *c, const char *origin)
 {
     struct loader_cell_info ci;
     cells_lock();
     loader_cell_info(c, &ci);
-    kprintf("cell %s@%u: text 0x%llx (%llu B), rodata %llu B, data %llu B, %zu relocations\n",
-            ci.name, ci.version, (unsigned long long)ci.base[CELL_REGION_TEXT],
-            (unsigned long long)ci.size[CELL_REGION_TEXT],
-            (unsigned long long)ci.size[CELL_REGION_RODATA],
-            (unsigned long long)ci.size[CELL_REGION_DATA], ci.relocations);
+    struct cell_row row = {ci.name,
+                           ci.version,
+                           ci.base[CELL_REGION_TEXT],
+                           ci.size[CELL_REGION_TEXT],
+                           ci.size[CELL_REGION_RODATA],
+                           ci.size[CELL_REGION_DATA],
+                           ci.descriptor ? ci.descriptor->state_size : 0,
+                           ci.relocations,
+                           (uint32_t)ci.dependents,
+                           loader_cell_pins(c)};
+    cell_loaded_line(&row, origin, to_console, NULL);
     cells_unlock();
 }
 
@@ -52,7 +64,7 @@ int cmd_load_main(const void *arg, void *ret)
         kprintf("load: %s\n", err.msg[0] ? err.msg : keel_strerror(r));
         return 1;
     }
-    report_cell(cell);
+    report_cell(cell, o.object);
     return 0;
 }
 

@@ -57,39 +57,19 @@ static void close_all(struct ramfs_hold *files, size_t n)
         ramfs_close(&files[k]);
 }
 
-static void print_report(const struct swap_report *r, bool json)
+static void to_console(void *ctx, const char *s, size_t n)
 {
-    for (size_t k = 0; k < r->n; k++) {
-        const struct swap_cell_report *c = &r->cells[k];
-        kprintf("swapped %s: version %u -> %u, state %s (%llu bytes), %zu variables carried "
-                "(%llu bytes)\n",
-                c->name, c->old_version, c->new_version, c->state,
-                (unsigned long long)c->state_bytes, c->globals_carried,
-                (unsigned long long)c->global_bytes);
+    console_write(s, n);
+}
+
+static void print_report(const struct swap_report *r, enum swap_outcome how, bool json)
+{
+    swap_report_text(r, how, to_console, NULL);
+    if (json) {
+        kprintf("{\"swap\": {");
+        swap_report_json(r, to_console, NULL);
+        kprintf("}}\n");
     }
-    kprintf("  %zu sites rewired, %zu tasks re-spawned, %u quiescence check%s\n",
-            r->sites_rewritten, r->tasks_respawned, r->attempts, r->attempts == 1 ? "" : "s");
-    kprintf("  total %llu us = link %llu + check %llu + quiesce %llu + transfer %llu + rewrite "
-            "%llu + commit %llu + retire %llu; stop-the-world %llu us\n",
-            (unsigned long long)(r->total_ns / 1000), (unsigned long long)(r->link_ns / 1000),
-            (unsigned long long)(r->check_ns / 1000), (unsigned long long)(r->quiesce_ns / 1000),
-            (unsigned long long)(r->transfer_ns / 1000), (unsigned long long)(r->rewrite_ns / 1000),
-            (unsigned long long)(r->commit_ns / 1000), (unsigned long long)(r->retire_ns / 1000),
-            (unsigned long long)(r->stw_ns / 1000));
-    if (r->reclaim_ns >= 1000) /* a scan freed retired versions first (keel/reclaim.h) */
-        kprintf("  before it: a scan of %llu us for retired versions (16 or more were waiting)\n",
-                (unsigned long long)(r->reclaim_ns / 1000));
-    if (json)
-        kprintf("{\"swap\":{\"cells\":%zu,\"total_ns\":%llu,\"link_ns\":%llu,\"check_ns\":%llu,"
-                "\"quiesce_ns\":%llu,\"transfer_ns\":%llu,\"rewrite_ns\":%llu,\"commit_ns\":%llu,"
-                "\"retire_ns\":%llu,\"stw_ns\":%llu,\"attempts\":%u,\"sites\":%zu,"
-                "\"tasks_respawned\":%zu,\"reclaim_ns\":%llu}}\n",
-                r->n, (unsigned long long)r->total_ns, (unsigned long long)r->link_ns,
-                (unsigned long long)r->check_ns, (unsigned long long)r->quiesce_ns,
-                (unsigned long long)r->transfer_ns, (unsigned long long)r->rewrite_ns,
-                (unsigned long long)r->commit_ns, (unsigned long long)r->retire_ns,
-                (unsigned long long)r->stw_ns, r->attempts, r->sites_rewritten, r->tasks_respawned,
-                (unsigned long long)r->reclaim_ns);
 }
 
 static void sort_u64(uint64_t *a, size_t n)
@@ -281,14 +261,10 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
     if (r) {
         kprintf("swap: %s\n", err.msg[0] ? err.msg : keel_strerror(r));
         if (rep.failed_at)
-            kprintf("swap: stopped at step '%s'; the old version%s still running\n",
-                    swap_step_name(rep.failed_at), a.npairs > 1 ? "s are" : " is");
+            print_report(&rep, SWAP_REFUSED, a.json);
         return 1;
     }
-    if (a.dry_run)
-        kprintf("swap: dry run: nothing changed\n");
-    else
-        print_report(&rep, a.json);
+    print_report(&rep, a.dry_run ? SWAP_PLANNED : SWAP_DONE, a.json);
     return 0;
 }
 

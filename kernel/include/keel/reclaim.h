@@ -15,6 +15,8 @@
 #include <keel/noscan.h>
 
 #define RECLAIM_KEPT_MAX 96
+/* Retired versions at which a swap reclaims before it links (swap_report.reclaim_ns). */
+#define RECLAIM_CROWDED 16
 
 struct reclaim_retired_info {
     char name[32];
@@ -58,8 +60,8 @@ struct reclaim_result {
 };
 int reclaim_now(struct reclaim_result *out);
 int reclaim_now_locked(struct reclaim_result *out);
-/* Under pressure (many versions retired): reclaim_now_locked, else nothing. */
-void reclaim_if_crowded_locked(void);
+/* Under pressure (RECLAIM_CROWDED versions retired): reclaim_now_locked and true, else false. */
+bool reclaim_if_crowded_locked(void);
 
 /* The figures and the retired versions (oldest first; how many were written, at most max).
  * Call with the cells lock held (cells_lock()), like the loader's queries. */

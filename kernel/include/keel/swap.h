@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <keel/format.h>
 #include <keel/loader.h>
 
 #define SWAP_MAX_CELLS           8
@@ -57,10 +58,10 @@ struct swap_request {
 struct swap_cell_report {
     char name[KEEL_CELL_NAME_MAX];
     uint32_t old_version, new_version;
-    const char *state;      /* "none", "verbatim", "migrated" */
-    uint64_t state_bytes;   /* state block bytes carried */
-    size_t globals_carried; /* undeclared .data/.bss variables carried by name */
-    uint64_t global_bytes;
+    const char *state;        /* "none", "verbatim", "migrated" */
+    uint64_t state_bytes;     /* state block bytes carried */
+    size_t variables_carried; /* undeclared .data/.bss variables carried by name */
+    uint64_t variable_bytes;
 };
 
 struct swap_report {
@@ -70,16 +71,29 @@ struct swap_report {
     uint64_t link_ns, check_ns, quiesce_ns, transfer_ns, rewrite_ns, commit_ns, retire_ns;
     uint64_t total_ns, stw_ns;
     uint64_t reclaim_ns; /* before the swap (not in total_ns): a scan freeing retired versions
-                            when many were waiting (keel/reclaim.h), else ~0 */
-    unsigned attempts;        /* quiescence checks (1 = quiescent at once) */
-    size_t sites_rewritten;   /* relocation sites in other cells */
-    size_t relocations;       /* applied while linking the new versions */
-    size_t tasks_respawned;   /* service tasks ended and re-spawned from the new versions */
-    enum swap_step failed_at; /* where it stopped (SWAP_STEP_NONE on success) */
+                            when RECLAIM_CROWDED were waiting (keel/reclaim.h), else 0 */
+    unsigned quiescence_checks; /* quiescence checks (1 = quiescent at once) */
+    size_t sites_rewired;       /* relocation sites in other cells */
+    size_t relocations;         /* applied while linking the new versions */
+    size_t tasks_respawned;     /* service tasks ended and re-spawned from the new versions */
+    enum swap_step failed_at;   /* where it stopped (SWAP_STEP_NONE on success) */
+    bool first_since_boot;      /* no swap was committed before this one: its time includes
+                                   one-time costs (code run for the first time, page tables) */
 };
 
 /* Swap (or, with dry_run, plan) the cells of rq as one transaction. rep may be NULL. Must be
  * called from a task (it waits for quiescence); takes the cells lock. */
 int swap_cells(const struct swap_request *rq, struct swap_report *rep, struct loader_error *err);
+
+/* A report in Keel's words (docs/design.md, "Words"), the same for the shell's `swap` and
+ * `keelctl swap`: sizes in bytes, times in microseconds with one decimal. SWAP_DONE prints what
+ * each cell became, the sites rewired and the time of every step; SWAP_PLANNED (a dry run) what
+ * each would become; SWAP_REFUSED where the swap stopped. */
+enum swap_outcome { SWAP_DONE, SWAP_PLANNED, SWAP_REFUSED };
+void swap_report_text(const struct swap_report *r, enum swap_outcome how, format_emit_fn emit,
+                      void *ctx);
+/* The report as JSON members without the enclosing braces ("cells": [...], "link_ns": ...,
+ * "failed_at": ...): integers, times in nanoseconds (keys ending in _ns), sizes in bytes. */
+void swap_report_json(const struct swap_report *r, format_emit_fn emit, void *ctx);
 
 #endif

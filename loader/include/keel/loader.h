@@ -258,7 +258,7 @@ struct loader_swap_cell_stats {
     uint32_t old_version, new_version;
     const char *state;    /* "none", "fresh" (new block, old had none), "verbatim", "migrated" */
     uint64_t state_bytes; /* bytes of the state block carried (verbatim) or migrated from */
-    size_t globals, global_bytes; /* variables carried by name */
+    size_t variables, variable_bytes; /* variables carried by name */
     size_t relocations;           /* applied while linking the new version */
 };
 
