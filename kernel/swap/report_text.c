@@ -77,11 +77,10 @@ void swap_report_text(const struct swap_report *r, enum swap_outcome how, format
     emit_us(emit, ctx, r->stw_ns);
     kformat(emit, ctx, " us\n");
     if (r->first_since_boot)
-        kformat(
-            emit, ctx,
-            "  (the first swap since boot: it also pays one-time costs - code run for the first "
-            "time, which QEMU must translate, and page tables for the cell area - so later "
-            "swaps are much faster; measure with tools/keel bench swap)\n");
+        kformat(emit, ctx,
+                "  (the first swap since boot: it also paid for code running for the first time, "
+                "which QEMU translates once, and for page tables of the cell area; repeated swaps "
+                "are many times faster: swap -r 100 or tools/keel bench swap measures them)\n");
     if (r->reclaim_ns) { /* a scan freed retired versions first (keel/reclaim.h) */
         kformat(emit, ctx, "  before it: a scan of ");
         emit_us(emit, ctx, r->reclaim_ns);

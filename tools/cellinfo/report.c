@@ -216,17 +216,18 @@ static void text_relocs(FILE *out, const struct elf_view *v)
 
 static void text_state(FILE *out, const struct cell_report *r)
 {
-    fprintf(out, "  state: %" PRIu64 " bytes writable (.data+.bss)", writable_bytes(r));
+    /* "state" is only the block the cell declares (what a swap carries); docs/design.md. */
+    fprintf(out, "  writable: %" PRIu64 " bytes (.data+.bss)", writable_bytes(r));
     const struct elf_view *v = &r->view;
     if (!v->has_descriptor) {
         fprintf(out, "; descriptor unreadable\n");
         return;
     }
     if (v->descriptor.state_size || v->state_sym[0])
-        fprintf(out, "; declared block %" PRIu64 " bytes at %s, layout version %u\n",
+        fprintf(out, "; state block %" PRIu64 " bytes at %s, layout version %u\n",
                 v->descriptor.state_size, or_dash(v->state_sym), v->descriptor.state_version);
     else
-        fprintf(out, "; no declared state block\n");
+        fprintf(out, "; no state block\n");
     fprintf(out, "  hooks: init %s, exit %s, migrate %s\n", or_dash(v->init_sym),
             or_dash(v->exit_sym), or_dash(v->migrate_sym));
 }
