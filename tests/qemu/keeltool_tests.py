@@ -85,7 +85,7 @@ def case_edit_swap_loop(build, workdir):
     src = os.path.join(workdir, "src")
     scratch_tree(src)
     counter3 = os.path.join(src, "cells", "demo", "counter", "counter3.c")
-    text = '"counter v%d: value %llu, '
+    text = '"counter v%d: value %llu, %llu calls since migrating'
     with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
         has(sh.run("load counter@1"), r"^cell counter@1: ")
         has(sh.run("load salute@1"), r"^cell salute@1: ")
@@ -96,7 +96,7 @@ def case_edit_swap_loop(build, workdir):
                "KEEL_CTL_KEY": os.path.join(build, "ctl.key")}
         for n, old, want in ((1, "1 -> 3, state migrated", r"counter v3 \(edit 1\): value \d+"),
                              (2, "3 -> 3, state verbatim", r"counter v3 \(edit 2\): value \d+")):
-            edit(counter3, text if n == 1 else '"counter v%d (edit 1): ',
+            edit(counter3, '"counter v%d: ' if n == 1 else '"counter v%d (edit 1): ',
                  f'"counter v%d (edit {n}): ')
             out = keel(src, ["swap", "counter"], env, 600)
             has(out, r"^keel swap: building counter@3 from cells/demo/counter/counter3\.c$")
