@@ -94,7 +94,8 @@ def case_refused_loads(build, workdir):
     cells, fixed seed) through keelctl load, 100 as separate keelctl runs and 900 over one
     keelctl batch: every one refused with the loader's own message, every file a push stored
     removed again; the system stays up, the ramfs and the heap come back to where they were,
-    and a good cell still loads and swaps."""
+    and a good cell still loads and swaps. The objects go --as-is: their exact bytes, not what
+    llvm-objcopy would make of them."""
     warmup, count = 3, int(os.environ.get("KEEL_MALFORMED_COUNT", "1000"))
     objs = malformed.generate(build, os.path.join(workdir, "objects"), count + warmup)
     path = {name: os.path.join(workdir, "objects", name) for name, _, _, _ in objs}
@@ -103,14 +104,15 @@ def case_refused_loads(build, workdir):
         # Warm-up: the first refused load and the first ls and mem allocate what stays for good
         # (ctl's buffers, the command cells).
         for name, _, stage, message in objs[:warmup]:
-            check_refused(ctl("load", path[name], want=1), name, stage, message)
+            check_refused(ctl("load", "--as-is", path[name], want=1), name, stage, message)
         ls_before = sh.run("ls")
         sh.run("mem")
         before = heap_figures(sh.run("mem"))
         singles, rest = objs[warmup:warmup + 100], objs[warmup + 100:]
         for name, _, stage, message in singles:
-            check_refused(ctl("load", path[name], want=1), name, stage, message)
-        p, outs, statuses = batch(ctl, [f"load {path[name]}" for name, _, _, _ in rest], 540)
+            check_refused(ctl("load", "--as-is", path[name], want=1), name, stage, message)
+        p, outs, statuses = batch(ctl, [f"load --as-is {path[name]}" for name, _, _, _ in rest],
+                                  540)
         check(p.returncode == 1 and statuses == [1] * len(rest),
               f"batch: exit {p.returncode}, statuses {sorted(set(statuses))}", p.stderr[-2000:])
         # Pair each command's stdout with its stderr lines (those name the object).
