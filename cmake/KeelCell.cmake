@@ -18,8 +18,9 @@ file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 # Builds build/cells/<name>@<n>.o (VERSION defaults to 1; KEEL_CELL_VERSION is defined for the
 # sources). Unless NO_CHECK (for deliberately malformed test objects), the build validates the
 # object with `cellinfo --check`, so a cell the kernel would refuse fails the build.
-# Every cell is recorded in the global properties KEEL_CELLS (object paths) and KEEL_CELL_TARGETS
-# (the targets that build them). TEST cells (fault provokers, benchmarks, in-guest test suites)
+# Every cell is recorded in the global properties KEEL_CELLS (object paths), KEEL_CELL_TARGETS
+# (the targets that build them) and KEEL_CELL_SOURCES ("<name>@<n>\t<sources>", relative to the
+# source tree: tools/keel swap says which files the version it builds comes from). TEST cells (fault provokers, benchmarks, in-guest test suites)
 # are also listed in KEEL_TEST_CELLS: the tests boot them, the user's keel.iso leaves them out.
 function(add_cell name)
   cmake_parse_arguments(C "NO_CHECK;TEST" "VERSION" "SOURCES" ${ARGN})
@@ -49,6 +50,14 @@ function(add_cell name)
   add_custom_target(${target} ALL DEPENDS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELLS ${out})
   set_property(GLOBAL APPEND PROPERTY KEEL_CELL_TARGETS ${target})
+  set(rel "")
+  foreach(src ${C_SOURCES})
+    get_filename_component(abs ${src} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    file(RELATIVE_PATH r ${CMAKE_SOURCE_DIR} ${abs})
+    list(APPEND rel ${r})
+  endforeach()
+  list(JOIN rel " " rel)
+  set_property(GLOBAL APPEND PROPERTY KEEL_CELL_SOURCES "${name}@${C_VERSION}\t${rel}")
   if(C_TEST)
     set_property(GLOBAL APPEND PROPERTY KEEL_TEST_CELLS ${out})
   endif()

@@ -10,6 +10,8 @@ set(KEEL_KERNEL_CFLAGS
     -Wall -Wextra -Werror -Wno-unused-parameter)
 
 find_program(KEEL_LD_LLD NAMES ld.lld ld.lld-14 REQUIRED)
+# Strips debug info from the image's cells (KeelImage.cmake) and from what keelctl pushes.
+find_program(KEEL_OBJCOPY NAMES llvm-objcopy llvm-objcopy-14 REQUIRED)
 
 # keel_kernel_objects(<target> <sources...>): an object library built with the kernel flags.
 function(keel_kernel_objects target)

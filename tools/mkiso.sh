@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # mkiso.sh: make a bootable Keel ISO with GRUB (multiboot2, serial console, no menu delay).
 #
-#   mkiso.sh -o out.iso -k keel.elf [-c "kernel command line"] [-m file[=name]]...
+#   mkiso.sh -o out.iso -k keel.elf [-c "kernel command line"] [-m file[=name]]... [-M list]...
 #
-# Each -m adds a boot module (name defaults to the file's base name). Used by the build for
-# keel.iso and by the QEMU tests for variants with other command lines and modules.
+# Each -m adds a boot module (name defaults to the file's base name); -M adds the modules of a
+# list file, one file[=name] per line (build/image/modules.txt: the modules of keel.iso). Used
+# by the build for keel.iso, by tools/keel run and by the QEMU tests for variants with other
+# command lines and modules.
 set -euo pipefail
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 out="" kernel="" cmdline="" modules=()
-while getopts "o:k:c:m:h" opt; do
+while getopts "o:k:c:m:M:h" opt; do
   case $opt in
     o) out=$OPTARG ;;
     k) kernel=$OPTARG ;;
     c) cmdline=$OPTARG ;;
     m) modules+=("$OPTARG") ;;
+    M) [ -f "$OPTARG" ] || { echo "mkiso: module list '$OPTARG' not found" >&2; exit 1; }
+       while IFS= read -r line || [ -n "$line" ]; do
+         [ -n "$line" ] && modules+=("$line")
+       done <"$OPTARG" ;;
     *) usage ;;
   esac
 done

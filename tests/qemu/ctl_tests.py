@@ -84,15 +84,16 @@ def case_push_load(build, workdir):
         has(ctl("unload", "greeter"), r"^unloaded greeter$")
         has(ctl("unload", "hello"), r"^unloaded hello$")
         sh.expect(r"hello: exiting after 2 greetings")
-        hello = os.path.join(build, "cells", "hello@1.o")  # with debug info: not the image's bytes
-        out = ctl("push", hello, want=1)
+        hello = os.path.join(build, "cells", "hello@1.o")
+        # --as-is: with its debug info, not the image's bytes.
+        out = ctl("push", "--as-is", hello, want=1)
         has(out, r"push .*hello@1\.o: the ramfs already has a different 'hello@1\.o' \(files "
                  r"cannot be replaced\): push it under another name \(KE_EXIST\)")
         out = ctl("push", hello, "--name", "myhello@1.o")
         has(out, r"^pushed .*hello@1\.o as myhello@1\.o \(\d+ bytes in [\d.]+ s, [\d.]+ KiB/s\)$")
         out = ctl("push", hello, "--name", "myhello@1.o")
         has(out, r"is already in the ramfs as myhello@1\.o \(same \d+ bytes\)")
-        out = ctl("push", hello, "--unique")
+        out = ctl("push", "--as-is", hello, "--unique")
         has(out, r"^pushed .* as hello@1\.o\.1 ")
         has(sh.run("ls"), r"myhello@1\.o")
         out = ctl("load", "myhello@1.o")
@@ -107,11 +108,37 @@ def case_push_load(build, workdir):
         has(out, r"^keelctl: load myhello@1\.o: cell 'hello': already loaded .*\(KE_EXIST\)")
         # load FILE: pushed (under a unique name) and loaded in one go.
         has(ctl("unload", "greeter"), r"^unloaded greeter$")
-        out = ctl("load", os.path.join(build, "cells", "greeter@1.o"))
+        out = ctl("load", "--as-is", os.path.join(build, "cells", "greeter@1.o"))
         has(out, r"^pushed .*greeter@1\.o as greeter@1\.o\.1 ")
         has(out, r"^loaded greeter@1 from greeter@1\.o\.1: ")
         sh.expect(r"greeter: hello has greeted 4 times")
         has(ctl("load", "nosuch.o", want=1), r"load nosuch\.o: no file 'nosuch\.o' in the ramfs")
+        ctl.alive()
+
+
+def case_load_unchanged(build, workdir):
+    """keelctl load of an unchanged image cell pushes it without debug info, as the image carries
+    it: the same bytes as its boot module, so nothing new is stored (no counter@1.o.1)."""
+    obj = os.path.join(build, "cells", "counter@1.o")
+    module = os.path.getsize(os.path.join(build, "image", "cells", "counter@1.o"))
+    check(os.path.getsize(obj) > module, "the build's object has debug info to strip",
+          f"{os.path.getsize(obj)} vs {module}")
+    with shell(build, workdir) as sh:
+        ctl = Ctl(build, sh)
+        ls_before = sh.run("ls")
+        out = ctl("load", obj)
+        has(out, rf"counter@1\.o is already in the ramfs as counter@1\.o \(same {module} bytes\)$")
+        has(out, r"^loaded cell counter@1 from counter@1\.o: ")
+        # swap pushes the same way (and so do the lines of a batch).
+        out = ctl("swap", "counter", os.path.join(build, "cells", "counter@2.o"))
+        has(out, r"counter@2\.o is already in the ramfs as counter@2\.o \(same ")
+        has(out, r"^swapped counter: version 1 -> 2")
+        out = ctl("batch", stdin="load " + os.path.join(build, "cells", "salute@1.o") + "\n")
+        has(out, r"salute@1\.o is already in the ramfs as salute@1\.o \(same ")
+        check(sh.run("ls") == ls_before, "a push of unchanged cells stored a file", sh.run("ls"))
+        # --as-is pushes the bytes unchanged, debug info included: other bytes, a new name.
+        out = ctl("push", "--as-is", "--unique", obj)
+        has(out, rf"^pushed .*counter@1\.o as counter@1\.o\.1 \({os.path.getsize(obj)} bytes")
         ctl.alive()
 
 

@@ -24,15 +24,15 @@ class KeelCtl:
         # keelctl's own wait for a reply (its default is 10 s): a loaded host may slow the guest.
         self.reply_timeout = reply_timeout
 
-    def __call__(self, *args, want=0, timeout=120):
+    def __call__(self, *args, want=0, timeout=120, stdin=None):
         """keelctl ARGS; its output (stdout and stderr). Fails unless it exits with `want`
-        (None: any status). `timeout` bounds the whole run."""
+        (None: any status). `timeout` bounds the whole run; stdin: text for its input."""
         cmd = [self.exe, "--socket", self.vm.ctl_socket]
         if "--timeout" not in args:
             cmd += ["--timeout", str(self.reply_timeout)]
         cmd += list(args)
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=stdin)
         except subprocess.TimeoutExpired as e:
             raise GuestError(f"keelctl {' '.join(args)}: still running after {timeout}s"
                              f"\n--- output ---\n{e.stdout or ''}{e.stderr or ''}"

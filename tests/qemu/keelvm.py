@@ -67,7 +67,8 @@ def _die_with_parent(parent):
 
 class KeelVM:
     def __init__(self, kernel, cmdline="", modules=(), memory="256M", workdir=None,
-                 extra_args=(), qemu="qemu-system-x86_64", ctl_socket=False, monitor=False):
+                 extra_args=(), qemu="qemu-system-x86_64", ctl_socket=False, monitor=False,
+                 iso=None):
         self.kernel = kernel
         self.cmdline = cmdline
         self.modules = list(modules)
@@ -81,8 +82,10 @@ class KeelVM:
         # a path, even when they run at the same time with the same workdir, and the path stays
         # short (a unix socket path has at most 107 bytes). Removed by close().
         self.rundir = tempfile.mkdtemp(prefix="keelvm-run-")
-        self.iso = os.path.join(self.rundir, "keel.iso")
-        self._iso_ready = False
+        # iso: a ready-made image to boot (e.g. the one tools/keel iso makes) instead of one
+        # built from kernel, cmdline and modules.
+        self.iso = iso or os.path.join(self.rundir, "keel.iso")
+        self._iso_ready = iso is not None
         self.proc = None
         self.raw = b""
         self.output = b""  # raw with terminal escapes and carriage returns removed
@@ -360,12 +363,12 @@ class KeelShell:
     next prompt, with trailing whitespace removed."""
 
     def __init__(self, build, cmdline="", modules=None, workdir=None, extra_args=(),
-                 boot_timeout=30.0, ctl_socket=False, monitor=False):
+                 boot_timeout=30.0, ctl_socket=False, monitor=False, iso=None):
         mods = image_modules(build) if modules is None else modules
         self.build = build
         self.vm = KeelVM(os.path.join(build, "keel.elf"), cmdline, modules=mods,
                          workdir=workdir, extra_args=extra_args, ctl_socket=ctl_socket,
-                         monitor=monitor)
+                         monitor=monitor, iso=iso)
         self.vm.panic_fails = True  # a shell session never panics on purpose
         self.boot_timeout = boot_timeout
 

@@ -107,8 +107,7 @@ def main():
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=2)
-    print(json.dumps({"benchmark": "boot", "summary": result["summary"]}))
-    print(f"wrote {out}")
+    print(f"boot benchmark: JSON written to {out}")
     return 0
 
 

@@ -8,7 +8,7 @@
 struct opts {
     const char *socket, *key;
     int timeout_ms;
-    bool verbose, json, dry_run, unique;
+    bool verbose, json, dry_run, unique, as_is;
     const char *name;
     long long deadline_ms; /* -1: the guest's default */
     int fail_at;           /* 0: none */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <keel/errno.h>
 #include "common.h"
 
@@ -15,6 +16,7 @@ void fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    fflush(stdout); /* what was said before stays before, also when both go to one pipe */
     fputs("keelctl: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -135,11 +137,10 @@ bool is_host_file(const char *arg)
     return strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode));
 }
 
-int read_object(struct object *ob, const char *path, const char *name)
+/* The bytes of src (path itself, or its stripped copy) into ob; messages name path. */
+static int read_bytes(struct object *ob, const char *src, const char *path)
 {
-    memset(ob, 0, sizeof(*ob));
-    ob->path = path;
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(src, "rb");
     if (!f) {
         fail("cannot read %s: %s", path, strerror(errno));
         return EXIT_REFUSED;
@@ -166,10 +167,29 @@ int read_object(struct object *ob, const char *path, const char *name)
         return EXIT_REFUSED;
     }
     fclose(f);
+    return EXIT_OK;
+}
+
+int read_object(struct object *ob, const char *path, const char *name)
+{
+    memset(ob, 0, sizeof(*ob));
+    ob->path = path;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fail("%s is not a regular file", path);
+        return EXIT_REFUSED;
+    }
+    char tmp[4096];
+    const char *src = strip_object(path, tmp, sizeof(tmp));
+    int r = read_bytes(ob, src, path);
+    if (src != path)
+        unlink(tmp);
+    if (r)
+        return r;
     if (!name) {
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s", path);
-        name = basename(tmp);
+        char base[4096];
+        snprintf(base, sizeof(base), "%s", path);
+        name = basename(base);
         if (strlen(name) > NAME_MAX_LEN) {
             fail("%s: the file name is longer than %d characters: give --name", path, NAME_MAX_LEN);
             return EXIT_REFUSED;

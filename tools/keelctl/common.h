@@ -46,8 +46,16 @@ struct object {
 /* An argument names a host file if it contains a '/' or a file by that name exists here;
  * otherwise it names a file in the guest's ramfs. */
 bool is_host_file(const char *arg);
-/* Read path (name: the ramfs name, NULL for the base name). EXIT_OK or EXIT_REFUSED. */
+/* Read path (name: the ramfs name, NULL for the base name), without its debug info unless
+ * set_strip(false) (strip.c). EXIT_OK or EXIT_REFUSED. */
 int read_object(struct object *ob, const char *path, const char *name);
+/* strip.c: whether read_object strips debug info (keelctl --as-is: no); the llvm-objcopy it
+ * runs ($KEEL_OBJCOPY, else the build's). strip_object returns path itself when it does not
+ * strip (off, not ELF, no tool, the tool failed: said on stderr), else tmp, a temporary copy
+ * without debug info that the caller unlinks. */
+void set_strip(bool on);
+const char *objcopy_path(void);
+const char *strip_object(const char *path, char *tmp, size_t size);
 /* PUSH: the object goes into the ramfs (as ob->stored). */
 int push_object(struct conn *c, struct object *ob, bool unique);
 void say_pushed(const struct object *ob, double secs);

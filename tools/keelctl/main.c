@@ -8,6 +8,7 @@
 #include <string.h>
 #include <keel/swap.h>
 #include "cmds.h"
+#include "common.h"
 
 enum opt_bit {
     O_NAME = 1 << 0,
@@ -16,6 +17,7 @@ enum opt_bit {
     O_DEADLINE = 1 << 3,
     O_FAILAT = 1 << 4,
     O_JSON = 1 << 5,
+    O_ASIS = 1 << 6,
 };
 
 struct command {
@@ -30,22 +32,29 @@ static const struct command commands[] = {
     {"ping", cmd_ping, 0, 0, 0, "ping",
      "Say HELLO and PING: checks the socket, the key and that the guest answers; prints the\n"
      "round trip time and the guest's uptime.\n"},
-    {"push", cmd_push, 1, 1, O_NAME | O_UNIQUE, "push FILE [--name NAME] [--unique]",
+    {"push", cmd_push, 1, 1, O_NAME | O_UNIQUE | O_ASIS,
+     "push FILE [--name NAME] [--unique] [--as-is]",
      "Store FILE (a cell object, at most 1 MiB) in the guest's ramfs under NAME (default: the\n"
-     "file's base name). Files in the ramfs are never replaced: if NAME holds the same bytes\n"
-     "already, nothing is stored again; if it holds other bytes, the push is refused, unless\n"
-     "--unique is given, which stores it as NAME.1, NAME.2, ... (the first free or identical).\n"},
-    {"load", cmd_load, 1, 1, O_NAME | O_JSON, "load NAME|FILE [--name NAME] [--json]",
+     "file's base name), without its debug info, as the boot image carries cells (unless\n"
+     "--as-is). Files in the ramfs are never replaced: if NAME holds the same bytes already,\n"
+     "nothing is stored again; if it holds other bytes, the push is refused, unless --unique is\n"
+     "given, which stores it as NAME.1, NAME.2, ... (the first free or identical).\n"
+     "  --as-is            push the file's bytes unchanged (debug info included)\n"},
+    {"load", cmd_load, 1, 1, O_NAME | O_JSON | O_ASIS,
+     "load NAME|FILE [--name NAME] [--json] [--as-is]",
      "Link a cell into the running system: NAME is a file in the guest's ramfs; a FILE on this\n"
      "machine (an argument containing '/' or naming an existing file) is pushed first (as with\n"
-     "push --unique). If the load is refused, a file that push stored anew is removed again\n"
+     "push --unique: without debug info unless --as-is, so an unchanged cell is the boot\n"
+     "module's bytes). If the load is refused, a file that push stored anew is removed again\n"
      "(by the guest, as part of the LOAD request): a refused load leaves nothing behind.\n"},
     {"unload", cmd_unload, 1, 1, 0, "unload CELL",
      "Unload a cell (refused while other cells depend on it or tasks run in it).\n"},
-    {"swap", cmd_swap, 2, 2 * SWAP_MAX_CELLS, O_DRY | O_DEADLINE | O_FAILAT | O_JSON,
-     "swap CELL FILE|NAME [CELL FILE|NAME ...] [-n] [--deadline-ms N] [--fail-at STEP] [--json]",
+    {"swap", cmd_swap, 2, 2 * SWAP_MAX_CELLS, O_DRY | O_DEADLINE | O_FAILAT | O_JSON | O_ASIS,
+     "swap CELL FILE|NAME [CELL FILE|NAME ...] [-n] [--deadline-ms N] [--fail-at STEP] [--json] "
+     "[--as-is]",
      "Replace running cells by new versions, as one transaction (up to 8 cells). Each new version\n"
-     "is a FILE on this machine (pushed first, as with push --unique) or a NAME in the ramfs.\n"
+     "is a FILE on this machine (pushed first, as with push --unique: without debug info unless\n"
+     "--as-is) or a NAME in the ramfs.\n"
      "If the swap is refused, the files its pushes stored anew are removed again.\n"
      "Prints, per cell, the old and new version and the state carried, then the time of each\n"
      "step (link, check, quiesce, transfer, rewrite, commit, retire), the total and the\n"
@@ -167,6 +176,9 @@ int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batc
         } else if (strcmp(a, "--unique") == 0) {
             given |= O_UNIQUE;
             o.unique = true;
+        } else if (strcmp(a, "--as-is") == 0) {
+            given |= O_ASIS;
+            o.as_is = true;
         } else if (strcmp(a, "-n") == 0 || strcmp(a, "--dry-run") == 0) {
             given |= O_DRY;
             o.dry_run = true;
@@ -249,11 +261,14 @@ int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batc
                 o.npos < cmd->min_args ? "missing arguments" : "too many arguments", cmd->usage);
         return EXIT_USAGE;
     }
+    set_strip(!o.as_is);
     return cmd->fn(&o);
 }
 
 int main(int argc, char **argv)
 {
+    /* What goes to stdout stays in order with the messages on stderr, also through a pipe. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const struct opts defaults = {.timeout_ms = 10000, .deadline_ms = -1};
     return keelctl_run(argc, argv, &defaults, false);
 }
