@@ -128,7 +128,7 @@ def case_load_unchanged(build, workdir):
         ls_before = sh.run("ls")
         out = ctl("load", obj)
         has(out, rf"counter@1\.o is already in the ramfs as counter@1\.o \(same {module} bytes\)$")
-        has(out, r"^loaded cell counter@1 from counter@1\.o: ")
+        has(out, r"^loaded counter@1 from counter@1\.o: ")
         # swap pushes the same way (and so do the lines of a batch).
         out = ctl("swap", "counter", os.path.join(build, "cells", "counter@2.o"))
         has(out, r"counter@2\.o is already in the ramfs as counter@2\.o \(same ")

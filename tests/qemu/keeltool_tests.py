@@ -87,8 +87,8 @@ def case_edit_swap_loop(build, workdir):
     counter3 = os.path.join(src, "cells", "demo", "counter", "counter3.c")
     text = '"counter v%d: value %llu, %llu calls since migrating'
     with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
-        has(sh.run("load counter@1"), r"^cell counter@1: ")
-        has(sh.run("load salute@1"), r"^cell salute@1: ")
+        has(sh.run("load counter@1"), r"^loaded counter@1 from ")
+        has(sh.run("load salute@1"), r"^loaded salute@1 from ")
         has(sh.run("run workload@1"), r"counter v1: value \d+")
         # The guest runs the image of `build`: the scratch tree's tools/keel talks to it with
         # that build's key.

@@ -150,7 +150,7 @@ int cmd_swap(struct opts *o)
 {
     if (o->npos % 2 != 0) {
         fail("swap: give CELL OBJECT pairs\nusage: keelctl swap CELL FILE|NAME [CELL FILE|NAME "
-             "...] [-n] [--deadline-ms N] [--fail-at STEP] [--json]");
+             "...] [-n] [--deadline-ms N] [--fail-at STEP] [--json] [--as-is]");
         return EXIT_USAGE;
     }
     int n = o->npos / 2;
