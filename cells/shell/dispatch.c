@@ -94,7 +94,8 @@ static int spawn(const char *name, const char *cell, const void *arg, size_t arg
 }
 
 /* Wait for the command while reading the keyboard: Ctrl-C kills it, other bytes are kept for
- * the next prompt. KE_KILLED if the shell itself was killed (the command is then killed too).
+ * the next prompt. KE_KILLED if the shell itself was killed: the command runs on, and the
+ * shell's successor goes on waiting for it (shell.c).
  * The "^C" is echoed once the command has ended, so none of its output can follow it. */
 static int wait_for(task_id_t id, struct shell_input *in, struct task_result *res)
 {
@@ -110,11 +111,8 @@ static int wait_for(task_id_t id, struct shell_input *in, struct task_result *re
         }
         char buf[32];
         int n = console_read(buf, sizeof(buf), POLL_NS);
-        if (n == KE_KILLED) {
-            task_kill(id);
-            task_detach(id);
+        if (n == KE_KILLED)
             return KE_KILLED;
-        }
         for (int i = 0; i < n; i++) {
             if (buf[i] == 0x03) {
                 interrupted = true;
@@ -200,9 +198,9 @@ int shell_resume_command(struct shell_input *in)
         return 0;
     struct task_result res;
     int r = wait_for(in->running, in, &res);
-    in->running = 0;
     if (r == KE_KILLED)
-        return r;
+        return r; /* in->running stays: the next shell task waits for it */
+    in->running = 0;
     if (r) {
         kprintf("keel: %s: lost the command task: %s\n", in->running_name, keel_strerror(r));
         return 0;
