@@ -1,11 +1,12 @@
 /* Tab completion in the shell: the word before the cursor is completed from the command names
- * (the first word, and the argument of help) or from the loaded cells and the ramfs files
- * (other words). One match completes
- * it and adds a space; several complete their common prefix, and a second Tab lists them. */
+ * (the first word, and the argument of help: the boot index and pushed command cells) or from
+ * the loaded cells and the ramfs files (other words). One match completes it and adds a space;
+ * several complete their common prefix, and a second Tab lists them. */
 #include <stdbool.h>
 #include <keel/cells.h>
 #include <keel/string.h>
 #include "ramfs/ramfs.h"
+#include "cmdfile.h"
 #include "cmdindex.h"
 #include "complete.h"
 #include "shell.h"
@@ -18,15 +19,24 @@ static int offer_file(void *ctx, const char *name, const void *data, size_t size
     return 0;
 }
 
+static int offer_pushed(void *ctx, const struct cmdfile *f)
+{
+    if (f->ok) /* one with a bad record is not offered: it would not run */
+        completion_offer(ctx, f->name, strlen(f->name));
+    return 0;
+}
+
+/* The boot index's commands and those pushed at run time (cmdfile.h). */
 static void offer_commands(struct completion *c)
 {
-    const char *index;
-    size_t size, pos = 0;
+    static struct cmdfile_walk walk; /* only the shell task completes */
+    const char *index = NULL;
+    size_t size = 0, pos = 0;
     struct cmdindex_entry e;
-    if (shell_command_index(&index, &size))
-        return;
-    while (cmdindex_next(index, size, &pos, &e))
-        completion_offer(c, e.name, e.name_len);
+    if (shell_command_index(&index, &size) == 0)
+        while (cmdindex_next(index, size, &pos, &e))
+            completion_offer(c, e.name, e.name_len);
+    cmdfile_for_each(index, size, offer_pushed, c, &walk);
 }
 
 static void offer_cells(struct completion *c)
