@@ -189,18 +189,16 @@ static void report(const struct task *t, const struct trap_frame *f, const struc
         describe_core_fault(tf, where, sizeof(where));
     else
         ksnprintf(where, sizeof(where), "at %s", tf->where);
-    kprintf("\nkeel: task %llu '%s' faulted: CPU exception %u (%s), error 0x%llx%s\n",
-            (unsigned long long)t->id, t->name, tf->vector, exception_name(tf->vector),
-            (unsigned long long)tf->error, overflow ? " (stack overflow)" : "");
+    kprintf("%skeel: task %llu '%s' faulted: CPU exception %u (%s), error 0x%llx%s\n",
+            console_mid_line() ? "\n" : "", (unsigned long long)t->id, t->name, tf->vector,
+            exception_name(tf->vector), (unsigned long long)tf->error,
+            overflow ? " (stack overflow)" : "");
     if (in_core)
         kprintf("  %s\n", where);
-    kprintf("  rip 0x%016llx <%s>\n  cr2 0x%016llx rsp 0x%016llx\n"
-            "  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
-            "  rsi %016llx rdi %016llx rbp %016llx r8  %016llx\nbacktrace:\n",
-            (unsigned long long)tf->rip, tf->where, (unsigned long long)tf->cr2,
-            (unsigned long long)f->rsp, (unsigned long long)f->rax, (unsigned long long)f->rbx,
-            (unsigned long long)f->rcx, (unsigned long long)f->rdx, (unsigned long long)f->rsi,
-            (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->r8);
+    kprintf("  rip 0x%016llx <%s>\n  cr2 0x%016llx\n", (unsigned long long)tf->rip, tf->where,
+            (unsigned long long)tf->cr2);
+    trap_print_registers(f);
+    kprintf("backtrace:\n");
     if (!overflow)
         backtrace_print(f->rip, f->rbp);
     kprintf("keel: task %llu killed; the system carries on\n", (unsigned long long)t->id);
@@ -215,10 +213,11 @@ static void report_guarded(const struct task *t, const struct task_fault *tf)
     char caller[112] = "";
     if (tf->caller[0])
         ksnprintf(caller, sizeof(caller), " called from %s", tf->caller);
-    kprintf("\nkeel: task %llu '%s': guarded call faulted: CPU exception %u (%s) at 0x%llx <%s>%s, "
+    kprintf("%skeel: task %llu '%s': guarded call faulted: CPU exception %u (%s) at 0x%llx <%s>%s, "
             "cr2 0x%llx; the call returns KE_FAULT\n",
-            (unsigned long long)t->id, t->name, tf->vector, exception_name(tf->vector),
-            (unsigned long long)tf->rip, tf->where, caller, (unsigned long long)tf->cr2);
+            console_mid_line() ? "\n" : "", (unsigned long long)t->id, t->name, tf->vector,
+            exception_name(tf->vector), (unsigned long long)tf->rip, tf->where, caller,
+            (unsigned long long)tf->cr2);
     klog_quiet(LOG_ERR, "task %llu '%s': guarded call faulted at %s%s; it returns KE_FAULT",
                (unsigned long long)t->id, t->name, tf->where, caller);
 }

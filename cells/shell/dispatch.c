@@ -1,6 +1,7 @@
-/* Running a command: split the line, look the name up in the command index, load the command's
- * cell from the ramfs if it is not loaded yet, spawn its entry cmd_<name>_main as a task with
- * the packed argv, wait for it while watching the keyboard for Ctrl-C, report how it ended. */
+/* Running a command: split the line, find the command (the boot index, or a command cell pushed
+ * into the ramfs: cmdfile.h), load the command's cell from the ramfs if it is not loaded yet,
+ * spawn its entry cmd_<name>_main as a task with the packed argv, wait for it while watching
+ * the keyboard for Ctrl-C, report how it ended. */
 #include <stdbool.h>
 #include <keel/argv.h>
 #include <keel/cells.h>
@@ -12,6 +13,7 @@
 #include <keel/string.h>
 #include <keel/task.h>
 #include "ramfs/ramfs.h"
+#include "cmdfile.h"
 #include "cmdindex.h"
 #include "shell.h"
 #include "tokenize.h"
@@ -27,8 +29,55 @@ static char words[LINEEDIT_MAX];
 static char *argv[ARGV_MAX_ARGS + 1];
 static unsigned char block[ARGV_MAX_SIZE];
 
-/* Make sure the command's cell is loaded; 0, or an error already reported. */
-static int ensure_loaded(const char *name, const struct cmdindex_entry *e, const char *cell)
+/* What a command name runs: its cell, and the object (and version) to load it from. */
+struct target {
+    char cell[CMDINDEX_CELL_MAX];
+    char object[RAMFS_NAME_MAX];
+    unsigned version; /* from the object's name (0: the name has none) */
+};
+
+/* Find what name runs: the boot index's entry, unless a higher version cmd_<name>@<v>.o was
+ * added to the ramfs (a command pushed at run time, or a newer version of a boot one: then its
+ * record must be good). 0, or an error already reported. */
+static int find_command(const char *name, struct target *t)
+{
+    static struct cmdfile pushed; /* only the shell task runs commands; off its stack */
+    const char *index = NULL;
+    size_t size = 0;
+    struct cmdindex_entry e;
+    bool indexed =
+        shell_command_index(&index, &size) == 0 && cmdindex_find(index, size, name, &e) == 0;
+    if (indexed) {
+        if (cmdindex_cell(&e, t->cell, sizeof(t->cell)) < 0 || e.object_len >= sizeof(t->object)) {
+            kprintf("keel: %s: bad entry in the command index\n", name);
+            return KE_INVAL;
+        }
+        memcpy(t->object, e.object, e.object_len);
+        t->object[e.object_len] = 0;
+        char scratch[CMDFILE_NAME_MAX];
+        t->version = cmdfile_parse_name(t->object, scratch);
+    }
+    if (cmdfile_highest(name, &pushed) == 0 && (!indexed || pushed.version > t->version)) {
+        cmdfile_find(name, &pushed);
+        if (!pushed.ok) {
+            kprintf("keel: %s: %s\n", name, pushed.why);
+            return KE_INVAL;
+        }
+        ksnprintf(t->cell, sizeof(t->cell), "cmd_%s", name);
+        memcpy(t->object, pushed.object, sizeof(t->object));
+        t->version = pushed.version;
+        return 0;
+    }
+    if (!indexed) {
+        kprintf("keel: unknown command '%s' (type help)\n", name);
+        return KE_NOENT;
+    }
+    return 0;
+}
+
+/* Make sure the command's cell is loaded, in t's version or a later one (an older version is
+ * replaced: the highest version in the ramfs runs); 0, or an error already reported. */
+static int ensure_loaded(const char *name, const struct target *t)
 {
     struct loader *ld = cells_loader();
     if (!ld) {
@@ -36,31 +85,39 @@ static int ensure_loaded(const char *name, const struct cmdindex_entry *e, const
         return KE_NOTSUP;
     }
     cells_lock();
-    int loaded = loader_find(ld, cell) != NULL;
+    const struct loaded_cell *c = loader_find(ld, t->cell);
+    struct loader_cell_info ci;
+    if (c)
+        loader_cell_info(c, &ci);
     cells_unlock();
-    if (loaded)
+    if (c && ci.version >= t->version)
         return 0;
-    char object[RAMFS_NAME_MAX];
-    if (e->object_len >= sizeof(object)) {
-        kprintf("keel: %s: object name too long\n", name);
-        return KE_RANGE;
-    }
-    memcpy(object, e->object, e->object_len);
-    object[e->object_len] = 0;
-    const void *data;
-    size_t size;
-    if (ramfs_find(object, &data, &size)) {
-        kprintf("keel: %s: no file '%s' for the command\n", name, object);
+    struct ramfs_hold file = {0};
+    if (ramfs_open(t->object, &file)) {
+        kprintf("keel: %s: no file '%s' for the command\n", name, t->object);
         return KE_NOENT;
     }
     struct loader_error err = {0};
-    int r = cells_load(data, size, object, NULL, &err);
-    if (r && r != KE_EXIST) {
-        kprintf("keel: %s: cannot load %s: %s\n", name, object,
-                err.msg[0] ? err.msg : keel_strerror(r));
-        return r;
+    int r = 0;
+    if (c) {
+        r = cells_unload(t->cell, &err);
+        if (r)
+            kprintf("keel: %s: cannot replace %s@%u by %s: %s\n", name, t->cell, ci.version,
+                    t->object, err.msg[0] ? err.msg : keel_strerror(r));
+        else
+            kprintf("keel: %s: replaced %s@%u by %s, the highest version in the ramfs\n", name,
+                    t->cell, ci.version, t->object);
     }
-    return 0;
+    if (!r) {
+        r = cells_load(file.data, file.size, t->object, NULL, &err);
+        if (r == KE_EXIST)
+            r = 0; /* loaded meanwhile */
+        else if (r)
+            kprintf("keel: %s: cannot load %s: %s\n", name, t->object,
+                    err.msg[0] ? err.msg : keel_strerror(r));
+    }
+    ramfs_close(&file); /* the loader keeps no pointer into the object */
+    return r;
 }
 
 /* Find the entry and spawn the task, under the cells lock so the cell cannot be unloaded
@@ -94,7 +151,8 @@ static int spawn(const char *name, const char *cell, const void *arg, size_t arg
 }
 
 /* Wait for the command while reading the keyboard: Ctrl-C kills it, other bytes are kept for
- * the next prompt. KE_KILLED if the shell itself was killed (the command is then killed too).
+ * the next prompt. KE_KILLED if the shell itself was killed: the command runs on, and the
+ * shell's successor goes on waiting for it (shell.c).
  * The "^C" is echoed once the command has ended, so none of its output can follow it. */
 static int wait_for(task_id_t id, struct shell_input *in, struct task_result *res)
 {
@@ -110,11 +168,8 @@ static int wait_for(task_id_t id, struct shell_input *in, struct task_result *re
         }
         char buf[32];
         int n = console_read(buf, sizeof(buf), POLL_NS);
-        if (n == KE_KILLED) {
-            task_kill(id);
-            task_detach(id);
+        if (n == KE_KILLED)
             return KE_KILLED;
-        }
         for (int i = 0; i < n; i++) {
             if (buf[i] == 0x03) {
                 interrupted = true;
@@ -165,27 +220,22 @@ int shell_run_line(const char *line, struct shell_input *in)
     if (argc <= 0)
         return 0;
     const char *name = argv[0];
-    const char *index;
-    size_t index_size;
-    struct cmdindex_entry e;
-    if (shell_command_index(&index, &index_size) || cmdindex_find(index, index_size, name, &e)) {
+    if (strlen(name) > SYM_MAX - 10) {
         kprintf("keel: unknown command '%s' (type help)\n", name);
         return 0;
     }
-    char cell[CMDINDEX_CELL_MAX];
-    if (cmdindex_cell(&e, cell, sizeof(cell)) < 0 || strlen(name) > SYM_MAX - 10) {
-        kprintf("keel: %s: bad entry in the command index\n", name);
+    static struct target t; /* only the shell task runs commands */
+    if (find_command(name, &t))
         return 0;
-    }
     int size = argv_pack(argc, (const char *const *)argv, block, sizeof(block));
     if (size < 0) {
         kprintf("keel: %s: arguments too long (at most %d bytes packed)\n", name, ARGV_MAX_SIZE);
         return 0;
     }
-    if (ensure_loaded(name, &e, cell))
+    if (ensure_loaded(name, &t))
         return 0;
     task_id_t id;
-    if (spawn(name, cell, block, (size_t)size, &id))
+    if (spawn(name, t.cell, block, (size_t)size, &id))
         return 0;
     in->running = id;
     size_t n = strnlen(name, sizeof(in->running_name) - 1);
@@ -200,9 +250,9 @@ int shell_resume_command(struct shell_input *in)
         return 0;
     struct task_result res;
     int r = wait_for(in->running, in, &res);
-    in->running = 0;
     if (r == KE_KILLED)
-        return r;
+        return r; /* in->running stays: the next shell task waits for it */
+    in->running = 0;
     if (r) {
         kprintf("keel: %s: lost the command task: %s\n", in->running_name, keel_strerror(r));
         return 0;

@@ -1,5 +1,6 @@
 /* The shell cell: its init starts a service task that waits for the end of the boot, prints a
- * banner and runs the read-edit-dispatch loop on the console. */
+ * banner and runs the read-edit-dispatch loop on the console. A shell task that is killed
+ * (`kill <its id>`) starts its successor before it ends, so the console never goes dead. */
 #include <keel/cell.h>
 #include <keel/cells.h>
 #include <keel/console.h>
@@ -16,8 +17,11 @@
 static struct shell_state {
     struct lineedit le;
     struct shell_input in;
-    int started; /* the banner was printed: a re-spawned shell goes on where it was */
+    int started;     /* the banner was printed: a re-spawned shell goes on where it was */
+    uint64_t killed; /* the task id of a killed shell whose successor has not yet said so */
 } sh;
+
+static int shell_start(void);
 
 void shell_write(void *ctx, const char *s, size_t n)
 {
@@ -75,6 +79,23 @@ static int next_byte(char *c)
     return 0;
 }
 
+/* This shell task was killed: start the next one (it goes on waiting for the command this one
+ * waited for, sh.in.running) and end. Returns the entry's status. */
+static int shell_killed(void)
+{
+    sh.killed = task_self();
+    if (shell_start() == 0)
+        return 0;
+    /* No successor: nobody will wait for the command any more, so it goes too. */
+    sh.killed = 0;
+    if (sh.in.running) {
+        task_kill(sh.in.running);
+        task_detach(sh.in.running);
+        sh.in.running = 0;
+    }
+    return 0;
+}
+
 static int shell_main(const void *arg, void *ret)
 {
     boot_wait_ready();
@@ -82,10 +103,16 @@ static int shell_main(const void *arg, void *ret)
         kprintf("Keel shell \xe2\x80\x94 type help for commands\n");
         lineedit_init(&sh.le, shell_write, NULL);
         sh.started = 1;
+    } else if (sh.killed) {
+        kprintf("keel: the shell (task %llu) was killed; a new shell runs as task %llu\n",
+                (unsigned long long)sh.killed, (unsigned long long)task_self());
+        sh.killed = 0;
+        if (shell_resume_command(&sh.in) == KE_KILLED)
+            return shell_killed();
     } else {
         /* Re-spawned by a live swap: the history and typed-ahead input came along. */
         if (shell_resume_command(&sh.in) == KE_KILLED)
-            return 0;
+            return shell_killed();
         kprintf("keel: shell version %d running (history kept: %zu lines)\n", KEEL_CELL_VERSION,
                 lineedit_history_count(&sh.le));
     }
@@ -93,14 +120,14 @@ static int shell_main(const void *arg, void *ret)
     for (;;) {
         char c;
         if (next_byte(&c))
-            return 0;
+            return shell_killed();
         switch (lineedit_feed(&sh.le, c)) {
         case LINEEDIT_TAB:
             shell_complete(&sh.le);
             break;
         case LINEEDIT_LINE:
             if (shell_run_line(lineedit_text(&sh.le), &sh.in) == KE_KILLED)
-                return 0;
+                return shell_killed();
             lineedit_begin(&sh.le, SHELL_PROMPT);
             break;
         default:
@@ -109,7 +136,7 @@ static int shell_main(const void *arg, void *ret)
     }
 }
 
-static int shell_init(void)
+static int shell_start(void)
 {
     /* One above the default, so Ctrl-C gets through even while a command keeps the CPU busy. */
     struct task_spec spec = {
@@ -123,6 +150,11 @@ static int shell_init(void)
     if (r)
         kprintf("shell: cannot start the shell task: %s\n", keel_strerror(r));
     return r;
+}
+
+static int shell_init(void)
+{
+    return shell_start();
 }
 
 KEEL_CELL(.name = "shell", .version = KEEL_CELL_VERSION, .init = shell_init, .state = &sh,

@@ -28,7 +28,8 @@ int shell_input_take_interrupt(struct shell_input *in);
 int shell_command_index(const char **data, size_t *size);
 
 /* Run one entered line: split it, find the command, run it as a task, report how it ended.
- * Returns KE_KILLED if the shell itself was killed meanwhile, else 0. */
+ * Returns KE_KILLED if the shell itself was killed meanwhile (in->running then still names the
+ * command, for the next shell task to wait for), else 0. */
 int shell_run_line(const char *line, struct shell_input *in);
 /* After a live swap of the shell: wait for and report the command the old version was waiting
  * for (in->running), if any. KE_KILLED if the shell was killed meanwhile, else 0. */

@@ -1,9 +1,12 @@
 /* Tab completion in the shell: the word before the cursor is completed from the command names
- * (first word) or from the loaded cells and the ramfs files (later words). One match completes
- * it and adds a space; several complete their common prefix, and a second Tab lists them. */
+ * (the first word, and the argument of help: the boot index and pushed command cells) or from
+ * the loaded cells and the ramfs files (other words). One match completes it and adds a space;
+ * several complete their common prefix, and a second Tab lists them. */
+#include <stdbool.h>
 #include <keel/cells.h>
 #include <keel/string.h>
 #include "ramfs/ramfs.h"
+#include "cmdfile.h"
 #include "cmdindex.h"
 #include "complete.h"
 #include "shell.h"
@@ -16,15 +19,24 @@ static int offer_file(void *ctx, const char *name, const void *data, size_t size
     return 0;
 }
 
+static int offer_pushed(void *ctx, const struct cmdfile *f)
+{
+    if (f->ok) /* one with a bad record is not offered: it would not run */
+        completion_offer(ctx, f->name, strlen(f->name));
+    return 0;
+}
+
+/* The boot index's commands and those pushed at run time (cmdfile.h). */
 static void offer_commands(struct completion *c)
 {
-    const char *index;
-    size_t size, pos = 0;
+    static struct cmdfile_walk walk; /* only the shell task completes */
+    const char *index = NULL;
+    size_t size = 0, pos = 0;
     struct cmdindex_entry e;
-    if (shell_command_index(&index, &size))
-        return;
-    while (cmdindex_next(index, size, &pos, &e))
-        completion_offer(c, e.name, e.name_len);
+    if (shell_command_index(&index, &size) == 0)
+        while (cmdindex_next(index, size, &pos, &e))
+            completion_offer(c, e.name, e.name_len);
+    cmdfile_for_each(index, size, offer_pushed, c, &walk);
 }
 
 static void offer_cells(struct completion *c)
@@ -42,19 +54,39 @@ static void offer_cells(struct completion *c)
     cells_unlock();
 }
 
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Is the word starting at start the first argument of help ("help sw<Tab>")? */
+static bool help_argument(const char *line, size_t start)
+{
+    size_t i = 0;
+    while (i < start && blank(line[i]))
+        i++;
+    size_t word = i;
+    while (i < start && !blank(line[i]))
+        i++;
+    size_t len = i - word;
+    while (i < start && blank(line[i]))
+        i++;
+    return i == start && len == 4 && memcmp(line + word, "help", 4) == 0;
+}
+
 void shell_complete(struct lineedit *le)
 {
     const char *line = lineedit_text(le);
     size_t cur = lineedit_cursor(le);
     size_t start = cur;
-    while (start > 0 && line[start - 1] != ' ' && line[start - 1] != '\t')
+    while (start > 0 && !blank(line[start - 1]))
         start--;
     size_t before = start;
-    while (before > 0 && (line[before - 1] == ' ' || line[before - 1] == '\t'))
+    while (before > 0 && blank(line[before - 1]))
         before--;
     if (completion_begin(&comp, line + start, cur - start))
         return;
-    if (before == 0) {
+    if (before == 0 || help_argument(line, start)) {
         offer_commands(&comp);
     } else {
         offer_cells(&comp);

@@ -27,6 +27,9 @@ uint64_t irq_cell_calls(void);
  * task (why may be NULL); never returns. */
 _Noreturn void exception_fatal(struct trap_frame *f, const char *why);
 const char *exception_name(unsigned vector);
+/* Print every general register of f, rflags, cs, ss and cr3 (arch/regdump.c), four lines of
+ * "  name value" pairs and one for the flags and segments. */
+void trap_print_registers(const struct trap_frame *f);
 /* tasking/fault.c: kill the running task if the fault is its own (never returns then); true if
  * a guarded call caught it (resume with the frame as modified), false if it is the core's, with
  * *why saying why it could not be contained (static text). */

@@ -8,6 +8,7 @@
  * buffer is emitted under the lock. Output longer than the buffer goes out in pieces, each
  * one whole; another context's output may come between two pieces. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/format.h>
@@ -27,9 +28,12 @@ static struct {
 } sinks[MAX_SINKS];
 static uint64_t cell_sink_calls; /* calls into sinks that are cell code */
 static int screens;              /* screen sinks registered: they replace the early VGA mirror */
+static bool mid_line;            /* the last byte written was not a newline */
 
 static void console_emit_locked(const char *s, size_t n)
 {
+    if (n)
+        mid_line = s[n - 1] != '\n';
     serial_write(s, n);
     if (!screens)
         vga_write(s, n);
@@ -40,6 +44,11 @@ static void console_emit_locked(const char *s, size_t n)
             cell_sink_calls++; /* cell code ran, maybe in an interrupt: the reclaimer counts it */
         sinks[i].fn(s, n);
     }
+}
+
+bool console_mid_line(void)
+{
+    return mid_line;
 }
 
 uint64_t console_cell_sink_calls(void)

@@ -13,9 +13,13 @@ void panic_set_exit_on_panic(int on)
     exit_on_panic = on;
 }
 
+/* The last line of every panic: a user at a fresh QEMU terminal has no other way out. */
+#define EXIT_HINT "keel: the system has stopped; to leave QEMU press Ctrl-A, then X\n"
+
 _Noreturn void panic_halt(void)
 {
     cli();
+    kprintf(EXIT_HINT);
     if (exit_on_panic)
         qemu_exit(QEMU_EXIT_FAILURE);
     for (;;)

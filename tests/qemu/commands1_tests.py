@@ -12,7 +12,6 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import PROMPT, KeelShell, image_modules, run_cases  # noqa: E402
 from checks import check  # noqa: E402
 
@@ -226,7 +225,8 @@ def case_kill_errors(build, workdir):
         error(sh, "kill 0", "kill", "'0' is not a task id", u, 2)
         error(sh, "kill 99999999999999999999999", "kill",
               "'99999999999999999999999' is not a task id", u, 2)
-        error(sh, "kill 2", "kill", r"task 2 \(idle\) cannot be killed", u, 1)
+        error(sh, "kill 2", "kill",
+              r"task 2 \(idle\) cannot be killed: it is one of the core's own tasks", u, 1)
         error(sh, "kill 1", "kill", "no such task 1", u, 1)  # boot: ended after the ready line
         error(sh, "kill 4000000", "kill", "no such task 4000000", u, 1)
         # The idle task survived: ps still lists it.
@@ -234,20 +234,31 @@ def case_kill_errors(build, workdir):
 
 
 def case_kill_task(build, workdir):
-    """kill of a live task: the shell itself. kill reports it; the shell ends (killed while it
-    waited for kill), so no prompt comes back. The control channel (a second serial port) shows
-    the shell task gone, which is what proves no prompt can come any more."""
-    with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
+    """kill of a live task: the shell itself. kill reports it, and the shell comes back: the
+    killed shell task starts a new one, which says so, waits for kill to end, shows a prompt and
+    runs commands. The old task is gone (ps), the new one is the shell, with the history kept."""
+    with KeelShell(build, workdir=workdir) as sh:
+        sh.run("echo before")
         shell = next(t for t in parse_ps(sh.run("ps")) if t["name"] == "shell")
-        sh.send(f"kill {shell['id']}\r")
-        sh.expect(rf"killed task {shell['id']} \(shell\)\n")
-        ctl = KeelCtl(build, sh.vm)
-        sh.vm.wait_until(lambda: not any(t["id"] == shell["id"] and t["state"] != "dead"
-                                         for t in ctl.tasks()),
-                         what=f"the shell task {shell['id']} to end")
-        sh.vm.drain()
-        check(not re.search(re.escape(PROMPT), sh.vm.since(sh.vm._pos)),
-              "a prompt came back after the shell was killed", sh.vm.tail(10))
+        out = sh.run(f"kill {shell['id']}")
+        check(re.search(rf"^killed task {shell['id']} \(shell\)$", out, re.M), "kill's report",
+              out)
+        m = re.search(rf"^keel: the shell \(task {shell['id']}\) was killed; a new shell runs as "
+                      r"task (\d+)$", out, re.M)
+        check(m, "the new shell did not say it runs", out)
+        check(sh.run("echo alive") == "alive", "the new shell does not run commands")
+        tasks = parse_ps(sh.run("ps"))
+        shells = [t for t in tasks if t["name"] == "shell"]
+        check([t["id"] for t in shells] == [int(m[1])], "not exactly the new shell task",
+              str(tasks))
+        # The history came along: five lines back is the one typed to the killed shell.
+        check(sh.run("\x1b[A" * 5) == "before", "the history did not come along")
+        # Killed again (now while idle at the prompt, from a second kill): it comes back again.
+        out = sh.run(f"kill {m[1]}")
+        check(re.search(rf"^keel: the shell \(task {m[1]}\) was killed", out, re.M),
+              "the second kill did not restart the shell", out)
+        check(sh.run("echo again") == "again", "the third shell does not run commands")
+        sh.vm.forbid(r"PANIC")
 
 
 def case_mem(build, workdir):

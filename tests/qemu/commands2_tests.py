@@ -126,10 +126,19 @@ def case_sym(build, workdir):
 
 def case_run(build, workdir):
     """run loads a cell if needed and runs <cell>_main as a task with the arguments; a cell
-    without a main is just loaded."""
+    without a main is an error that names the function run wants, and what run loaded for it
+    is unloaded again."""
     with KeelShell(build, workdir=workdir) as sh:
         out = sh.run("run hello")
-        check(out == "loaded hello@1 (no hello_main)", "hello has no main", out)
+        check(out.splitlines() == [
+            "run: hello@1 has no hello_main: nothing to run (run needs the cell to export "
+            "int hello_main(const void *arg, void *ret))",
+            "keel: run: exit status 1"], "hello has no main: an error", out)
+        out = sh.run("run salute@1")  # not loaded: run loads it, finds no main, unloads it
+        has(out, r"^run: salute@1 has no salute_main: nothing to run ")
+        has(out, r"^run: unloaded salute@1 again \(use load to keep a cell loaded\)$")
+        has(out, r"^keel: run: exit status 1$")
+        check(not re.search(r"^\s*salute\s", sh.run("cells"), re.M), "salute left loaded", out)
         # A command cell is a cell with a main: argv[0] is the cell name, the rest are ours.
         out = sh.run("run cmd_greet Ada")
         check(out.splitlines()[0] == "Hello, Ada!", "greet ran with our argument", out)

@@ -37,7 +37,7 @@ def core_fault(sh, mode, core_fn, caller, cr2):
     tid = m.group(1)
     has(out, rf"^  in core code (?:{core_fn})\+0x[0-9a-f]+ called from "
              rf"badptr:{caller}\+0x[0-9a-f]+$")
-    has(out, rf"^  cr2 {cr2} ")
+    has(out, rf"^  cr2 {cr2}$")
     has(out, rf"^  #\d+\s+0x[0-9a-f]+ badptr:{caller}\+")
     has(out, rf"^keel: task {tid} killed; the system carries on$")
     has(out, rf"^run: badptr faulted: #PF page fault at (?:{core_fn})\+0x")

@@ -56,7 +56,12 @@ def fault_case(kernel, workdir, selftest, patterns):
         boot(vm)
         for p in patterns:
             vm.expect(p)
-        vm.expect(r"end of panic report")
+        # The way out of QEMU as the report's last line, and every general register in it.
+        vm.expect(r"end of panic report\n"
+                  r"keel: the system has stopped; to leave QEMU press Ctrl-A, then X\n")
+        regs = (r"\n  r8  [0-9a-f]{16} r9  [0-9a-f]{16} r10 [0-9a-f]{16} r11 [0-9a-f]{16}\n"
+                r"  r12 [0-9a-f]{16} r13 [0-9a-f]{16} r14 [0-9a-f]{16} r15 [0-9a-f]{16}\n")
+        assert re.search(regs, vm.text()), "no r8..r15 lines in the panic report"
         vm.expect_exit(EXIT_FAILURE)
         vm.forbid(r"survived a fault")
 

@@ -81,8 +81,8 @@ endforeach()
 # The shell (cells/shell): prompt, dispatch errors, quoting, line editing, history, completion,
 # Ctrl-C, type-ahead, fault and exit-status reports; typed at the prompt of the default image.
 foreach(case prompt unknown empty quoting unterminated_quote edit_fix home_end ctrl_u ctrl_w
-             backspace delete history complete_unique complete_ambiguous ctrl_c_line ctrl_c_spin
-             typeahead crash exit_status)
+             backspace delete history complete_unique complete_help complete_ambiguous ctrl_c_line
+             ctrl_c_spin typeahead crash exit_status)
   add_test(NAME qemu_shell_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/shell_tests.py
                    --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})

@@ -153,6 +153,23 @@ def case_complete_unique(build, workdir):
         equal(sh.run("echo\tdone"), "done")  # a complete word gets its space
 
 
+def case_complete_help(build, workdir):
+    """After help, Tab completes a command name (not a file or cell name); a later word does
+    not."""
+    with shell(build, workdir) as sh:
+        out = sh.run("help sw\t")
+        assert re.search(rb"keel> help swap \n", sh.vm.output), "help sw<Tab> did not complete"
+        assert out.startswith("usage: swap "), f"help of the completed name printed {out!r}"
+        out = sh.run("  help   ec\t")  # blanks around the words change nothing
+        assert re.search(rb"keel>   help   echo \n", sh.vm.output), "help ec<Tab> not completed"
+        assert out.startswith("usage: echo"), f"got {out!r}"
+        # The second argument of help is not a command: file names complete there (help then
+        # refuses the extra argument).
+        sh.run("help echo commands.ind\t")
+        assert re.search(rb"keel> help echo commands.index \n", sh.vm.output), \
+            "a file name did not complete after help's argument"
+
+
 def case_complete_ambiguous(build, workdir):
     """An ambiguous prefix completes nothing on the first Tab and lists the matches on the
     second; the line is then shown again and can be finished."""
@@ -218,6 +235,16 @@ def case_crash(build, workdir):
         for _ in range(2):
             out = sh.run("crash")
             assert re.search(fault, out), f"no fault report in {out!r}"
+            # The kernel's report starts right under the command line (no blank line) and shows
+            # every general register, as the core's panic report does.
+            assert re.match(r"keel: task \d+ 'crash' faulted: CPU exception 14", out), \
+                f"the report does not start on the line after the command: {out!r}"
+            for regs in ("rax rbx rcx rdx", "rsi rdi rbp rsp", "r8  r9  r10 r11",
+                         "r12 r13 r14 r15"):
+                row = " ".join(f"{name} +[0-9a-f]{{16}}" for name in regs.split())
+                assert re.search(r"^  " + row + "$", out, re.M), f"no line {regs!r} in {out!r}"
+            assert re.search(r"^  rflags [0-9a-f]{16} cs [0-9a-f]{4} ss [0-9a-f]{4}", out, re.M), \
+                f"no rflags/cs/ss line in {out!r}"
             equal(sh.run("echo alive"), "alive")
         sh.vm.forbid(r"PANIC")
 

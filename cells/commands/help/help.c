@@ -1,17 +1,33 @@
-/* help [command]: list every command with its summary (from the ramfs file commands.index,
- * sorted by name), or show one command's usage and summary. */
+/* help [command]: list every command with its summary, sorted by name, or show one command's
+ * usage and summary. The commands are those of the ramfs file commands.index (the boot image's)
+ * and the command cells pushed at run time (shell/cmdfile.h), whose own records win over the
+ * index's line for the same name (a newer version of a boot command). */
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/kmalloc.h>
 #include "ramfs/ramfs.h"
+#include "shell/cmdfile.h"
 
-#define USAGE    "help [command]"
-#define MAX_CMDS 128
+#define USAGE      "help [command]"
+#define MAX_CMDS   128
+#define MAX_PUSHED 16
 
-/* One line of commands.index: "name<TAB>usage<TAB>summary<TAB>object", fields not terminated. */
+/* One command: "name<TAB>usage<TAB>summary<TAB>object" of commands.index, or the record of a
+ * pushed command; fields not terminated. bad: a pushed command whose record is unusable
+ * (field[2] then says why). */
 struct entry {
     const char *field[3];
     int len[3];
+    bool bad;
+};
+
+/* What help gathers: the entries, and the pushed commands they point into. */
+struct gathered {
+    struct entry e[MAX_CMDS];
+    size_t n;
+    struct cmdfile pushed[MAX_PUSHED];
+    size_t npushed, dropped;
+    struct cmdfile_walk walk;
 };
 
 static bool split(const char *line, size_t len, struct entry *e)
@@ -37,37 +53,75 @@ static int name_cmp(const struct entry *a, const struct entry *b)
     return c ? c : a->len[0] - b->len[0];
 }
 
-/* Parse the index into e[] sorted by name; returns the count. */
-static size_t load_index(const char *text, size_t size, struct entry *e, size_t max)
+/* Put cur into e[0..*n) in name order (nothing if e is full). */
+static void insert(struct entry *e, size_t *n, const struct entry *cur)
 {
-    size_t n = 0, at = 0;
-    while (at < size && n < max) {
-        const char *nl = memchr(text + at, '\n', size - at);
-        size_t len = nl ? (size_t)(nl - (text + at)) : size - at;
-        struct entry cur;
-        if (split(text + at, len, &cur)) {
-            size_t i = n++;
-            while (i > 0 && name_cmp(&e[i - 1], &cur) > 0) {
-                e[i] = e[i - 1];
-                i--;
-            }
-            e[i] = cur;
-        }
-        at += len + 1;
+    if (*n == MAX_CMDS)
+        return;
+    size_t i = (*n)++;
+    while (i > 0 && name_cmp(&e[i - 1], cur) > 0) {
+        e[i] = e[i - 1];
+        i--;
     }
-    return n;
+    e[i] = *cur;
 }
 
-static int show(const struct entry *e, size_t n, const char *which)
+static bool listed(const struct gathered *g, const struct entry *cur)
 {
+    for (size_t i = 0; i < g->n; i++)
+        if (name_cmp(&g->e[i], cur) == 0)
+            return true;
+    return false;
+}
+
+static int keep_pushed(void *ctx, const struct cmdfile *c)
+{
+    struct gathered *g = ctx;
+    if (g->npushed == MAX_PUSHED) {
+        g->dropped++;
+        return 0;
+    }
+    struct cmdfile *p = &g->pushed[g->npushed++];
+    *p = *c;
+    struct entry cur = {
+        {p->name, p->usage, p->ok ? p->summary : p->why},
+        {(int)strlen(p->name), (int)strlen(p->usage), (int)strlen(p->ok ? p->summary : p->why)},
+        !p->ok};
+    insert(g->e, &g->n, &cur);
+    return 0;
+}
+
+/* The pushed commands, then the index's lines for the other names, into g sorted by name. */
+static void gather(const char *text, size_t size, struct gathered *g)
+{
+    cmdfile_for_each(text, size, keep_pushed, g, &g->walk);
+    size_t at = 0;
+    while (at < size) {
+        const char *nl = memchr(text + at, '\n', size - at);
+        size_t len = nl ? (size_t)(nl - (text + at)) : size - at;
+        struct entry cur = {0};
+        if (split(text + at, len, &cur) && !listed(g, &cur))
+            insert(g->e, &g->n, &cur);
+        at += len + 1;
+    }
+}
+
+static int show(const struct gathered *g, const char *which)
+{
+    const struct entry *e = g->e;
+    size_t n = g->n;
     if (which) {
         size_t want = strlen(which);
         for (size_t i = 0; i < n; i++) {
-            if ((size_t)e[i].len[0] == want && memcmp(e[i].field[0], which, want) == 0) {
-                kprintf("usage: %.*s\n  %.*s\n", e[i].len[1], e[i].field[1], e[i].len[2],
-                        e[i].field[2]);
-                return 0;
+            if ((size_t)e[i].len[0] != want || memcmp(e[i].field[0], which, want) != 0)
+                continue;
+            if (e[i].bad) {
+                kprintf("help: %s: %.*s\n", which, e[i].len[2], e[i].field[2]);
+                return 1;
             }
+            kprintf("usage: %.*s\n  %.*s\n", e[i].len[1], e[i].field[1], e[i].len[2],
+                    e[i].field[2]);
+            return 0;
         }
         kprintf("help: no such command '%s'\nusage: %s\n", which, USAGE);
         return 2;
@@ -78,7 +132,10 @@ static int show(const struct entry *e, size_t n, const char *which)
             width = e[i].len[0];
     kprintf("%zu commands (help <command> shows its usage):\n", n);
     for (size_t i = 0; i < n; i++)
-        kprintf("  %-*.*s  %.*s\n", width, e[i].len[0], e[i].field[0], e[i].len[2], e[i].field[2]);
+        kprintf("  %-*.*s  %s%.*s%s\n", width, e[i].len[0], e[i].field[0],
+                e[i].bad ? "(cannot run: " : "", e[i].len[2], e[i].field[2], e[i].bad ? ")" : "");
+    if (g->dropped)
+        kprintf("(%zu more pushed command cells not shown)\n", g->dropped);
     return 0;
 }
 
@@ -94,20 +151,19 @@ int cmd_help_main(const void *arg, void *ret)
         kprintf("help: too many arguments\nusage: %s\n", USAGE);
         return 2;
     }
-    const void *data;
-    size_t len;
-    if (ramfs_find("commands.index", &data, &len) != 0) {
-        kprintf("help: no command index (commands.index) in the ramfs\n");
-        return 1;
-    }
-    struct entry *e = kmalloc(MAX_CMDS * sizeof(*e)); /* freed with the task if it is killed */
-    if (!e) {
+    const void *data = NULL;
+    size_t len = 0;
+    /* Without a boot index, pushed commands are still listed. */
+    (void)ramfs_find("commands.index", &data, &len);
+    struct gathered *g = kmalloc(sizeof(*g)); /* freed with the task if it is killed */
+    if (!g) {
         kprintf("help: out of memory\n");
         return 1;
     }
-    size_t n = load_index(data, len, e, MAX_CMDS);
-    int status = show(e, n, argc == 2 ? argv[1] : NULL);
-    kfree(e);
+    memset(g, 0, sizeof(*g));
+    gather(data, len, g);
+    int status = show(g, argc == 2 ? argv[1] : NULL);
+    kfree(g);
     return status;
 }
 

@@ -1,4 +1,6 @@
-/* kill <id>: ask a task to die (task_kill); it ends at its next safe point. */
+/* kill <id>: ask a task to die (task_kill); it ends at its next safe point. The core's own tasks
+ * (idle, reclaim) refuse; the shell's task may be killed: the shell starts a new one
+ * (cells/shell/shell.c), so the console keeps a prompt. */
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/errno.h>
@@ -56,8 +58,8 @@ int cmd_kill_main(const void *arg, void *ret)
     }
     int r = task_kill(id);
     if (r == KE_PERM) {
-        kprintf("kill: task %llu (%.*s) cannot be killed\n", (unsigned long long)id,
-                (int)sizeof(ti.name), ti.name);
+        kprintf("kill: task %llu (%.*s) cannot be killed: it is one of the core's own tasks\n",
+                (unsigned long long)id, (int)sizeof(ti.name), ti.name);
         return 1;
     }
     if (r == KE_NOENT) { /* it ended between the look-up and the kill */

@@ -1,6 +1,7 @@
 /* run <cell> [args]: make sure a cell is loaded (from the ramfs: the highest version, or the
  * exact object named), then, if it exports "<cell>_main" with the task-entry signature, run that
- * as a task with the arguments (argv[0] = the cell name) and wait for it. */
+ * as a task with the arguments (argv[0] = the cell name) and wait for it. A cell without that
+ * function is an error; if run loaded it, run unloads it again (a refused run leaves nothing). */
 #include <keel/cells.h>
 #include <keel/command.h>
 #include <keel/console.h>
@@ -15,9 +16,9 @@
 /* A core export (kernel/arch/exceptions.c) without a public header: "#PF page fault". */
 const char *exception_name(unsigned vector);
 
-/* The loaded cell called o->cell, loading it from the ramfs if need be: 0 and *version, or 1
- * after printing why not. */
-static int ensure_loaded(struct cellobj *o, unsigned *version)
+/* The loaded cell called o->cell, loading it from the ramfs if need be: 0 and *version (and
+ * *loaded_now: run loaded it), or 1 after printing why not. */
+static int ensure_loaded(struct cellobj *o, unsigned *version, bool *loaded_now)
 {
     struct loader *ld = cells_loader();
     if (!ld) {
@@ -55,7 +56,26 @@ static int ensure_loaded(struct cellobj *o, unsigned *version)
         return 1;
     }
     *version = o->version;
+    *loaded_now = true;
     return 0;
+}
+
+/* The cell has no <cell>_main: say what run needs, and take out again what run loaded. */
+static int no_main(const char *cell, unsigned version, bool loaded_now)
+{
+    kprintf("run: %s@%u has no %s_main: nothing to run (run needs the cell to export "
+            "int %s_main(const void *arg, void *ret))\n",
+            cell, version, cell, cell);
+    if (!loaded_now)
+        return 1;
+    struct loader_error err = {0};
+    int r = cells_unload(cell, &err);
+    if (r)
+        kprintf("run: %s@%u stays loaded: %s\n", cell, version,
+                err.msg[0] ? err.msg : keel_strerror(r));
+    else
+        kprintf("run: unloaded %s@%u again (use load to keep a cell loaded)\n", cell, version);
+    return 1;
 }
 
 /* Start <cell>_main as a task with block as its argument: 0 and *id, 1 after printing why not,
@@ -134,7 +154,8 @@ int cmd_run_main(const void *arg, void *ret)
         return 2;
     }
     unsigned version;
-    if (ensure_loaded(&o, &version))
+    bool loaded_now = false;
+    if (ensure_loaded(&o, &version, &loaded_now))
         return 1;
     /* The task's argv: the cell name, then our arguments after it. */
     argv[1] = o.cell;
@@ -150,9 +171,9 @@ int cmd_run_main(const void *arg, void *ret)
     if (packed < 0)
         kprintf("run: arguments too long\n");
     if (r < 0)
-        kprintf("loaded %s@%u (no %s_main)\n", o.cell, version, o.cell);
+        return no_main(o.cell, version, loaded_now);
     if (r)
-        return r < 0 ? 0 : 1;
+        return 1;
     return wait_for(o.cell, id);
 }
 

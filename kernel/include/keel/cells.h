@@ -20,6 +20,20 @@ int cells_load(const void *data, size_t size, const char *origin, struct loaded_
 /* Unload a cell by name (KE_NOENT, KE_BUSY naming dependents or pinning tasks). */
 int cells_unload(const char *name, struct loader_error *err);
 
+/* One section of a cell object, found by cells_object_section. */
+struct cells_section {
+    char cell[KEEL_CELL_NAME_MAX]; /* the cell the object holds (its descriptor) */
+    uint32_t version;
+    const void *data; /* the section's bytes, inside the object's data */
+    size_t size;
+};
+/* Parse the object data[0..size) with the loader's parser (nothing is linked or run) and find
+ * its section called section (with bytes in the file): 0 and *out; the parser's refusal (the
+ * object is no cell the loader would take); or KE_NOENT (no such section). Either error comes
+ * with err->msg, e.g. "cell 'cmd_hi': no section '.keel_command'". */
+int cells_object_section(const void *data, size_t size, const char *origin, const char *section,
+                         struct cells_section *out, struct loader_error *err);
+
 /* Boot modules as GRUB loaded them (the ramfs cell indexes these). KE_NOENT past the end. */
 size_t boot_module_count(void);
 int boot_module_get(size_t index, const char **name, const void **data, size_t *size);

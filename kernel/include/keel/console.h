@@ -1,10 +1,14 @@
 /* The kernel console: COM1 (primary) mirrored to the VGA text screen when one is present. */
 #ifndef KEEL_CONSOLE_H
 #define KEEL_CONSOLE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 void console_write(const char *s, size_t n);
+/* Whether the console's last output left a line unfinished: a report that must start on a line
+ * of its own begins with a newline only then (no blank line otherwise). */
+bool console_mid_line(void);
 /* printf to the console only (not the log). Used by panic reports and the ready line. */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

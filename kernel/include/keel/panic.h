@@ -23,7 +23,8 @@ unsigned ksym_count(void);
 /* "symbol+0xoff" for the core, "cell:symbol+0xoff" inside a loaded cell, else "?" (KE_NOENT). */
 int addr_describe(uint64_t addr, char *buf, size_t size);
 
-/* Halt now (interrupts off), or exit QEMU with the failure code if configured. */
+/* Print how to leave QEMU, then halt (interrupts off), or exit QEMU with the failure code if
+ * configured. */
 _Noreturn void panic_halt(void);
 void panic_set_exit_on_panic(int on);
 
