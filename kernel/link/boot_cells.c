@@ -9,6 +9,7 @@
 #include <keel/paging.h>
 #include <keel/string.h>
 #include "boot/bootinfo.h"
+#include "cells/commands/cells/cellrow.h"
 #include "link/cells.h"
 
 static struct loader *the_loader;
@@ -42,15 +43,35 @@ static void module_object(const struct mb2_module *m, struct loader_object *o)
     o->origin = m->cmdline;
 }
 
+struct line {
+    char text[160];
+    size_t len;
+};
+
+static void to_line(void *ctx, const char *s, size_t n)
+{
+    struct line *l = ctx;
+    for (size_t i = 0; i < n && l->len + 1 < sizeof(l->text); i++)
+        if (s[i] != '\n')
+            l->text[l->len++] = s[i];
+    l->text[l->len] = 0;
+}
+
+/* The line load and keelctl load print too (cells/commands/cells/cellrow.h). */
 static void report_cell(const struct loaded_cell *c)
 {
     struct loader_cell_info ci;
     loader_cell_info(c, &ci);
-    log_info("cell %s@%u: text 0x%llx (%llu B), rodata %llu B, data %llu B, %zu relocations",
-             ci.name, ci.version, (unsigned long long)ci.base[CELL_REGION_TEXT],
-             (unsigned long long)ci.size[CELL_REGION_TEXT],
-             (unsigned long long)ci.size[CELL_REGION_RODATA],
-             (unsigned long long)ci.size[CELL_REGION_DATA], ci.relocations);
+    struct cell_row row = {.name = ci.name,
+                           .version = ci.version,
+                           .text_base = ci.base[CELL_REGION_TEXT],
+                           .text = ci.size[CELL_REGION_TEXT],
+                           .rodata = ci.size[CELL_REGION_RODATA],
+                           .data = ci.size[CELL_REGION_DATA],
+                           .relocations = ci.relocations};
+    struct line l = {.len = 0};
+    cell_loaded_line(&row, ci.origin ? ci.origin : "?", to_line, &l);
+    log_info("%s", l.text);
 }
 
 void cells_load_boot(void)

@@ -36,12 +36,12 @@ def case_boot_cells(build, workdir):
                 workdir=workdir) as vm:
         vm.start()
         vm.expect(r"hello: cell initialised \(version 1\)")
-        vm.expect(r"cell hello@1: text 0xffffffff9[0-9a-f]+ \(\d+ B\), rodata \d+ B, data \d+ B, "
-                  r"\d+ relocations")
+        vm.expect(r"loaded hello@1 from hello@1\.o: text 0xffffffff9[0-9a-f]+ \(\d+ KiB\), "
+                  r"rodata \d+ (?:B|KiB), data \d+ (?:B|KiB), \d+ relocations")
         vm.expect(r"hello: hello, world! \(greeting 1\)")
         vm.expect(r"hello: hello, Keel! \(greeting 2\)")
         vm.expect(r"greeter: hello has greeted 2 times")
-        vm.expect(r"cell greeter@1: ")
+        vm.expect(r"loaded greeter@1 from greeter@1\.o: ")
         m = vm.expect(r"cells: (\d+) cells, (\d+) relocations, (\d+) us\n")
         expected = boot_manifest_cells(mods)
         assert int(m.group(1)) == expected, f"{m.group(1)} cells loaded, manifest has {expected}"

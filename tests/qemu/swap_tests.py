@@ -456,7 +456,7 @@ def case_soak(build, workdir):
         r0 = start_workload(sh)
         out = ok(sh, f"swap -r {n} counter 2", timeout=60 + n * 0.02)
         has(out, rf"^swap: {n} swaps of counter between counter@2\.o and counter@1\.o$")
-        has(out, r"^  whole swap: min \d+ us, median \d+ us, p99 \d+ us, max \d+ us$")
+        has(out, r"^  whole swap: min \d+\.\d us, median \d+\.\d us, p99 \d+\.\d us, max \d+\.\d us$")
         has(out, r"^  leak check: heap (\d+) -> \1 bytes, free memory (\d+) -> \2 KiB: no leak$")
         r1 = settle(sh, r0)
         want = 2 if n % 2 else 1

@@ -87,10 +87,15 @@ static void print_dist(const char *what, uint64_t *v, size_t n, bool json, const
 {
     sort_u64(v, n);
     uint64_t p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-    if (what)
-        kprintf("  %s: min %llu us, median %llu us, p99 %llu us, max %llu us\n", what,
-                (unsigned long long)(v[0] / 1000), (unsigned long long)(v[n / 2] / 1000),
-                (unsigned long long)(p99 / 1000), (unsigned long long)(v[n - 1] / 1000));
+    if (what) { /* microseconds with one decimal, as in every swap report */
+        const uint64_t q[4] = {v[0], v[n / 2], p99, v[n - 1]};
+        static const char *const label[4] = {"min", "median", "p99", "max"};
+        kprintf("  %s:", what);
+        for (int i = 0; i < 4; i++)
+            kprintf("%s %s %llu.%llu us", i ? "," : "", label[i], (unsigned long long)(q[i] / 1000),
+                    (unsigned long long)(q[i] % 1000 / 100));
+        kprintf("\n");
+    }
     if (json)
         kprintf("{\"swap_repeat\":{\"what\":\"%s\",\"n\":%zu,\"min_ns\":%llu,\"median_ns\":%llu,"
                 "\"p99_ns\":%llu,\"max_ns\":%llu}}\n",
