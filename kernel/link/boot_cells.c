@@ -62,13 +62,8 @@ static void report_cell(const struct loaded_cell *c)
 {
     struct loader_cell_info ci;
     loader_cell_info(c, &ci);
-    struct cell_row row = {.name = ci.name,
-                           .version = ci.version,
-                           .text_base = ci.base[CELL_REGION_TEXT],
-                           .text = ci.size[CELL_REGION_TEXT],
-                           .rodata = ci.size[CELL_REGION_RODATA],
-                           .data = ci.size[CELL_REGION_DATA],
-                           .relocations = ci.relocations};
+    struct cell_row row;
+    cell_row_of_info(&ci, 0, &row);
     struct line l = {.len = 0};
     cell_loaded_line(&row, ci.origin ? ci.origin : "?", to_line, &l);
     log_info("%s", l.text);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <keel/format.h>
+#include <keel/loader.h>
 
 struct cell_row {
     const char *name;
@@ -17,6 +18,22 @@ struct cell_row {
     uint64_t relocations;
     uint32_t dependents, pins;
 };
+
+/* A row from what the loader says of a cell (pins: loader_cell_pins). */
+static inline void cell_row_of_info(const struct loader_cell_info *ci, uint32_t pins,
+                                    struct cell_row *row)
+{
+    *row = (struct cell_row){.name = ci->name,
+                             .version = ci->version,
+                             .text_base = ci->base[CELL_REGION_TEXT],
+                             .text = ci->size[CELL_REGION_TEXT],
+                             .rodata = ci->size[CELL_REGION_RODATA],
+                             .data = ci->size[CELL_REGION_DATA],
+                             .state = ci->descriptor ? ci->descriptor->state_size : 0,
+                             .relocations = ci->relocations,
+                             .dependents = (uint32_t)ci->dependents,
+                             .pins = pins};
+}
 
 static inline void cell_table_header(format_emit_fn emit, void *ctx, int name_width)
 {

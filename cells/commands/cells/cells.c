@@ -42,16 +42,8 @@ int cmd_cells_main(const void *arg, void *ret)
         const struct loaded_cell *c = loader_cell_at(ld, i);
         struct loader_cell_info ci;
         loader_cell_info(c, &ci);
-        struct cell_row row = {ci.name,
-                               ci.version,
-                               ci.base[CELL_REGION_TEXT],
-                               ci.size[CELL_REGION_TEXT],
-                               ci.size[CELL_REGION_RODATA],
-                               ci.size[CELL_REGION_DATA],
-                               ci.descriptor ? ci.descriptor->state_size : 0,
-                               ci.relocations,
-                               (uint32_t)ci.dependents,
-                               loader_cell_pins(c)};
+        struct cell_row row;
+        cell_row_of_info(&ci, loader_cell_pins(c), &row);
         cell_table_row(&row, w, to_console, NULL);
     }
     size_t nr = loader_retired_count(ld);

@@ -19,16 +19,8 @@ static void report_cell(const struct loaded_cell *c, const char *origin)
     struct loader_cell_info ci;
     cells_lock();
     loader_cell_info(c, &ci);
-    struct cell_row row = {ci.name,
-                           ci.version,
-                           ci.base[CELL_REGION_TEXT],
-                           ci.size[CELL_REGION_TEXT],
-                           ci.size[CELL_REGION_RODATA],
-                           ci.size[CELL_REGION_DATA],
-                           ci.descriptor ? ci.descriptor->state_size : 0,
-                           ci.relocations,
-                           (uint32_t)ci.dependents,
-                           loader_cell_pins(c)};
+    struct cell_row row;
+    cell_row_of_info(&ci, loader_cell_pins(c), &row);
     cell_loaded_line(&row, origin, to_console, NULL);
     cells_unlock();
 }
