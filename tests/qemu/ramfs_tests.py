@@ -210,10 +210,10 @@ def case_rm_shell(build, workdir):
         has(sh.run("ls"), r"^cmd_echo@1\.o ")
         has(sh.run("help rm"), r"^usage: rm <file>\.\.\.$")
         # A boot module: the name goes, the command with it.
-        has(sh.run("rm cmd_greet@1.o"), r"^removed cmd_greet@1\.o \(a boot module: only its name "
-                                        r"goes; its \d+ B belong to the boot image")
-        check(not re.search(r"^cmd_greet@1\.o ", sh.run("ls"), re.M), "still listed")
-        has(sh.run("greet"), r"no file 'cmd_greet@1\.o' for the command")
+        has(sh.run("rm cmd_uptime@1.o"), r"^removed cmd_uptime@1\.o \(a boot module: only its "
+                                         r"name goes; its \d+ B belong to the boot image")
+        check(not re.search(r"^cmd_uptime@1\.o ", sh.run("ls"), re.M), "still listed")
+        has(sh.run("uptime"), r"no file 'cmd_uptime@1\.o' for the command")
         # An added file: its memory is freed and the ramfs's use goes back down.
         before = ramfs_line(sh.run("mem"))
         has(ctl("push", os.path.join(build, "cells", "hello@1.o"), "--name", "extra.o"),
