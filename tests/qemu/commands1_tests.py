@@ -322,7 +322,7 @@ def case_log(build, workdir):
         texts = [r[2] for r in everything]
         check(any(re.fullmatch(r"ramfs: \d+ files from boot modules, \d+ bytes", t)
                   for t in texts), "the ramfs init record is not in the log", "\n".join(texts))
-        check(any(t.startswith("cell shell@1:") for t in texts), "no record of the shell cell",
+        check(any(t.startswith("loaded shell@1 from shell@1.o:") for t in texts), "no record of the shell cell",
               "\n".join(texts))
         # Commands may add records between runs (task ends are logged at debug level), so each
         # window is checked against a full listing taken after it.

@@ -117,7 +117,7 @@ def run(build, rounds, workdir):
     with KeelShell(build, modules=image_modules(build, tests=False), workdir=workdir) as sh:
         for line in ("load counter@1", "load salute@1"):
             out = sh.run(line)
-            if not out.startswith("cell "):
+            if not out.startswith("loaded "):
                 raise BenchError(f"'{line}' failed:\n{out}")
         for scenario in ("idle", "workload"):
             if scenario == "workload":
