@@ -48,6 +48,8 @@ static uint64_t first_inside(const struct task *t, const struct loader_swap *sw,
         return rip;
     const struct trap_frame *f = t->preempted;
     if (f) {
+        /* The chain below reaches the interrupted rip too (isr.S leaves a frame record), but
+         * only after these words: checked first, the refusal names the instruction itself. */
         if (loader_swap_in_old(sw, f->rip))
             return f->rip;
         for (int i = 0; i < 2; i++) {
