@@ -1,7 +1,10 @@
-/* Fuzz argv_unpack: every accepted block yields strings inside it, and repacking reproduces it. */
+/* Fuzz argv_unpack: every accepted block yields strings inside it, and repacking reproduces it;
+ * a refusal is one of the documented codes (KE_NOEXEC; KE_RANGE cannot happen with room for
+ * ARGV_MAX_ARGS). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <keel/argv.h>
+#include <keel/errno.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -11,6 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_unpack(copy, size, argv, ARGV_MAX_ARGS + 1);
+    if (argc < 0 && argc != KE_NOEXEC)
+        abort();
     if (argc >= 0) {
         for (int i = 0; i < argc; i++)
             if ((const uint8_t *)argv[i] < copy || (const uint8_t *)argv[i] >= copy + size)

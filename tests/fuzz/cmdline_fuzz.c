@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *cur = line;
     struct cmdline_opt o;
     size_t count = 0;
-    while (cmdline_next(&cur, &o) == 1) {
+    int r;
+    while ((r = cmdline_next(&cur, &o)) == 1) {
         inside(o.key, o.key_len, line, len);
         if (o.has_value)
             inside(o.value, o.value_len, line, len);
@@ -45,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (++count > len)
             abort(); /* more options than bytes: no progress */
     }
-    if (cur != line + len)
-        abort();
+    if (r != 0 || cur != line + len)
+        abort(); /* iteration ends only with 0, at the end of the line */
 
     /* has/get/get_u64 agree. */
     char buf[64];

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = size - pos < piece ? size - pos : piece;
         size_t used = 0;
         int r = ctl_decoder_feed(&d, data + pos, len, &used);
-        if (used > len || (r == CTL_DEC_MORE && used != len))
-            abort();
+        if (used > len || (r == CTL_DEC_MORE && used != len) || r > CTL_DEC_FRAME)
+            abort(); /* MORE consumes everything; no result outside the documented set */
         pos += used;
         if (r == CTL_DEC_HEADER) {
             if (d.header.length > MAX_PAYLOAD || !d.header_valid)
@@ -81,8 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(buf);
             buf = NULL;
         } else if (r < 0) {
-            if (!ctl_strerror(r))
-                abort();
+            if (!ctl_strerror(r) || r < CTL_E_NOBUF || r > CTL_E_HEADER_CRC)
+                abort(); /* only the decoder's refusals, not the session's */
             free(buf);
             buf = NULL;
         }

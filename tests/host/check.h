@@ -1,13 +1,33 @@
 /* Tiny check macros for host unit tests: each failed check prints file:line and the values,
- * everything is counted, and `return check_report("name");` ends main with the verdict. */
+ * everything is counted, and `return check_report("name");` ends main with the verdict.
+ * A test that ran no check, or ended without check_report(), fails: it proved nothing. */
 #ifndef KEEL_TEST_CHECK_H
 #define KEEL_TEST_CHECK_H
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_passed_count;
 static int check_failed_count;
+static int check_reported;
+
+/* Catches a main that returns (or exits) before check_report(), whatever status it gave. */
+static void check_at_exit(void)
+{
+    if (check_reported)
+        return;
+    fprintf(stderr, "test ended without check_report() after %d checks: failing it\n",
+            check_passed_count + check_failed_count);
+    fflush(NULL);
+    _exit(1);
+}
+
+__attribute__((constructor)) static void check_register_at_exit(void)
+{
+    atexit(check_at_exit);
+}
 
 static inline void check_result(int ok, const char *file, int line, const char *expr)
 {
@@ -49,10 +69,16 @@ static inline void check_result(int ok, const char *file, int line, const char *
                     check_b_ ? check_b_ : "(null)");                                               \
     } while (0)
 
-/* Prints the totals; returns the process exit status (non-zero if any check failed). */
+/* Prints the totals; returns the process exit status (non-zero if any check failed or none
+ * ran). */
 static inline int check_report(const char *name)
 {
+    check_reported = 1;
     printf("%s: %d passed, %d failed\n", name, check_passed_count, check_failed_count);
+    if (check_passed_count + check_failed_count == 0) {
+        fprintf(stderr, "%s: no check ran: a test that checks nothing proves nothing\n", name);
+        return 1;
+    }
     return check_failed_count ? 1 : 0;
 }
 

@@ -11,13 +11,15 @@ foreach(case ${KEEL_NANOCORE_CASES})
   set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 120)
 endforeach()
 
-# Benchmark smoke run: the boot benchmark must write its JSON (numbers are not asserted).
+# Benchmark smoke runs: each benchmark must measure everything it promises and write its JSON
+# (numbers are not asserted). The verdict is the exit status alone (no PASS_REGULAR_EXPRESSION:
+# with it CTest ignores the exit status, so a panic or a missing metric after the matched line
+# would pass).
 add_test(NAME bench_boot_smoke
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/boot.py
                  --kernel ${CMAKE_BINARY_DIR}/keel.elf --runs 2
                  --json ${CMAKE_BINARY_DIR}/tests/bench/boot.json)
-set_tests_properties(bench_boot_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180
-                     PASS_REGULAR_EXPRESSION "boot benchmark: JSON written to .*boot\\.json")
+set_tests_properties(bench_boot_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180)
 
 # Cells at boot (the loader in the kernel).
 foreach(case boot_cells bad_cells cell_fault_report)
@@ -31,17 +33,15 @@ add_test(NAME bench_loader_smoke
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/loader.py
                  --build ${CMAKE_BINARY_DIR} --rounds 5
                  --json ${CMAKE_BINARY_DIR}/tests/bench/loader.json)
-set_tests_properties(bench_loader_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180
-                     PASS_REGULAR_EXPRESSION "loader benchmark: JSON written to .*loader\\.json")
+set_tests_properties(bench_loader_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180)
 
-# Tasking benchmark smoke run: the taskbench cell must produce its JSON (numbers are not
-# asserted; the round counts are fixed in the cell).
+# Tasking benchmark smoke run: the taskbench cell must measure every metric (the round counts
+# are fixed in the cell).
 add_test(NAME bench_tasks_smoke
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/tasks.py
                  --build ${CMAKE_BINARY_DIR}
                  --json ${CMAKE_BINARY_DIR}/tests/bench/tasks.json)
-set_tests_properties(bench_tasks_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300
-                     PASS_REGULAR_EXPRESSION "tasks benchmark: JSON written to .*tasks\\.json")
+set_tests_properties(bench_tasks_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300)
 
 # The tasking layer's in-guest suite (the tasktest cell).
 foreach(case tasking)

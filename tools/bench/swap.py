@@ -8,8 +8,9 @@ demo cells back and forth: counter 1 <-> 2 (a state block carried verbatim) and 
 (stateless), first with nobody calling them ("idle"), then with the workload task calling both
 continuously ("workload"); finally one counter 1 -> 3 swap for the breakdown of a migration.
 Prints a table with the targets and references and writes JSON (default:
-<build>/bench/swap.json). Exits non-zero, printing "swap benchmark: FAILED", if a swap failed or
-the leak check of `swap -r` did not come back clean; the targets are goals, not assertions.
+<build>/bench/swap.json). Exits non-zero, printing "swap benchmark: FAILED", if a swap failed,
+the leak check of `swap -r` did not come back clean, or a figure above (a step, the reclaimer's
+delay or scan cost) was not measured; the targets are goals, not assertions.
 
 Targets: whole swap <= 1 ms, stop-the-world <= 100 us. References: Linux 6.1 livepatch of one
 function under the same QEMU TCG ~42-70 ms (module load to transition complete); Theseus
@@ -29,6 +30,8 @@ from benchlib import write_result  # noqa: E402
 from keelvm import GuestError, KeelShell, image_modules  # noqa: E402
 
 STEPS = ("link", "check", "quiesce", "transfer", "rewrite", "commit", "retire")
+RECLAIM_KEYS = ("last_free_delay_ns", "ns_per_mib", "last_pass_bytes", "last_pass_ns",
+                "passes_total", "disturbed", "stopped", "max_stopped_ns")
 TARGET_NS = {"total": 1000000, "stw": 100000}
 REFERENCE = {
     "linux_livepatch": {"what": "Linux 6.1 livepatch of one function, same QEMU TCG",
@@ -54,8 +57,11 @@ def repeat(sh, cell, target, rounds):
               for s in json_lines(out, "swap_repeat")}
     leak = re.search(r"leak check: .*: (no leak|LEAK)$", out, re.M)
     done = re.search(rf"^swap: (\d+) swaps of {cell} ", out, re.M)
-    if not done or int(done.group(1)) != rounds or "total" not in series or "exit status" in out:
+    if not done or int(done.group(1)) != rounds or "exit status" in out:
         raise BenchError(f"'{line}' did not complete:\n{out}")
+    missing = [k for k in ("total", "stw") + STEPS if k not in series]
+    if missing:
+        raise BenchError(f"'{line}' measured no {', '.join(missing)}:\n{out}")
     if not leak or leak.group(1) != "no leak":
         raise BenchError(f"'{line}': the leak check failed:\n{out}")
     return {"cell": cell, "target": target, "swaps": rounds, "series": series}
@@ -66,6 +72,9 @@ def once(sh, cell, target):
     rep = json_lines(out, "swap")
     if not rep or "exit status" in out:
         raise BenchError(f"'swap --json {cell} {target}' failed:\n{out}")
+    missing = [k for k in ("total", "stw") + STEPS if k + "_ns" not in rep[0]]
+    if missing:
+        raise BenchError(f"'swap --json {cell} {target}' measured no {', '.join(missing)}:\n{out}")
     state = re.search(r"state (\w+) \((\d+) bytes\)", out)
     return dict(rep[0], cell=cell, target=target, state=state.group(1) if state else "?")
 
@@ -75,6 +84,9 @@ def reclaim_json(sh):
     rows = [json.loads(line) for line in out.splitlines() if line.startswith('{"freed"')]
     if not rows:
         raise BenchError(f"'reclaim --json' failed:\n{out}")
+    missing = [k for k in RECLAIM_KEYS if k not in rows[0]]
+    if missing:
+        raise BenchError(f"'reclaim --json' measured no {', '.join(missing)}:\n{out}")
     return rows[0]
 
 

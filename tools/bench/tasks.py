@@ -3,7 +3,8 @@
 rendezvous and asynchronous (capacity 1) channels, measured inside the guest with the TSC by the
 taskbench cell's init. Boots Keel with a manifest that loads taskbench@1.o; prints a table with
 the Linux reference and Keel's target next to each number and writes JSON (default:
-<build>/bench/tasks.json). Exits non-zero only if the guest printed no BENCH_JSON line: the
+<build>/bench/tasks.json). Exits non-zero, printing "tasks benchmark: FAILED", unless every
+metric below was measured (the guest printed its BENCH_JSON line and no metric failed); the
 targets are goals, not assertions.
 
 The round counts are fixed in cells/taskbench/taskbench.c (a cell sees no command line):
@@ -18,7 +19,7 @@ import argparse
 import os
 import sys
 
-from benchlib import guest_bench_json, write_result
+from benchlib import bench_main, guest_bench_json, require, write_result
 
 MANIFEST = "taskbench.manifest"
 
@@ -62,9 +63,11 @@ def main():
               f" {'<=' + us(target):>10}  {ref} {us(ref_ns)}")
     print("  (switch: per switch; spawn_join: spawn+join of an empty task; *_rtt: one-word ping"
           " and pong; Linux fork+exit+wait ~1070us)")
+    require("metrics", REFERENCE,
+            [mt["metric"] for mt in result.get("metrics", []) if "error" not in mt])
     write_result(result, out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bench_main("tasks", main))
