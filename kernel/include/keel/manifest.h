@@ -23,7 +23,8 @@ struct manifest_batch {
 
 /* Parse the next non-empty line of [*cursor, end). Returns 1 with *out filled, 0 at the end, or
  * KE_NOEXEC for a malformed line (a name with characters outside [A-Za-z0-9@._+-], longer than
- * MANIFEST_NAME_MAX, a NUL byte, or more than MANIFEST_MAX_BATCH names); out->line then says
+ * MANIFEST_NAME_MAX, a NUL byte outside a comment, or more than MANIFEST_MAX_BATCH names; a
+ * comment runs from '#' to the end of the line, whatever bytes it holds); out->line then says
  * which line, and *cursor has moved past it so the caller can report it and carry on.
  * Line numbers count from out->line: zero *out before the first call and reuse it. */
 int manifest_next(const char **cursor, const char *end, struct manifest_batch *out);
