@@ -60,18 +60,23 @@ void tasktest_t_priority_preempt(void)
           "a task spawned with a higher priority had not run when task_spawn returned");
 }
 
-/* Two busy tasks of one priority, each for RR_NS of wall time: with round robin each sees the
- * other make progress between its own slices. */
-#define RR_NS TT_MS(100)
+/* Two busy tasks of one priority: with round robin each sees the other make progress between
+ * its own slices. They run until both have seen it RR_SEEN times, or for at most RR_TICKS timer
+ * ticks: a slice is one tick, so the bound counts chances to switch, not time, and a slow host
+ * changes nothing. */
+#define RR_SEEN  3
+#define RR_TICKS 50
 static volatile uint64_t rr_count[2];
 static volatile unsigned rr_seen_other[2];
+static volatile uint64_t rr_ticks[2];
 
 static int entry_rr(const void *arg, void *ret)
 {
     int me = *(const int *)arg, other = 1 - me;
-    uint64_t end = clock_ns() + RR_NS;
+    uint64_t start = timer_ticks();
     uint64_t last = rr_count[other];
-    while (clock_ns() < end) {
+    while ((rr_seen_other[0] < RR_SEEN || rr_seen_other[1] < RR_SEEN) &&
+           timer_ticks() - start < RR_TICKS) {
         rr_count[me]++;
         uint64_t o = rr_count[other];
         if (o != last) {
@@ -79,6 +84,7 @@ static int entry_rr(const void *arg, void *ret)
             last = o;
         }
     }
+    rr_ticks[me] = timer_ticks() - start;
     return 0;
 }
 
@@ -88,6 +94,7 @@ void tasktest_t_round_robin(void)
     REQUIRE(me > TASK_PRIO_MIN, "the suite runs at the lowest priority");
     memset((void *)rr_count, 0, sizeof(rr_count));
     memset((void *)rr_seen_other, 0, sizeof(rr_seen_other));
+    memset((void *)rr_ticks, 0, sizeof(rr_ticks));
     int a = 0, b = 1;
     task_id_t ia, ib;
     struct task_result r;
@@ -104,9 +111,11 @@ void tasktest_t_round_robin(void)
     CHECK(e == 0, "join: %s", tasktest_err(e));
     CHECK(rr_count[0] && rr_count[1], "a task never ran (%llu, %llu iterations)",
           (unsigned long long)rr_count[0], (unsigned long long)rr_count[1]);
-    CHECK(rr_seen_other[0] >= 2 && rr_seen_other[1] >= 2,
-          "no round robin: in %llu ms each, A saw B progress %u times, B saw A %u times",
-          (unsigned long long)(RR_NS / 1000000), rr_seen_other[0], rr_seen_other[1]);
+    CHECK(rr_seen_other[0] >= RR_SEEN && rr_seen_other[1] >= RR_SEEN,
+          "no round robin: in %llu and %llu timer ticks (one-tick slices), A saw B progress %u "
+          "times, B saw A %u times (want %d)",
+          (unsigned long long)rr_ticks[0], (unsigned long long)rr_ticks[1], rr_seen_other[0],
+          rr_seen_other[1], RR_SEEN);
 }
 
 void tasktest_t_sleep_bounds(void)

@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_SUCCESS, KeelVM, image_modules, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 
 READY = r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules"
 
@@ -44,10 +45,11 @@ def case_boot_cells(build, workdir):
         vm.expect(r"loaded greeter@1 from greeter@1\.o: ")
         m = vm.expect(r"cells: (\d+) cells, (\d+) relocations, (\d+) us\n")
         expected = boot_manifest_cells(mods)
-        assert int(m.group(1)) == expected, f"{m.group(1)} cells loaded, manifest has {expected}"
-        assert int(m.group(2)) > 0
+        check(int(m.group(1)) == expected, f"{m.group(1)} cells loaded, manifest has {expected}")
+        check(int(m.group(2)) > 0, "the boot cells were linked with no relocations",
+              m.group(0).decode())
         m = vm.expect(READY)
-        assert int(m.group(4)) == len(mods), f"{m.group(4)} modules listed, image has {len(mods)}"
+        check(int(m.group(4)) == len(mods), f"{m.group(4)} modules listed, image has {len(mods)}")
         vm.expect_exit(EXIT_SUCCESS)
         vm.forbid(r"refused|PANIC")
 

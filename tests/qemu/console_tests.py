@@ -13,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 from qemumon import Monitor  # noqa: E402
 
 
@@ -56,9 +57,10 @@ class Session:
         rows = self.screen_when(lambda r: has(r) and [x for x in r if x][-1:] == [PROMPT.rstrip()])
         text = "\n".join(rows)
         found = has(rows)
-        assert found, f"the screen lacks the rows {want!r}:\n{text}"
+        check(found, f"the screen lacks the rows {want!r}:\n{text}")
         last = [r for r in rows if r][-1]
-        assert last == PROMPT.rstrip(), f"the screen's last row is {last!r}, not the prompt:\n{text}"
+        check(last == PROMPT.rstrip(), f"the screen's last row is {last!r}, not the prompt",
+              text)
         return rows
 
 
@@ -69,16 +71,16 @@ def case_screen_prompt(build, workdir):
         rows = s.screen_when(lambda r: any(re.match(r"Keel shell - type help", x) for x in r)
                              and [x for x in r if x][-1:] == ["keel>"])
         text = "\n".join(rows)
-        assert re.search(r"vgacon: 80x25 text console at 0xb8000", s.vm.text()), s.vm.tail()
-        assert not any("Keel nano-core" in r for r in rows), \
-            f"the early boot output should have been cleared:\n{text}"
+        check(re.search(r"vgacon: 80x25 text console at 0xb8000", s.vm.text()), s.vm.tail())
+        check(not any("Keel nano-core" in r for r in rows),
+              f"the early boot output should have been cleared:\n{text}")
         # The banner's em dash is drawn as '-' (code page 437 has no em dash).
-        assert any(re.match(r"Keel shell - type help", r) for r in rows), \
-            f"no banner on the screen:\n{text}"
-        assert any(re.search(r"keel: ready in \d+ us", r) for r in rows), \
-            f"no ready line on the screen:\n{text}"
+        check(any(re.match(r"Keel shell - type help", r) for r in rows),
+              f"no banner on the screen:\n{text}")
+        check(any(re.search(r"keel: ready in \d+ us", r) for r in rows),
+              f"no ready line on the screen:\n{text}")
         last = [r for r in rows if r][-1]
-        assert last == "keel>", f"the screen does not end at the prompt:\n{text}"
+        check(last == "keel>", f"the screen does not end at the prompt:\n{text}")
 
 
 def case_keyboard_command(build, workdir):
@@ -142,7 +144,7 @@ def case_keyboard_ctrl_c(build, workdir):
         s.vm.expect(r"\^C", timeout=20)
         s.vm.expect(re.escape(PROMPT), timeout=20)
         rows = s.screen_when(lambda r: any(x.startswith("keel> spin") for x in r))
-        assert any(r.startswith("keel> spin") for r in rows), "\n".join(rows)
+        check(any(r.startswith("keel> spin") for r in rows), "\n".join(rows))
         s.command("echo after\r", "after")
 
 
@@ -150,7 +152,7 @@ def case_no_screen(build, workdir):
     """Without a VGA text screen (-vga none) vgacon stays out of the way; the keyboard still
     types into the shell."""
     with Session(build, workdir, extra_args=["-vga", "none"]) as s:
-        assert "vgacon: no VGA text screen; not attached" in s.vm.text(), s.vm.tail()
+        check("vgacon: no VGA text screen; not attached" in s.vm.text(), s.vm.tail())
         s.vm.forbid(r"vgacon: \d+x\d+ text console")
         s.mon.type("nosuch\r")
         s.vm.expect(r"keel: unknown command 'nosuch'", timeout=20)

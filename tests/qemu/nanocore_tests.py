@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_FAILURE, EXIT_SUCCESS, KeelVM, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 from qemumon import Monitor  # noqa: E402
 
 READY = (r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules, "
@@ -39,12 +40,12 @@ def case_boot(kernel, workdir):
         vm.expect(r"module 1: second.o \(12345 bytes at 0x[0-9a-f]+\)")
         m = vm.expect(READY)
         ready_us, free, total, modules, mhz, hz, nsyms = map(int, m.groups())
-        assert modules == 2, f"ready line counts {modules} modules, expected 2"
-        assert 200 <= total <= 256, f"usable memory {total} MiB for a 256 MiB guest"
-        assert 0 < free <= total, f"free memory {free} MiB of {total}"
-        assert mhz > 0, "TSC frequency not calibrated"
-        assert hz == 100, f"timer at {hz} Hz, default is 100"
-        assert nsyms > 50, f"only {nsyms} kernel symbols embedded"
+        check(modules == 2, f"ready line counts {modules} modules, expected 2")
+        check(200 <= total <= 256, f"usable memory {total} MiB for a 256 MiB guest")
+        check(0 < free <= total, f"free memory {free} MiB of {total}")
+        check(mhz > 0, "TSC frequency not calibrated")
+        check(hz == 100, f"timer at {hz} Hz, default is 100")
+        check(nsyms > 50, f"only {nsyms} kernel symbols embedded")
         vm.expect_exit(EXIT_SUCCESS)
         vm.forbid(r"PANIC|WARN|unexpected")
 
@@ -61,7 +62,7 @@ def fault_case(kernel, workdir, selftest, patterns):
                   r"keel: the system has stopped; to leave QEMU press Ctrl-A, then X\n")
         regs = (r"\n  r8  [0-9a-f]{16} r9  [0-9a-f]{16} r10 [0-9a-f]{16} r11 [0-9a-f]{16}\n"
                 r"  r12 [0-9a-f]{16} r13 [0-9a-f]{16} r14 [0-9a-f]{16} r15 [0-9a-f]{16}\n")
-        assert re.search(regs, vm.text()), "no r8..r15 lines in the panic report"
+        check(re.search(regs, vm.text()), "no r8..r15 lines in the panic report")
         vm.expect_exit(EXIT_FAILURE)
         vm.forbid(r"survived a fault")
 
@@ -175,7 +176,7 @@ def case_bad_options(kernel, workdir):
         vm.expect(r"unknown loglevel 'chatty'")
         vm.expect(r"hz must be a number; using 100")
         m = vm.expect(READY)
-        assert int(m.group(6)) == 100
+        check(int(m.group(6)) == 100, "a bad hz= did not fall back to 100 Hz", m.group(0).decode())
         vm.expect(r"selftest: unknown test 'bogus'; known: pagefault wx")
         vm.expect_exit(EXIT_SUCCESS)
 
@@ -185,7 +186,7 @@ def case_timer_hz(kernel, workdir):
     with KeelVM(kernel, "hz=1000 after-ready=exit", workdir=workdir) as vm:
         vm.start()
         m = boot(vm)
-        assert int(m.group(6)) == 1000, m.group(0)
+        check(int(m.group(6)) == 1000, "hz=1000 not in effect", m.group(0).decode())
         vm.expect_exit(EXIT_SUCCESS)
     with KeelVM(kernel, "hz=5 after-ready=exit", workdir=workdir + "-bad") as vm:
         vm.start()
@@ -204,9 +205,9 @@ def case_vga_mirror(kernel, workdir):
             rows = mon.screen_when(lambda r: "apic: timer" in r[0] and
                                    any("keel: ready in" in x for x in r))
         screen = "\n".join(rows)
-        assert rows[0].startswith("[") and "apic: timer" in rows[0], \
-            f"VGA row 0 should be the first log line after the mirror attached:\n{screen}"
-        assert re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}"
+        check(rows[0].startswith("[") and "apic: timer" in rows[0],
+              f"VGA row 0 should be the first log line after the mirror attached:\n{screen}")
+        check(re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

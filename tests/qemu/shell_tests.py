@@ -13,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 
 LEFT, RIGHT, UP, DOWN = "\x1b[D", "\x1b[C", "\x1b[A", "\x1b[B"
 HOME, END, DELETE = "\x1b[H", "\x1b[F", "\x1b[3~"
@@ -25,7 +26,7 @@ def shell(build, workdir):
 
 
 def equal(got, want):
-    assert got == want, f"expected {want!r}, got {got!r}"
+    check(got == want, f"expected {want!r}, got {got!r}")
 
 
 def commands(build):
@@ -40,7 +41,7 @@ def case_prompt(build, workdir):
         text = sh.vm.text()
         ready = text.find("keel: ready in")
         banner = text.find("Keel shell \u2014 type help for commands\n" + PROMPT)
-        assert 0 <= ready < banner, "no banner and prompt after the ready line"
+        check(0 <= ready < banner, "no banner and prompt after the ready line")
         equal(sh.run(""), "")
         sh.vm.forbid(r"PANIC")
 
@@ -147,9 +148,9 @@ def case_complete_unique(build, workdir):
     """Tab completes a unique command prefix (adding a space) and a unique file name."""
     with shell(build, workdir) as sh:
         equal(sh.run("ec\thello"), "hello")
-        assert re.search(rb"keel> echo hello\n", sh.vm.output), "completed line not shown"
+        check(re.search(rb"keel> echo hello\n", sh.vm.output), "completed line not shown")
         out = sh.run("cat commands.ind\t")
-        assert "cmd_spin@1.o" in out, f"cat of the completed file name printed {out!r}"
+        check("cmd_spin@1.o" in out, f"cat of the completed file name printed {out!r}")
         equal(sh.run("echo\tdone"), "done")  # a complete word gets its space
 
 
@@ -158,16 +159,16 @@ def case_complete_help(build, workdir):
     not."""
     with shell(build, workdir) as sh:
         out = sh.run("help sw\t")
-        assert re.search(rb"keel> help swap \n", sh.vm.output), "help sw<Tab> did not complete"
-        assert out.startswith("usage: swap "), f"help of the completed name printed {out!r}"
+        check(re.search(rb"keel> help swap \n", sh.vm.output), "help sw<Tab> did not complete")
+        check(out.startswith("usage: swap "), f"help of the completed name printed {out!r}")
         out = sh.run("  help   ec\t")  # blanks around the words change nothing
-        assert re.search(rb"keel>   help   echo \n", sh.vm.output), "help ec<Tab> not completed"
-        assert out.startswith("usage: echo"), f"got {out!r}"
+        check(re.search(rb"keel>   help   echo \n", sh.vm.output), "help ec<Tab> not completed")
+        check(out.startswith("usage: echo"), f"got {out!r}")
         # The second argument of help is not a command: file names complete there (help then
         # refuses the extra argument).
         sh.run("help echo commands.ind\t")
-        assert re.search(rb"keel> help echo commands.index \n", sh.vm.output), \
-            "a file name did not complete after help's argument"
+        check(re.search(rb"keel> help echo commands.index \n", sh.vm.output),
+              "a file name did not complete after help's argument")
 
 
 def case_complete_ambiguous(build, workdir):
@@ -177,7 +178,7 @@ def case_complete_ambiguous(build, workdir):
     prefix = next((c for c in "abcdefghijklmnopqrstuvwxyz"
                    if len([n for n in names if n.startswith(c)]) >= 2
                    and os.path.commonprefix([n for n in names if n.startswith(c)]) == c), None)
-    assert prefix, f"no ambiguous one-letter prefix among {names}"
+    check(prefix, f"no ambiguous one-letter prefix among {names}")
     matches = [n for n in names if n.startswith(prefix)]
     with shell(build, workdir) as sh:
         # No pause between the Tabs: the shell counts them, however fast they come. The first
@@ -185,9 +186,9 @@ def case_complete_ambiguous(build, workdir):
         # the newline the second Tab starts its listing with, and the redrawn line is the same.
         sh.send(prefix + "\t\t")
         m = sh.expect(re.escape(prefix) + r"(.*?)\n((?:[^\n]*\n)+?)" + re.escape(PROMPT + prefix))
-        assert m.group(1) == b"", f"the first Tab printed {m.group(1)!r}"
+        check(m.group(1) == b"", f"the first Tab printed {m.group(1)!r}")
         listing = m.group(2).decode()
-        assert listing.split() == matches, f"listed {listing.split()}, expected {matches}"
+        check(listing.split() == matches, f"listed {listing.split()}, expected {matches}")
         equal(sh.run(CTRL_U + "echo listed"), "listed")
 
 
@@ -201,18 +202,40 @@ def case_ctrl_c_line(build, workdir):
         sh.vm.forbid(r"\nnever\n")
 
 
+UPTIME = r"up \d+:\d\d:\d\d\.\d{3}, (\d+) ticks at (\d+) Hz, \d+ tasks, \d+ cells loaded"
+
+
+def ticks(out):
+    """Timer ticks and rate from uptime's output (a stray byte around it is for the caller to
+    judge)."""
+    m = re.search(UPTIME, out)
+    check(m, "uptime's line", out)
+    return int(m.group(1)), int(m.group(2))
+
+
 def case_ctrl_c_spin(build, workdir):
-    """Ctrl-C kills a running command; the shell says so and the next command works."""
+    """Ctrl-C kills a running command; the shell says so, the next command works, and from the
+    interrupt on no dot of spin's comes any more (over half a second of the guest's ticks)."""
     with shell(build, workdir) as sh:
         sh.send("spin\r")
         sh.expect(r"\.\.\.")
         sh.send(CTRL_C)
-        sh.expect(r"\^C\nkeel: spin interrupted\n" + re.escape(PROMPT))
+        after = sh.expect(r"\^C\nkeel: spin interrupted\n" + re.escape(PROMPT)).end()
         equal(sh.run("echo next"), "next")
-        # It is gone for good: the shell prints "^C" only once the task has ended, ps lists no
-        # spin task, and no dot comes into the output of the commands after it.
-        assert not re.search(r"^\s*\d+  spin ", sh.run("ps"), re.M), "a spin task is left"
-        equal(sh.run("echo quiet"), "quiet")
+        # It is gone for good: a spin left running would print a dot every 100 ms. Let five
+        # such periods pass, counted in the guest's own timer ticks (uptime), then every byte
+        # since "interrupted" must be the commands' echo and output, and nothing else.
+        start, hz = ticks(sh.run("uptime"))
+        sh.run_until("uptime", lambda out: ticks(out)[0] >= start + hz // 2,
+                     what="half a second of timer ticks")
+        sh.vm.drain()  # a dot after the last prompt counts too
+        window = sh.vm.output[after:].decode("utf-8", "replace")
+        lines = window.split("\n")
+        check(lines[-1] == PROMPT, "output after the last prompt", window)
+        for line in lines[:-1]:
+            check(re.fullmatch(rf"(?:{re.escape(PROMPT)})?(?:echo next|next|uptime|{UPTIME})", line),
+                  f"after the interrupt, a line that is not the commands' own: {line!r}", window)
+        check(not re.search(r"^\s*\d+  spin ", sh.run("ps"), re.M), "a spin task is left")
 
 
 def case_typeahead(build, workdir):
@@ -234,17 +257,17 @@ def case_crash(build, workdir):
         fault = r"keel: crash faulted: #PF page fault at cmd_crash:cmd_crash_main\+0x[0-9a-f]+"
         for _ in range(2):
             out = sh.run("crash")
-            assert re.search(fault, out), f"no fault report in {out!r}"
+            check(re.search(fault, out), f"no fault report in {out!r}")
             # The kernel's report starts right under the command line (no blank line) and shows
             # every general register, as the core's panic report does.
-            assert re.match(r"keel: task \d+ 'crash' faulted: CPU exception 14", out), \
-                f"the report does not start on the line after the command: {out!r}"
+            check(re.match(r"keel: task \d+ 'crash' faulted: CPU exception 14", out),
+                  f"the report does not start on the line after the command: {out!r}")
             for regs in ("rax rbx rcx rdx", "rsi rdi rbp rsp", "r8  r9  r10 r11",
                          "r12 r13 r14 r15"):
                 row = " ".join(f"{name} +[0-9a-f]{{16}}" for name in regs.split())
-                assert re.search(r"^  " + row + "$", out, re.M), f"no line {regs!r} in {out!r}"
-            assert re.search(r"^  rflags [0-9a-f]{16} cs [0-9a-f]{4} ss [0-9a-f]{4}", out, re.M), \
-                f"no rflags/cs/ss line in {out!r}"
+                check(re.search(r"^  " + row + "$", out, re.M), f"no line {regs!r} in {out!r}")
+            check(re.search(r"^  rflags [0-9a-f]{16} cs [0-9a-f]{4} ss [0-9a-f]{4}", out, re.M),
+                  f"no rflags/cs/ss line in {out!r}")
             equal(sh.run("echo alive"), "alive")
         sh.vm.forbid(r"PANIC")
 
@@ -253,7 +276,7 @@ def case_exit_status(build, workdir):
     """A command that returns a non-zero status: the shell prints it."""
     with shell(build, workdir) as sh:
         out = sh.run("kill not-a-number")
-        assert out.endswith("keel: kill: exit status 2"), f"got {out!r}"
+        check(out.endswith("keel: kill: exit status 2"), f"got {out!r}")
         equal(sh.run("echo after"), "after")
 
 

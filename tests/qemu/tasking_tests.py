@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_SUCCESS, GuestError, KeelVM, image_modules, run_cases  # noqa: E402
+from checks import check  # noqa: E402
 
 # Every test the suite must report as passed (cells/tasktest/tasktest.c): a test that silently
 # disappears from the guest fails here.
@@ -47,9 +48,9 @@ def case_tasking(build, workdir):
         vm.forbid(r"PANIC")
         passed = set(re.findall(r"tasktest: PASS (\S+)", text))
         missing = [t for t in TESTS if t not in passed]
-        assert not missing, f"tests not reported as passed: {missing}"
-        assert int(m.group(2)) == 0, f"{m.group(2)} tests failed"
-        assert int(m.group(1)) >= len(TESTS), f"{m.group(1)} passed, expected {len(TESTS)}"
+        check(not missing, f"tests not reported as passed: {missing}")
+        check(int(m.group(2)) == 0, f"{m.group(2)} tests failed")
+        check(int(m.group(1)) >= len(TESTS), f"{m.group(1)} passed, expected {len(TESTS)}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
