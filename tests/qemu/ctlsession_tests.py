@@ -58,11 +58,11 @@ def case_replay_new_connection(build, workdir):
         reqs, data = recorded(rec)
         check(len(reqs) == 2, f"recorded {len(reqs)} requests, want 2 (PING, PUSH)")
         has(sh.run("rm replayed.o"), r"removed replayed\.o")
+        check_refused(replay(real, data, 2), ctlwire.E_REPLAY, "new connection")
         with ctlwire.Line(real) as line:
             _, next_seq = line.hello()
         check(next_seq > max(f["seq"] for f in reqs), f"HELLO says next sequence {next_seq}, "
               f"not above the recorded {[f['seq'] for f in reqs]}")
-        check_refused(replay(real, data, 2), ctlwire.E_REPLAY, "new connection")
         check("replayed.o" not in sh.run("ls"), "the replayed PUSH stored its file again",
               sh.run("ls"))
         ctl.alive()
@@ -127,6 +127,13 @@ def case_swap_ctl(build, workdir):
             before, before_data = recorded(rec)
             out = sh.run("swap ctl 2", timeout=60)
             has(out, r"^swapped ctl: version 1 -> 2, state verbatim")
+            # Before any new request: the pre-swap requests again, on the same connection.
+            rec.inject(before_data)
+            old = {f["seq"] for f in before}
+            fs = rec.wait_got(lambda fs: old <= {f["seq"] for f in fs[len(before) + 1:]},
+                              "replies to the replayed requests")
+            check_refused([f for f in fs[len(before) + 1:] if f["seq"] in old], ctlwire.E_REPLAY,
+                          "right after the swap")
             has(command("ping"), r"^pong from keel ctl@\d: round trip")
             out = command("query cells")
             has(out, r"^ctl\s+2\s")

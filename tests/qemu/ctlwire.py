@@ -106,10 +106,14 @@ class Line:
 
 class Recorder:
     """A unix socket that forwards one connection at a time to the guest's control socket and
-    records every byte the client sent (keelctl --socket recorder.path ...)."""
+    records every byte the client sent and the guest answered (keelctl --socket recorder.path
+    ...); inject() sends bytes of its own into the connection (keelctl skips the replies to
+    them: not its sequence numbers)."""
 
     def __init__(self, target, path):
-        self.target, self.path, self.sent = target, path, b""
+        self.target, self.path, self.sent, self.got = target, path, b"", b""
+        self.up = None
+        self.cond = threading.Condition()
         if os.path.exists(path):
             os.unlink(path)
         self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -126,9 +130,10 @@ class Recorder:
                 return  # closed
             up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             up.connect(self.target)
-            back = threading.Thread(target=self._pipe, args=(up, client, False), daemon=True)
+            self.up = up
+            back = threading.Thread(target=self._pipe, args=(up, client, "got"), daemon=True)
             back.start()
-            self._pipe(client, up, True)
+            self._pipe(client, up, "sent")
             back.join(10)
             client.close()
             up.close()
@@ -145,12 +150,23 @@ class Recorder:
                 except OSError:
                     pass
                 return
-            if record:
-                self.sent += data
+            with self.cond:
+                setattr(self, record, getattr(self, record) + data)
+                self.cond.notify_all()
             try:
                 dst.sendall(data)
             except OSError:
                 return
+
+    def inject(self, data):
+        self.up.sendall(data)
+
+    def wait_got(self, pred, what, timeout=30.0):
+        """The frames the guest sent so far, once pred(frames) holds."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: pred(frames(self.got)), timeout):
+                raise AssertionError(f"no {what} from the guest within {timeout} s")
+            return frames(self.got)
 
     def close(self):
         self.srv.close()
