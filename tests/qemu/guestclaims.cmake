@@ -7,7 +7,7 @@ foreach(case replay_new_connection boot_nonce swap_ctl)
                    --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/ctlsession ${case})
   set_tests_properties(qemu_ctlsession_${case} PROPERTIES LABELS qemu TIMEOUT 180)
 endforeach()
-foreach(case push swap)
+foreach(case command push swap)
   add_test(NAME qemu_failslab_${case}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/failslab_tests.py
                    --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/failslab ${case})
