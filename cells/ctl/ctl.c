@@ -5,7 +5,9 @@
  *
  * Polling is adaptive: QEMU's UART takes only 16 bytes until the guest reads them, so while
  * bytes flow the task reads on, yielding between empty polls, for ACTIVE_NS after the last byte;
- * when the line is idle it sleeps IDLE_SLEEP_NS between polls. */
+ * when the line is idle it sleeps IDLE_SLEEP_NS between polls: two ticks of the default 100 Hz
+ * timer, so that a swap of this cell, which retries its quiescence check every tick, finds the
+ * task parked in its sleep rather than just woken from it. */
 #include <keel/cell.h>
 #include <keel/clock.h>
 #include <keel/errno.h>
@@ -23,7 +25,7 @@
 #include "ctl_key.h" /* generated from build/ctl.key: static const uint8_t ctl_key[32] */
 
 #define ACTIVE_NS        (50ull * 1000 * 1000)
-#define IDLE_SLEEP_NS    (2ull * 1000 * 1000)
+#define IDLE_SLEEP_NS    (20ull * 1000 * 1000)
 #define FRAME_TIMEOUT_NS (1000ull * 1000 * 1000) /* silence inside a frame: truncated */
 #define WRITE_TIMEOUT_NS (2000ull * 1000 * 1000)
 #define MSG_ROOM         (4 + 2 + CTL_MSG_MAX) /* status and message, before the body */
@@ -176,44 +178,56 @@ static void feed(struct server *sv, const uint8_t *p, size_t n)
     }
 }
 
+/* The server's buffers outlive one run of its task: a swap of this cell ends the parked service
+ * task and starts it again from the new version (same task, so the same heap owner), which finds
+ * them here, carried by name, instead of leaving them behind. */
+static struct server srv;
+
 static int server_main(const void *arg, void *ret)
 {
     server = task_self();
-    struct server sv = {0};
-    sv.frame_cap = ctl_frame_size(MSG_ROOM + CTL_REPLY_MAX, true);
-    sv.out = kmalloc(MSG_ROOM + CTL_REPLY_MAX);
-    sv.frame = kmalloc(sv.frame_cap);
-    if (!sv.out || !sv.frame) {
+    struct server *sv = &srv;
+    sv->frame_cap = ctl_frame_size(MSG_ROOM + CTL_REPLY_MAX, true);
+    if (!sv->out)
+        sv->out = kmalloc(MSG_ROOM + CTL_REPLY_MAX);
+    if (!sv->frame)
+        sv->frame = kmalloc(sv->frame_cap);
+    if (!sv->out || !sv->frame) {
         log_err("ctl: no memory for the reply buffers; control channel off");
-        kfree(sv.out);
-        kfree(sv.frame);
+        kfree(sv->out);
+        kfree(sv->frame);
+        sv->out = sv->frame = NULL;
         return KE_NOMEM;
     }
-    ctl_decoder_init(&sv.dec, ctl_key, CTL_PAYLOAD_MAX);
+    /* A frame half received when the task was re-spawned is dropped (the host times out); the
+     * decoder is set up again so that it points at this version's key. */
+    drop_rx(sv);
+    ctl_decoder_init(&sv->dec, ctl_key, CTL_PAYLOAD_MAX);
     uint64_t last_rx = clock_ns();
     uint8_t chunk[256];
     while (!stopping) {
         size_t n = ctl_uart_read(chunk, sizeof(chunk));
         if (n) {
-            feed(&sv, chunk, n);
+            feed(sv, chunk, n);
             last_rx = clock_ns(); /* after the work: a long request is not silence */
             continue;
         }
         uint64_t quiet = clock_ns() - last_rx;
-        if (ctl_decoder_busy(&sv.dec) && quiet > FRAME_TIMEOUT_NS) {
-            int r = ctl_decoder_timeout(&sv.dec);
+        if (ctl_decoder_busy(&sv->dec) && quiet > FRAME_TIMEOUT_NS) {
+            int r = ctl_decoder_timeout(&sv->dec);
             if (r)
-                frame_error(&sv, r);
-            drop_rx(&sv);
+                frame_error(sv, r);
+            drop_rx(sv);
         }
         if (quiet < ACTIVE_NS)
             task_yield();
         else if (task_sleep_ns(IDLE_SLEEP_NS)) /* KE_KILLED: the cell is going */
             break;
     }
-    drop_rx(&sv);
-    kfree(sv.out);
-    kfree(sv.frame);
+    drop_rx(sv);
+    kfree(sv->out);
+    kfree(sv->frame);
+    sv->out = sv->frame = NULL;
     return 0;
 }
 
@@ -257,8 +271,10 @@ static int ctl_init(void)
         return 0;
     }
     stopping = 0;
-    struct task_spec spec = {
-        .name = "ctl", .entry = server_main, .flags = TASK_DETACHED, .stack_pages = 8};
+    struct task_spec spec = {.name = "ctl",
+                             .entry = server_main,
+                             .flags = TASK_DETACHED | TASK_SERVICE,
+                             .stack_pages = 8};
     task_id_t id;
     int err = task_spawn(&spec, &id);
     if (err)

@@ -194,6 +194,10 @@ static const struct tt_case cases[] = {
     {"fault_write_rodata", tasktest_t_fault_write_rodata},
     {"fault_write_text", tasktest_t_fault_write_text},
     {"fault_log", tasktest_t_fault_log},
+    {"alloc_failslab_spawn", tasktest_t_alloc_failslab_spawn},
+    {"alloc_failslab_channel", tasktest_t_alloc_failslab_channel},
+    {"alloc_task_quota", tasktest_t_alloc_task_quota},
+    {"alloc_chan_quota", tasktest_t_alloc_chan_quota},
 };
 
 static int tasktest_init(void)

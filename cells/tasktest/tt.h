@@ -53,7 +53,7 @@ bool tasktest_contains(const char *s, const char *sub);
 /* The priority the suite runs at. */
 unsigned tasktest_self_priority(void);
 
-/* The tests (tt_task.c, tt_sched.c, tt_sync.c, tt_chan.c, tt_fault.c). */
+/* The tests (tt_task.c, tt_sched.c, tt_sync.c, tt_chan.c, tt_fault.c, tt_alloc.c). */
 void tasktest_t_spawn_validation(void);
 void tasktest_t_arg_isolation(void);
 void tasktest_t_return_block(void);
@@ -93,6 +93,10 @@ void tasktest_t_fault_stack_overflow(void);
 void tasktest_t_fault_write_rodata(void);
 void tasktest_t_fault_write_text(void);
 void tasktest_t_fault_log(void);
+void tasktest_t_alloc_failslab_spawn(void);
+void tasktest_t_alloc_failslab_channel(void);
+void tasktest_t_alloc_task_quota(void);
+void tasktest_t_alloc_chan_quota(void);
 
 /* A NULL dereference in cell code (tt_fault.c), for tests that need a task to die. */
 int tasktest_null_read(void);

@@ -223,3 +223,6 @@ KEEL_EXPORT_FUNC(kheap_totals);
 KEEL_EXPORT_FUNC(kheap_current_owner);
 KEEL_EXPORT_FUNC(kheap_set_quota);
 KEEL_EXPORT_FUNC(kheap_for_each_owner);
+/* For the in-guest tests and the shell's failslab command (docs/boot-and-memory.md). */
+KEEL_EXPORT_FUNC(kheap_failslab_set);
+KEEL_EXPORT_FUNC(kheap_failslab_get);

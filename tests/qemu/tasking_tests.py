@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """QEMU system tests of the tasking layer: the tasktest cell runs its in-guest suite (tasks,
 join/detach/kill/restart, priorities, sleeps, mutexes, semaphores, condition variables,
-channels, fault containment) in its init and prints a line per test and a total.
+channels, fault containment, allocation failures and quotas) in its init and prints a line per test and a total.
 
     tasking_tests.py --build DIR [--workdir DIR] CASE...
     tasking_tests.py --list
@@ -25,6 +25,7 @@ TESTS = [
     "chan_rendezvous", "chan_close_drain", "chan_close_wakes", "chan_ownership",
     "chan_destroy_frees", "fault_null", "fault_divide", "fault_ud2", "fault_gp",
     "fault_stack_overflow", "fault_write_rodata", "fault_write_text", "fault_log",
+    "alloc_failslab_spawn", "alloc_failslab_channel", "alloc_task_quota", "alloc_chan_quota",
 ]
 
 
