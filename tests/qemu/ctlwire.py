@@ -9,6 +9,8 @@ import threading
 import time
 import zlib
 
+from checks import check  # noqa: E402
+
 MAGIC, END = b"KCTL", b"KEND"
 HEADER = 40
 F_AUTH, F_REPLY = 1, 2
@@ -97,9 +99,9 @@ class Line:
         fs = self.wait(lambda fs: any(f["type"] == T_HELLO | REPLY_BIT for f in fs), "HELLO reply")
         f = [f for f in fs if f["type"] == T_HELLO | REPLY_BIT][-1]
         st, msg = status(f)
-        assert st == 0, f"HELLO refused: {msg}"
+        check(st == 0, "HELLO refused", msg)
         body = f["payload"][6 + len(msg):]
-        assert body[:16] == challenge, "the HELLO reply answers another challenge"
+        check(body[:16] == challenge, "the HELLO reply answers another challenge", body[:16].hex())
         (next_seq,) = struct.unpack_from("<Q", body, 18)
         return f["nonce"], next_seq
 
