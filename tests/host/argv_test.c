@@ -61,5 +61,21 @@ int main(void)
     bad[size - 1] = 'z'; /* the last string loses its NUL */
     CHECK_EQ_INT(argv_unpack(bad, (size_t)size, out, 8), KE_NOEXEC);
     CHECK_EQ_INT(argv_unpack(NULL, 16, out, 8), KE_NOEXEC);
+
+    /* argv_decimal: digits only, within 0..max, no overflow at any max. */
+    uint64_t v = 7;
+    CHECK(argv_decimal("0", 10, &v) && v == 0);
+    CHECK(argv_decimal("10", 10, &v) && v == 10);
+    CHECK(!argv_decimal("11", 10, &v));
+    CHECK(argv_decimal("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+    CHECK(!argv_decimal("18446744073709551616", UINT64_MAX, &v));
+    CHECK(!argv_decimal("99999999999999999999999", UINT64_MAX, &v));
+    CHECK(argv_decimal("0", 0, &v) && v == 0);
+    CHECK(!argv_decimal("1", 0, &v));
+    v = 7;
+    CHECK(!argv_decimal("", 10, &v) && !argv_decimal(NULL, 10, &v) && !argv_decimal("-1", 10, &v) &&
+          !argv_decimal("+1", 10, &v) && !argv_decimal(" 1", 10, &v) &&
+          !argv_decimal("0x1", 99, &v));
+    CHECK(v == 7); /* untouched on refusal */
     return check_report("argv_test");
 }

@@ -17,18 +17,7 @@
 /* A decimal number in 1..max: true and *out, else false. */
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-        if (v > max)
-            return false;
-    }
-    *out = v;
-    return v != 0;
+    return argv_decimal(s, max, out) && *out != 0;
 }
 
 static bool parse_owner(const char *s, owner_t *out)

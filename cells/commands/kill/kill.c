@@ -8,24 +8,6 @@
 
 #define USAGE "kill <id>"
 
-/* A decimal task id: true and *out, or false for anything else (empty, signs, overflow). */
-static bool parse_id(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 int cmd_kill_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
@@ -43,7 +25,7 @@ int cmd_kill_main(const void *arg, void *ret)
         return 2;
     }
     uint64_t id;
-    if (!parse_id(argv[1], &id) || id == 0) {
+    if (!argv_decimal(argv[1], UINT64_MAX, &id) || id == 0) {
         kprintf("kill: '%s' is not a task id\nusage: %s\n", argv[1], USAGE);
         return 2;
     }

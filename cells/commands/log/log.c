@@ -45,22 +45,6 @@ static void show_one(void *ctx, const struct logring_entry *e, const char *text)
             e->truncated ? " [truncated]" : "");
 }
 
-static bool parse_count(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (unsigned)(*s - '0');
-        if (v > MAX_N)
-            return false;
-    }
-    *out = v;
-    return true;
-}
-
 int cmd_log_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
@@ -74,7 +58,7 @@ int cmd_log_main(const void *arg, void *ret)
         return 2;
     }
     uint64_t n = DEFAULT_N;
-    if (argc == 2 && (!parse_count(argv[1], &n) || n == 0)) {
+    if (argc == 2 && (!argv_decimal(argv[1], MAX_N, &n) || n == 0)) {
         kprintf("log: '%s' is not a record count (1 to %d)\nusage: %s\n", argv[1], MAX_N, USAGE);
         return 2;
     }

@@ -6,6 +6,7 @@
  * NUL-terminated strings that follow. */
 #ifndef KEEL_ARGV_H
 #define KEEL_ARGV_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <keel/errno.h>
@@ -87,6 +88,25 @@ static inline int argv_from_arg(const void *arg, const char **argv, size_t max)
         return KE_NOEXEC;
     memcpy(&size, (const uint8_t *)arg + 4, 4);
     return argv_unpack(arg, size, argv, max);
+}
+
+/* A command argument that must be a plain decimal number in 0..max (digits only: no sign, no
+ * spaces, no base prefix): true and *out, else false. Commands check their own lower bound. */
+static inline bool argv_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (d > max || v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
 }
 
 #endif
