@@ -14,11 +14,11 @@
 #include <keel/string.h>
 #include "arch/gdt.h"
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include "boot/bootinfo.h"
 #include <keel/reclaim.h>
 #include "link/cells.h"
-#include "tasking/task_internal.h"
+#include <keel/core/tasking.h>
 #include "selftest.h"
 
 #define BOOT_STACK_PAGES 8 /* 32 KiB */

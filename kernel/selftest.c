@@ -13,7 +13,7 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/task.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include "selftest.h"
 
 /* volatile: the compiler must not reason about these addresses. */

@@ -22,7 +22,7 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include <keel/noscan.h>
-#include "arch/trap.h"
+#include <keel/core/trap.h>
 #include "task_internal.h"
 
 #define FAULT_LOG_SIZE  32

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <keel/errno.h>
 #include <keel/spinlock.h>
-#include "arch/trap.h"
+#include <keel/core/trap.h>
 #include "task_internal.h"
 
 int guard_enter(struct fault_guard *g, int (*fn)(void *), void *arg);

@@ -5,7 +5,7 @@
 #include <keel/errno.h>
 #include <keel/kmalloc.h>
 #include <keel/string.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include "task_internal.h"
 
 void sched_set_current(struct task *t);

@@ -4,13 +4,16 @@
  * One lock (sched_lock: a spinlock that also keeps interrupts off) protects every run queue,
  * wait queue and task state. A switch happens with the lock held and the lock passes to the task
  * switched to, which releases it (tasks resume inside sched_switch, new tasks in task_start).
- * Policy lives in pick_next() and sched_make_ready() only, so it can later become a cell. */
+ * The policy is in three places: the ready queues (runqueue.c: strict priority, FIFO within
+ * one), pick_next() and sched_make_ready() (idle task aside), and the time slice in
+ * sched_timer_tick() (preempt after one tick when a task of the same or a higher priority is
+ * ready). */
 #include <stddef.h>
 #include <keel/clock.h>
 #include <keel/errno.h>
 #include <keel/spinlock.h>
-#include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/trap.h>
+#include <keel/core/x86.h>
 #include "task_internal.h"
 
 #define TASK_OF(link) ((struct task *)((char *)(link)-offsetof(struct task, rq)))

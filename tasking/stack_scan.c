@@ -1,6 +1,6 @@
 /* Task stacks for the reclaimer's conservative scan (stack_scan.h). */
-#include "stack_scan.h"
-#include "arch/trap.h"
+#include <keel/core/task_stacks.h>
+#include <keel/core/trap.h>
 #include "task_internal.h"
 
 static void visit(struct task *t, void (*fn)(void *ctx, const struct task_stack_view *v), void *ctx)

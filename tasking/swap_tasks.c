@@ -13,9 +13,10 @@
 #include <keel/loader.h>
 #include <keel/panic.h>
 #include <keel/string.h>
-#include "arch/trap.h"
-#include "link/cells.h"
-#include "swap_tasks.h"
+#include <keel/core/trap.h>
+#include <keel/cells.h>
+#include <keel/swap.h>
+#include <keel/core/swap_participant.h>
 #include "task_internal.h"
 
 #define WALK_BROKEN UINT64_MAX /* first_inside: the frame chain cannot be followed */
@@ -104,57 +105,54 @@ static void describe(char *out, size_t size, const struct task *t, uint64_t addr
               (unsigned long long)t->id, t->name, state, where);
 }
 
-int swap_tasks_check(struct swap_tasks_scan *s)
+/* 0: quiescent. KE_BUSY: a task is inside an old version (retry later); why names the first.
+ * KE_NOENT: a task of an old version runs a function the new version lacks (a refusal). */
+static int tasks_check(const struct loader_swap *sw, char *why_out, size_t why_size)
 {
-    s->service = 0;
-    s->why[0] = 0;
     struct task *self = task_current();
     for (struct task *t = swap_all_tasks(); t; t = t->all_next) {
         if (t->state == TASK_DEAD)
             continue;
         /* Whatever is inside, its entry must exist in the new version (restart, re-spawn, or a
          * start that has not happened yet). A missing one is a refusal, not a wait. */
-        if (is_old_cell(s->sw, t->cell, NULL)) {
+        if (is_old_cell(sw, t->cell, NULL)) {
             uint64_t to;
             char why[96];
-            if (loader_swap_translate(s->sw, (uint64_t)(uintptr_t)t->entry, &to, why,
-                                      sizeof(why))) {
-                ksnprintf(s->why, sizeof(s->why),
+            if (loader_swap_translate(sw, (uint64_t)(uintptr_t)t->entry, &to, why, sizeof(why))) {
+                ksnprintf(why_out, why_size,
                           "task %llu '%s' runs %s, which the new version does not have",
                           (unsigned long long)t->id, t->name, why);
                 return KE_NOENT;
             }
         }
-        if (object_in_old(s->sw, t->waiting_on) || holds_old_mutex(t, s->sw)) {
-            ksnprintf(s->why, sizeof(s->why),
+        if (object_in_old(sw, t->waiting_on) || holds_old_mutex(t, sw)) {
+            ksnprintf(why_out, why_size,
                       "task %llu '%s' waits on or holds a lock or queue inside the old version",
                       (unsigned long long)t->id, t->name);
             return KE_BUSY;
         }
         uint64_t hit;
         if (t == self) {
-            hit = first_inside(t, s->sw, 0, (uint64_t)(uintptr_t)__builtin_frame_address(0));
+            hit = first_inside(t, sw, 0, (uint64_t)(uintptr_t)__builtin_frame_address(0));
         } else {
             const uint64_t *ctx = (const uint64_t *)(uintptr_t)t->saved_rsp;
             if (!on_stack(t, t->saved_rsp, 7 * 8))
                 continue; /* no saved context on a stack we know (cannot happen) */
-            hit = first_inside(t, s->sw, ctx[6], ctx[5]); /* return address, rbp */
+            hit = first_inside(t, sw, ctx[6], ctx[5]); /* return address, rbp */
         }
         if (!hit)
             continue;
         if (hit == WALK_BROKEN) {
             if (t == sched_idle_task() || t == sched_boot_task())
                 continue; /* the core's own tasks never run cell code */
-            ksnprintf(s->why, sizeof(s->why),
+            ksnprintf(why_out, why_size,
                       "task %llu '%s': its frame chain cannot be followed (no frame pointers?)",
                       (unsigned long long)t->id, t->name);
             return KE_BUSY;
         }
-        if (t != self && resettable(t, s->sw)) {
-            s->service++;
-            continue;
-        }
-        describe(s->why, sizeof(s->why), t, hit, t == self);
+        if (t != self && resettable(t, sw))
+            continue; /* the commit ends it where it blocks and re-spawns it */
+        describe(why_out, why_size, t, hit, t == self);
         return KE_BUSY;
     }
     return 0;
@@ -199,7 +197,10 @@ static void reset(struct task *t, task_entry_fn entry)
     sched_make_ready(t);
 }
 
-size_t swap_tasks_commit(const struct loader_swap *sw)
+/* Move the tasks of the old versions to the new ones: re-spawn the parked service tasks,
+ * re-point the entries of the others (it uses the old versions' symbols: before the loader's
+ * commit). */
+static void tasks_commit(const struct loader_swap *sw, struct swap_report *rep)
 {
     size_t respawned = 0;
     struct task *self = task_current();
@@ -222,11 +223,12 @@ size_t swap_tasks_commit(const struct loader_swap *sw)
             t->entry = (task_entry_fn)(uintptr_t)to; /* not started yet, or between restarts */
         }
     }
-    return respawned;
+    rep->tasks_respawned += respawned;
 }
 
-void swap_tasks_describe(const struct loader_swap *sw, void (*emit)(void *ctx, const char *line),
-                         void *ctx)
+/* For a dry run: the tasks of the old versions and what the swap would do with them. */
+static void tasks_describe(const struct loader_swap *sw, void (*emit)(void *ctx, const char *line),
+                           void *ctx)
 {
     enum { MAX_LINES = 8 };
     char lines[MAX_LINES][128];
@@ -258,3 +260,6 @@ void swap_tasks_describe(const struct loader_swap *sw, void (*emit)(void *ctx, c
         emit(ctx, lines[0]);
     }
 }
+
+SWAP_PARTICIPANT(tasks, .name = "tasks", .check = tasks_check, .commit = tasks_commit,
+                 .describe = tasks_describe);

@@ -10,7 +10,7 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include "backoff.h"
-#include "link/cells.h"
+#include <keel/cells.h>
 #include "sync_internal.h"
 #include "task_internal.h"
 

@@ -8,24 +8,6 @@
 #include <keel/swap.h>
 #include "ctl/ops_internal.h"
 
-#define PLAN_MAX (16u * 1024u)
-
-struct plan {
-    char *text;
-    size_t len, cap;
-};
-
-static void plan_emit(void *ctx, const char *line)
-{
-    struct plan *p = ctx;
-    size_t n = strlen(line);
-    if (!p->text || p->len + n + 1 > p->cap)
-        return;
-    memcpy(p->text + p->len, line, n);
-    p->text[p->len + n] = '\n';
-    p->len += n + 1;
-}
-
 static void write_report(struct ctl_wr *w, const struct swap_report *rep)
 {
     ctl_wr_u8(w, (uint8_t)rep->n);
@@ -101,9 +83,6 @@ int ctl_op_swap(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_si
         return ctl_malformed(msg, msg_size, "SWAP");
     a.rq.dry_run = flags & CTL_SWAP_DRY_RUN;
     a.rq.fail_at = (enum swap_step)fail_at;
-    struct plan plan = {kmalloc(PLAN_MAX), 0, PLAN_MAX};
-    a.rq.emit = plan_emit;
-    a.rq.emit_ctx = &plan;
     struct swap_report rep;
     memset(&rep, 0, sizeof(rep));
     struct ramfs_hold files[SWAP_MAX_CELLS];
@@ -121,10 +100,10 @@ int ctl_op_swap(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_si
     /* The report goes back also on failure (zero before the link step: failed_at "none"). */
     ctl_wr_u8(body, a.rq.dry_run);
     write_report(body, &rep);
-    ctl_wr_blob(body, plan.text, (uint32_t)plan.len);
+    ctl_wr_blob(body, rep.plan, rep.plan ? (uint32_t)strlen(rep.plan) : 0);
     ctl_wr_u8(body, discarded);
     ctl_wr_u64(body, rep.reclaim_ns); /* optional for keelctl: added after the discard mask */
     ctl_wr_u8(body, rep.first_since_boot);
-    kfree(plan.text);
+    kfree(rep.plan);
     return r;
 }

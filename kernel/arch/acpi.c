@@ -6,7 +6,7 @@
 #include <keel/power.h>
 #include <keel/string.h>
 #include <keel/export.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 struct sdt_header {
     char signature[4];

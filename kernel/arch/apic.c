@@ -6,7 +6,7 @@
 #include <keel/log.h>
 #include <keel/paging.h>
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include <keel/export.h>
 
 #define APIC_SVR        0x0f0

@@ -7,7 +7,7 @@
 #include <keel/paging.h>
 #include <keel/panic.h>
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 static const char *const names[32] = {
     "#DE divide error",

@@ -3,7 +3,8 @@
 #include <keel/log.h>
 #include "arch/gdt.h"
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/tasking.h>
+#include <keel/core/x86.h>
 #include <keel/layout.h>
 
 struct idt_gate {

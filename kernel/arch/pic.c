@@ -2,7 +2,7 @@
  * double fault; Keel uses the local APIC, so the PICs are moved to vectors 0x20-0x2f and every
  * line is masked before interrupts are ever enabled. */
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 void pic_disable(void)
 {

@@ -1,6 +1,6 @@
 #include <keel/power.h>
 #include <keel/export.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 void qemu_exit(uint32_t value)
 {

@@ -2,7 +2,7 @@
  * by the report of a fault contained in a task, so both show every register. */
 #include <keel/console.h>
 #include "arch/trap.h"
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 void trap_print_registers(const struct trap_frame *f)
 {

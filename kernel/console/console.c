@@ -16,6 +16,7 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/export.h>
+#include <keel/core/swap_participant.h>
 
 #define CONSOLE_PIECE 256 /* bytes emitted under the lock at once */
 
@@ -151,24 +152,32 @@ int kprintf(const char *fmt, ...)
 
 KEEL_EXPORT_FUNC(console_write);
 KEEL_EXPORT_FUNC(kprintf);
-/* Live swap: re-point sinks that live in a cell being swapped (kernel/swap). With apply false,
- * only checks that each has a counterpart; KE_NOENT names the first that does not. Called with
- * the world stopped (nobody is inside the console). */
-int console_sinks_swap(int (*translate)(void *ctx, uint64_t from, uint64_t *to), void *ctx,
-                       bool apply)
+/* Live swap: sinks that live in a cell being swapped are re-pointed to the new version. Called
+ * with the world stopped (nobody is inside the console). */
+static int sinks_check(const struct loader_swap *sw, char *why, size_t why_size)
 {
     for (int i = 0; i < MAX_SINKS; i++) {
         uint64_t to;
-        if (!sinks[i].fn)
-            continue;
-        int r = translate(ctx, (uint64_t)(uintptr_t)sinks[i].fn, &to);
-        if (r == KE_NOENT)
-            return r;
-        if (r == 0 && apply)
-            sinks[i].fn = (console_sink_fn)(uintptr_t)to;
+        if (sinks[i].fn && swap_translate(sw, (uint64_t)(uintptr_t)sinks[i].fn, &to) == KE_NOENT) {
+            ksnprintf(why, why_size,
+                      "a console sink points into the old version and has no counterpart");
+            return KE_NOENT;
+        }
     }
     return 0;
 }
+
+static void sinks_commit(const struct loader_swap *sw, struct swap_report *rep)
+{
+    for (int i = 0; i < MAX_SINKS; i++) {
+        uint64_t to;
+        if (sinks[i].fn && swap_translate(sw, (uint64_t)(uintptr_t)sinks[i].fn, &to) == 0)
+            sinks[i].fn = (console_sink_fn)(uintptr_t)to;
+    }
+}
+
+SWAP_PARTICIPANT(console_sinks, .name = "console sinks", .check = sinks_check,
+                 .commit = sinks_commit);
 
 KEEL_EXPORT_FUNC(console_add_sink);
 KEEL_EXPORT_FUNC(console_remove_sink);

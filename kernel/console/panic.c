@@ -3,7 +3,7 @@
 #include <keel/format.h>
 #include <keel/panic.h>
 #include <keel/power.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 static int exit_on_panic;
 static int panicking;

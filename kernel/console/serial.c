@@ -1,7 +1,7 @@
 /* COM1 (16550 UART) at 115200 8N1, polled: the primary console, usable from the first
  * instruction of kmain and from inside panic. */
 #include <keel/console.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 #define COM1           0x3f8
 #define LSR_DATA_READY 0x01

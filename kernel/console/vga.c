@@ -4,7 +4,7 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/mb2.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include "boot/bootinfo.h"
 
 static volatile uint16_t *vga_buf;

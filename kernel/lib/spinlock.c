@@ -1,5 +1,5 @@
 #include <keel/spinlock.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 /* Spinlocks held right now (one CPU): a fault taken while any is held belongs to the core,
  * never to a task that could be killed with the lock still taken. */

@@ -13,7 +13,7 @@
 #include <keel/reclaim.h>
 #include <keel/string.h>
 #include "link/cells.h"
-#include "tasking/task_internal.h"
+#include <keel/core/tasking.h>
 
 static void *plat_alloc(void *ctx, size_t size)
 {

@@ -20,6 +20,7 @@ KEEL_EXPORT_FUNC(kformat);
 KEEL_EXPORT_FUNC(kvformat);
 /* The words of a swap report (kernel/swap/report_text.c, also compiled into keelctl). */
 KEEL_EXPORT_FUNC(swap_step_name);
+KEEL_EXPORT_FUNC(swap_step_by_name);
 KEEL_EXPORT_FUNC(swap_report_text);
 KEEL_EXPORT_FUNC(swap_report_json);
 /* The loader's queries, for cells that inspect cells (take cells_lock() around them). */

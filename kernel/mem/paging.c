@@ -12,7 +12,7 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/vrange.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 
 #define PTE_P            (1ull << 0)
 #define PTE_W            (1ull << 1)

@@ -18,7 +18,7 @@
 #include <keel/waitq.h>
 #include "link/cells.h"
 #include "swap/reclaim_internal.h"
-#include "tasking/stack_scan.h"
+#include <keel/core/task_stacks.h>
 
 #define PERIOD_MIN_NS (10ull * 1000 * 1000)
 #define PERIOD_MAX_NS (1000ull * 1000 * 1000)

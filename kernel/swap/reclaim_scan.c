@@ -17,7 +17,7 @@
 #include <keel/waitq.h>
 #include "arch/trap.h"
 #include "swap/reclaim_internal.h"
-#include "tasking/stack_scan.h"
+#include <keel/core/task_stacks.h>
 
 #define SLICE_BYTES (64u * 1024) /* heap bytes scanned under the heap lock at a time */
 

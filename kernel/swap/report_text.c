@@ -4,6 +4,7 @@
  * vocabulary is defined in docs/design.md ("Words"). */
 #include <keel/format.h>
 #include <keel/reclaim.h>
+#include <keel/string.h>
 #include <keel/swap.h>
 
 static const char *const step_names[SWAP_STEP_COUNT] = {
@@ -13,6 +14,14 @@ static const char *const step_names[SWAP_STEP_COUNT] = {
 const char *swap_step_name(enum swap_step step)
 {
     return (unsigned)step < SWAP_STEP_COUNT ? step_names[step] : "?";
+}
+
+enum swap_step swap_step_by_name(const char *name)
+{
+    for (unsigned s = SWAP_STEP_LINK; s < SWAP_STEP_COUNT; s++)
+        if (strcmp(name, step_names[s]) == 0)
+            return (enum swap_step)s;
+    return SWAP_STEP_NONE;
 }
 
 /* ns as microseconds with one decimal ("45.2"), truncated as the TSC reading was. */

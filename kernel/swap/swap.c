@@ -1,118 +1,228 @@
-/* Live swap orchestration (keel/swap.h, docs/live-swap.md): the loader's swap steps
- * (loader/swap.c) interleaved with stopping the world, the quiescence check and moving the
- * tasks (tasking/swap_tasks.c), and the core registries that hold pointers into cells. On one
- * CPU, the world is stopped by taking the scheduler lock (interrupts off): nothing else runs
- * until it is released. */
+/* Live swap orchestration (keel/swap.h, docs/live-swap.md): a sequencer. It walks the steps of
+ * a swap in order (the table `steps` below) — the loader's own steps (loader/swap.c) and the
+ * two where the core registries that hold pointers into cells take part (quiesce: each
+ * participant's check; commit: each participant's commit; keel/core/swap_participant.h) — and
+ * undoes the steps done so far, in reverse, when one fails. On one CPU, the world is stopped by
+ * taking the scheduler lock (interrupts off): nothing else runs until it is released.
+ *
+ * The request is copied in and the report and message copied out with no lock held: a bad
+ * pointer from the calling cell kills its task there, never the core. */
 #include <stdarg.h>
-#include <keel/clock.h>
+#include <stddef.h>
 #include <keel/cells.h>
-#include <keel/console.h>
+#include <keel/clock.h>
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/log.h>
-#include <keel/string.h>
 #include <keel/reclaim.h>
+#include <keel/string.h>
 #include <keel/swap.h>
 #include <keel/task.h>
-#include "link/cells.h"
-#include "tasking/swap_tasks.h"
-
-int console_sinks_swap(int (*translate)(void *ctx, uint64_t from, uint64_t *to), void *ctx,
-                       bool apply);
+#include <keel/waitq.h>
+#include <keel/core/swap_participant.h>
+#include <keel/core/tasking.h>
 
 static int fail(struct loader_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(struct loader_error *err, int code, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        kvsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    kvsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
     return code;
 }
 
-/* For the core registries: 0 and *to when from lies in an old version, 1 when it does not,
- * KE_NOENT when it does but has no counterpart. */
-static int translate_ptr(void *ctx, uint64_t from, uint64_t *to)
+int swap_translate(const struct loader_swap *sw, uint64_t from, uint64_t *to)
 {
-    const struct loader_swap *sw = ctx;
     if (!loader_swap_in_old(sw, from))
         return 1;
     return loader_swap_translate(sw, from, to, NULL, 0) ? KE_NOENT : 0;
 }
 
-static int validate(const struct swap_request *rq, struct loader_error *err)
+#define PARTICIPANTS_FOR_EACH(p)                                                                   \
+    for (const struct swap_participant *p = __swap_participants_start;                             \
+         p < __swap_participants_end; p++)
+
+/* One swap under way. */
+struct swap_run {
+    struct swap_request rq; /* the caller's request, copied in */
+    struct loader *ld;
+    struct loaded_cell *olds[SWAP_MAX_CELLS]; /* the versions replaced */
+    struct loader_swap *sw;
+    struct swap_report rep;
+    struct loader_error err;
+    uint64_t lap_start; /* the step under way started (clock_ns) */
+    uint64_t stopped_at;
+    int irq;        /* while the world is stopped: sched_lock()'s value */
+    size_t checked; /* participants whose check passed this time round */
+};
+
+/* Undo the checks that passed, in reverse (world stopped). */
+static void participants_undo(struct swap_run *s)
 {
-    if (!rq || rq->n == 0 || rq->n > SWAP_MAX_CELLS)
-        return fail(err, KE_INVAL, "between 1 and %d cells at once", SWAP_MAX_CELLS);
-    if (rq->fail_at != SWAP_STEP_NONE &&
-        (rq->fail_at < SWAP_STEP_LINK || rq->fail_at > SWAP_STEP_REWRITE))
-        return fail(err, KE_INVAL,
-                    "a failure can be injected at link, check, quiesce, transfer or "
-                    "rewrite (the commit point and what follows cannot fail)");
-    for (size_t k = 0; k < rq->n; k++)
-        if (!rq->items[k].cell || !rq->items[k].data || rq->items[k].size == 0)
-            return fail(err, KE_INVAL, "item %zu has no cell name or no object", k);
-    if (!task_self())
-        return fail(err, KE_BUSY, "must be called from a task");
+    const struct swap_participant *first = __swap_participants_start;
+    for (size_t i = s->checked; i-- > 0;)
+        if (first[i].undo)
+            first[i].undo(s->sw);
+    s->checked = 0;
+}
+
+/* Every participant's check, the world stopped: 0, or the first one's refusal or KE_BUSY. */
+static int participants_check(struct swap_run *s, char *why, size_t why_size)
+{
+    s->checked = 0;
+    PARTICIPANTS_FOR_EACH(p)
+    {
+        int r = p->check(s->sw, why, why_size);
+        if (r) {
+            participants_undo(s);
+            return r;
+        }
+        s->checked++;
+    }
     return 0;
 }
 
-static int injected(struct loader_error *err, enum swap_step step)
+static int step_link(struct swap_run *s)
 {
-    return fail(err, KE_INJECTED, "failure injected at step '%s'; nothing changed",
-                swap_step_name(step));
-}
-
-/* A dry run's plan, as lines separated by NULs. */
-#define PLAN_MAX 8192
-struct plan {
-    char *text;
-    size_t len, cap;
-    bool truncated;
-};
-
-static void plan_add(void *ctx, const char *line)
-{
-    struct plan *p = ctx;
-    size_t n = strlen(line) + 1;
-    if (p->len + n > p->cap) {
-        p->truncated = true;
-        return;
+    struct loader_object objs[SWAP_MAX_CELLS];
+    for (size_t k = 0; k < s->rq.n; k++) {
+        const struct swap_item *it = &s->rq.items[k];
+        objs[k] = (struct loader_object){it->data, it->size, it->origin ? it->origin : "object"};
     }
-    memcpy(p->text + p->len, line, n);
-    p->len += n;
+    return loader_swap_link(s->ld, s->olds, objs, s->rq.n, &s->sw, &s->err);
 }
 
-static void plan_emit(struct plan *p, const struct swap_request *rq)
+static int step_check(struct swap_run *s)
 {
-    if (!rq->emit || !rq->dry_run)
-        return;
-    if (!p->text)
-        rq->emit(rq->emit_ctx, "(no memory to show the plan)");
-    for (size_t at = 0; at < p->len; at += strlen(p->text + at) + 1)
-        rq->emit(rq->emit_ctx, p->text + at);
-    if (p->truncated)
-        rq->emit(rq->emit_ctx, "... (plan cut short)");
-    kfree(p->text);
-    p->text = NULL;
+    return loader_swap_check(s->sw, &s->err);
 }
 
-struct stepper {
-    uint64_t t;
-    enum swap_step at; /* the step under way (reported if it fails) */
-};
+/* Stop the world until every participant is ready (the tasks: nobody inside an old version);
+ * returns with the world stopped, or with it running and a refusal. */
+static int step_quiesce(struct swap_run *s)
+{
+    uint64_t deadline_ns = s->rq.deadline_ns ? s->rq.deadline_ns : SWAP_DEFAULT_DEADLINE_NS;
+    uint64_t deadline = clock_ns() + deadline_ns;
+    char why[192];
+    for (;;) {
+        s->rep.quiescence_checks++;
+        s->stopped_at = clock_ns();
+        s->irq = sched_lock();
+        why[0] = 0;
+        int r = participants_check(s, why, sizeof(why));
+        if (r == 0)
+            return 0;
+        sched_unlock(s->irq);
+        if (r != KE_BUSY)
+            return fail(&s->err, r, "%s; nothing changed", why);
+        if (clock_ns() >= deadline)
+            return fail(&s->err, KE_TIMEDOUT,
+                        "not quiescent within %llu ms (%u checks): %s; nothing changed",
+                        (unsigned long long)(deadline_ns / 1000000), s->rep.quiescence_checks, why);
+        /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
+         * stops the wait here, before a safe point would end the task mid-swap. */
+        int slept = 0;
+        if (!task_kill_pending()) {
+            if (s->rep.quiescence_checks < 4)
+                task_yield();
+            else
+                slept = task_sleep_ns(1000 * 1000);
+        }
+        if (slept == KE_KILLED || task_kill_pending())
+            return fail(&s->err, KE_KILLED,
+                        "interrupted while waiting for quiescence; nothing changed");
+    }
+}
 
-static void lap(struct stepper *s, uint64_t *slot)
+/* Abandoned with the world stopped: the participants undo their checks, the world runs. */
+static void undo_quiesce(struct swap_run *s)
+{
+    participants_undo(s);
+    sched_unlock(s->irq);
+}
+
+static int step_transfer(struct swap_run *s)
+{
+    return loader_swap_transfer(s->sw, &s->err);
+}
+
+static int step_rewrite(struct swap_run *s)
+{
+    return loader_swap_rewrite(s->sw, &s->err);
+}
+
+static void undo_rewrite(struct swap_run *s)
+{
+    loader_swap_abort_rewrite(s->sw);
+}
+
+/* The commit point: the participants (tasks, core registries), then the loader's registry;
+ * the world runs again. Cannot fail. */
+static int step_commit(struct swap_run *s)
+{
+    PARTICIPANTS_FOR_EACH(p)
+    p->commit(s->sw, &s->rep);
+    loader_swap_commit(s->sw);
+    uint64_t resumed = clock_ns();
+    sched_unlock(s->irq);
+    s->rep.stw_ns = resumed - s->stopped_at;
+    return 0;
+}
+
+/* The steps before the old versions retire, in order. `undo` undoes a step that succeeded when
+ * a later one fails (what the loader's abort does not undo by itself). */
+static const struct swap_step_def {
+    enum swap_step id;
+    int (*run)(struct swap_run *s);
+    void (*undo)(struct swap_run *s);
+    size_t ns; /* offset of the step's time in struct swap_report */
+} steps[] = {
+    {SWAP_STEP_LINK, step_link, NULL, offsetof(struct swap_report, link_ns)},
+    {SWAP_STEP_CHECK, step_check, NULL, offsetof(struct swap_report, check_ns)},
+    {SWAP_STEP_QUIESCE, step_quiesce, undo_quiesce, offsetof(struct swap_report, quiesce_ns)},
+    {SWAP_STEP_TRANSFER, step_transfer, NULL, offsetof(struct swap_report, transfer_ns)},
+    {SWAP_STEP_REWRITE, step_rewrite, undo_rewrite, offsetof(struct swap_report, rewrite_ns)},
+    {SWAP_STEP_COMMIT, step_commit, NULL, offsetof(struct swap_report, commit_ns)},
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+static void lap(struct swap_run *s, size_t ns_offset)
 {
     uint64_t now = clock_ns();
-    *slot += now - s->t;
-    s->t = now;
+    *(uint64_t *)((char *)&s->rep + ns_offset) += now - s->lap_start;
+    s->lap_start = now;
+}
+
+/* Walk the steps from the first; a dry run stops before the world would stop. Returns 0, or a
+ * refusal with every step done undone (the loader's abort is the caller's). */
+static int run_steps(struct swap_run *s)
+{
+    for (size_t i = 0; i < NSTEPS; i++) {
+        const struct swap_step_def *st = &steps[i];
+        if (s->rq.dry_run && st->id == SWAP_STEP_QUIESCE)
+            return 0;
+        int r = st->run(s);
+        if (!r && s->rq.fail_at == st->id) {
+            if (st->undo)
+                st->undo(s);
+            r = fail(&s->err, KE_INJECTED, "failure injected at step '%s'; nothing changed",
+                     swap_step_name(st->id));
+        }
+        lap(s, st->ns);
+        if (r) {
+            s->rep.failed_at = st->id;
+            while (i-- > 0)
+                if (steps[i].undo)
+                    steps[i].undo(s);
+            return r;
+        }
+    }
+    return 0;
 }
 
 static void fill_cells(struct swap_report *rep, const struct loader_swap *sw)
@@ -137,179 +247,130 @@ static void fill_cells(struct swap_report *rep, const struct loader_swap *sw)
     }
 }
 
-/* Stop the world until the old versions are quiescent, then carry the state, rewrite the
- * sites and commit. Returns with the world running again. */
-static int stop_and_commit(const struct swap_request *rq, struct loader_swap *sw,
-                           struct swap_report *rep, struct stepper *st, struct loader_error *err)
+/* A dry run's plan: lines ending in '\n', in memory the caller frees (rep.plan). */
+#define PLAN_MAX 8192
+#define PLAN_CUT "... (plan cut short)\n"
+struct plan {
+    char *text;
+    size_t len, cap; /* cap leaves room for PLAN_CUT */
+    bool cut;
+};
+
+static void plan_add(void *ctx, const char *line)
 {
-    uint64_t deadline = clock_ns() + (rq->deadline_ns ? rq->deadline_ns : SWAP_DEFAULT_DEADLINE_NS);
-    struct swap_tasks_scan scan = {.sw = sw};
-    for (;;) {
-        st->at = SWAP_STEP_QUIESCE;
-        rep->quiescence_checks++;
-        uint64_t w0 = clock_ns();
-        int irq = sched_lock();
-        int r = swap_tasks_check(&scan);
-        if (r == 0 && console_sinks_swap(translate_ptr, sw, false) == KE_NOENT) {
-            r = KE_NOENT;
-            ksnprintf(scan.why, sizeof(scan.why),
-                      "a console sink points into the old version and has no counterpart");
-        }
-        if (r == KE_BUSY) {
-            sched_unlock(irq);
-            if (clock_ns() >= deadline) {
-                lap(st, &rep->quiesce_ns);
-                return fail(err, KE_TIMEDOUT,
-                            "not quiescent within %llu ms (%u checks): %s; nothing changed",
-                            (unsigned long long)((rq->deadline_ns ? rq->deadline_ns
-                                                                  : SWAP_DEFAULT_DEADLINE_NS) /
-                                                 1000000),
-                            rep->quiescence_checks, scan.why);
-            }
-            /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
-             * stops the wait here, before a safe point would end the task mid-swap. */
-            int slept = 0;
-            if (!task_kill_pending()) {
-                if (rep->quiescence_checks < 4)
-                    task_yield();
-                else
-                    slept = task_sleep_ns(1000 * 1000);
-            }
-            if (slept == KE_KILLED || task_kill_pending()) {
-                lap(st, &rep->quiesce_ns);
-                return fail(err, KE_KILLED,
-                            "interrupted while waiting for quiescence; nothing "
-                            "changed");
-            }
-            continue;
-        }
-        lap(st, &rep->quiesce_ns);
-        if (r) {
-            sched_unlock(irq);
-            return fail(err, r, "%s; nothing changed", scan.why);
-        }
-        if (rq->fail_at == SWAP_STEP_QUIESCE) {
-            sched_unlock(irq);
-            return injected(err, SWAP_STEP_QUIESCE);
-        }
-        st->at = SWAP_STEP_TRANSFER;
-        r = loader_swap_transfer(sw, err);
-        lap(st, &rep->transfer_ns);
-        if (!r && rq->fail_at == SWAP_STEP_TRANSFER)
-            r = injected(err, SWAP_STEP_TRANSFER);
-        if (r) {
-            sched_unlock(irq);
-            return r;
-        }
-        st->at = SWAP_STEP_REWRITE;
-        r = loader_swap_rewrite(sw, err);
-        if (!r && rq->fail_at == SWAP_STEP_REWRITE) {
-            loader_swap_abort_rewrite(sw);
-            r = injected(err, SWAP_STEP_REWRITE);
-        }
-        lap(st, &rep->rewrite_ns);
-        if (r) {
-            sched_unlock(irq);
-            return r;
-        }
-        /* The commit point: tasks, core registries, then the loader's registry. */
-        st->at = SWAP_STEP_COMMIT;
-        size_t respawned = swap_tasks_commit(sw);
-        (void)console_sinks_swap(translate_ptr, sw, true);
-        loader_swap_commit(sw);
-        uint64_t w1 = clock_ns();
-        sched_unlock(irq);
-        lap(st, &rep->commit_ns);
-        rep->stw_ns = w1 - w0;
-        rep->tasks_respawned = respawned;
-        return 0;
+    struct plan *p = ctx;
+    size_t n = strlen(line);
+    if (!p->text || p->cut || p->len + n + 1 > p->cap) {
+        p->cut = p->text != NULL;
+        return;
     }
+    memcpy(p->text + p->len, line, n);
+    p->text[p->len + n] = '\n';
+    p->len += n + 1;
 }
 
-int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struct loader_error *err)
+static char *plan_make(const struct loader_swap *sw)
 {
-    struct swap_report local, *rep = rep_out ? rep_out : &local;
-    memset(rep, 0, sizeof(*rep));
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
+    struct plan p = {kmalloc(PLAN_MAX), 0, PLAN_MAX - sizeof(PLAN_CUT), false};
+    if (!p.text)
+        return NULL;
+    loader_swap_describe(sw, plan_add, &p);
+    PARTICIPANTS_FOR_EACH(part)
+    if (part->describe)
+        part->describe(sw, plan_add, &p);
+    if (p.cut) {
+        memcpy(p.text + p.len, PLAN_CUT, sizeof(PLAN_CUT) - 1);
+        p.len += sizeof(PLAN_CUT) - 1;
     }
-    int r = validate(rq, err);
-    if (r)
-        return r;
-    struct loader *ld = cells_loader();
-    if (!ld)
-        return fail(err, KE_NOTSUP, "no loader in this kernel");
-    cells_lock();
+    p.text[p.len] = 0;
+    return p.text;
+}
+
+static int validate(const struct swap_request *rq, struct loader_error *err)
+{
+    if (rq->n == 0 || rq->n > SWAP_MAX_CELLS)
+        return fail(err, KE_INVAL, "between 1 and %d cells at once", SWAP_MAX_CELLS);
+    if (rq->fail_at != SWAP_STEP_NONE &&
+        (rq->fail_at < SWAP_STEP_LINK || rq->fail_at > SWAP_STEP_REWRITE))
+        return fail(err, KE_INVAL,
+                    "a failure can be injected at link, check, quiesce, transfer or "
+                    "rewrite (the commit point and what follows cannot fail)");
+    for (size_t k = 0; k < rq->n; k++)
+        if (!rq->items[k].cell || !rq->items[k].data || rq->items[k].size == 0)
+            return fail(err, KE_INVAL, "item %zu has no cell name or no object", k);
+    if (!task_self())
+        return fail(err, KE_BUSY, "must be called from a task");
+    return 0;
+}
+
+/* Under the cells lock: link, check, and unless a dry run, the rest up to the retirement of the
+ * old versions. */
+static int swap_locked(struct swap_run *s)
+{
+    for (size_t k = 0; k < s->rq.n; k++)
+        if (!(s->olds[k] = loader_find(s->ld, s->rq.items[k].cell)))
+            return fail(&s->err, KE_NOENT, "no cell named '%.32s' is loaded", s->rq.items[k].cell);
     /* Many retired versions waiting: free what can be freed before adding more (outside the
      * timed swap; reported on its own). */
     uint64_t r0 = clock_ns();
     if (reclaim_if_crowded_locked())
-        rep->reclaim_ns = clock_ns() - r0;
-    struct stepper st = {clock_ns(), SWAP_STEP_LINK};
-    uint64_t t0 = st.t;
-    struct loaded_cell *olds[SWAP_MAX_CELLS];
-    struct loader_object objs[SWAP_MAX_CELLS];
-    for (size_t k = 0; k < rq->n; k++) {
-        olds[k] = loader_find(ld, rq->items[k].cell);
-        if (!olds[k]) {
-            cells_unlock();
-            return fail(err, KE_NOENT, "no cell named '%.32s' is loaded", rq->items[k].cell);
-        }
-        objs[k] = (struct loader_object){rq->items[k].data, rq->items[k].size,
-                                         rq->items[k].origin ? rq->items[k].origin : "object"};
-    }
-    struct loader_swap *sw = NULL;
-    r = loader_swap_link(ld, olds, objs, rq->n, &sw, err);
-    lap(&st, &rep->link_ns);
-    if (!r && rq->fail_at == SWAP_STEP_LINK)
-        r = injected(err, SWAP_STEP_LINK);
-    if (!r) {
-        st.at = SWAP_STEP_CHECK;
-        r = loader_swap_check(sw, err);
-        lap(&st, &rep->check_ns);
-        if (!r && rq->fail_at == SWAP_STEP_CHECK)
-            r = injected(err, SWAP_STEP_CHECK);
-    }
-    if (!r)
-        fill_cells(rep, sw);
-    struct plan plan = {0};
-    if (!r && rq->dry_run && rq->emit) {
-        /* Collected now, handed to the caller's emit (maybe cell code, where a kill could end
-         * this task) only once nothing of the swap is left to clean up. */
-        plan.text = kmalloc(PLAN_MAX);
-        plan.cap = plan.text ? PLAN_MAX : 0;
-        loader_swap_describe(sw, plan_add, &plan);
-        swap_tasks_describe(sw, plan_add, &plan);
-    }
-    if (!r && !rq->dry_run)
-        r = stop_and_commit(rq, sw, rep, &st, err);
-    if (r || rq->dry_run) {
-        loader_swap_abort(sw); /* the new versions were never visible */
-        cells_unlock();
-        rep->failed_at = r ? st.at : SWAP_STEP_NONE;
-        rep->total_ns = clock_ns() - t0;
-        if (r)
-            log_debug("swap of %s refused: %s", rq->items[0].cell, err ? err->msg : "");
-        plan_emit(&plan, rq);
+        s->rep.reclaim_ns = clock_ns() - r0;
+    uint64_t t0 = s->lap_start = clock_ns();
+    int r = run_steps(s);
+    if (!r || s->rep.failed_at > SWAP_STEP_CHECK)
+        fill_cells(&s->rep, s->sw);
+    if (!r && s->rq.dry_run)
+        s->rep.plan = plan_make(s->sw);
+    if (r || s->rq.dry_run) {
+        loader_swap_abort(s->sw); /* the new versions were never visible */
+        s->rep.total_ns = clock_ns() - t0;
         return r;
     }
     /* The old versions are retired: the reclaimer frees each once nothing points into it (a
      * task may still hold a pointer into one in a register, a stack slot or the heap). */
-    st.at = SWAP_STEP_RETIRE;
-    loader_swap_finish(sw);
+    loader_swap_finish(s->sw);
     /* Under the cells lock: swaps are serialized by it. */
     static uint64_t swaps_committed;
-    rep->first_since_boot = swaps_committed++ == 0;
-    lap(&st, &rep->retire_ns);
-    cells_unlock();
-    rep->total_ns = clock_ns() - t0;
-    for (size_t k = 0; k < rep->n; k++)
-        log_debug("swapped %s: version %u -> %u (state %s), %llu us, stop-the-world %llu us",
-                  rep->cells[k].name, rep->cells[k].old_version, rep->cells[k].new_version,
-                  rep->cells[k].state, (unsigned long long)(rep->total_ns / 1000),
-                  (unsigned long long)(rep->stw_ns / 1000));
+    s->rep.first_since_boot = swaps_committed++ == 0;
+    lap(s, offsetof(struct swap_report, retire_ns));
+    s->rep.total_ns = clock_ns() - t0;
     return 0;
+}
+
+int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struct loader_error *err)
+{
+    struct swap_run run, *s = &run;
+    memset(s, 0, sizeof(*s));
+    int r = KE_INVAL;
+    if (!rq)
+        fail(&s->err, r, "no request");
+    else {
+        s->rq = *rq;
+        r = validate(&s->rq, &s->err);
+    }
+    if (!r && !(s->ld = cells_loader()))
+        r = fail(&s->err, KE_NOTSUP, "no loader in this kernel");
+    if (!r) {
+        cells_lock();
+        r = swap_locked(s);
+        cells_unlock();
+    }
+    if (r)
+        log_debug("swap of %s refused: %s", s->rq.n ? s->rq.items[0].cell : "?", s->err.msg);
+    else if (!s->rq.dry_run)
+        for (size_t k = 0; k < s->rep.n; k++)
+            log_debug("swapped %s: version %u -> %u (state %s), %llu us, stop-the-world %llu us",
+                      s->rep.cells[k].name, s->rep.cells[k].old_version,
+                      s->rep.cells[k].new_version, s->rep.cells[k].state,
+                      (unsigned long long)(s->rep.total_ns / 1000),
+                      (unsigned long long)(s->rep.stw_ns / 1000));
+    if (rep_out)
+        *rep_out = s->rep; /* the plan is the caller's now */
+    else
+        kfree(s->rep.plan);
+    if (err)
+        *err = s->err;
+    return r;
 }
 
 KEEL_EXPORT_FUNC(swap_cells);

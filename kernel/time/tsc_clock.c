@@ -2,7 +2,7 @@
  * TSC rate measured against PIT channel 2 (a known 1.193182 MHz) over a 10 ms gate. */
 #include <keel/clock.h>
 #include <keel/errno.h>
-#include "arch/x86.h"
+#include <keel/core/x86.h>
 #include <keel/export.h>
 
 #define PIT_HZ       1193182ull

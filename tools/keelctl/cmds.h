@@ -30,8 +30,6 @@ int cmd_batch(struct opts *o);
  * status. in_batch: a line of `keelctl batch`, where batch and badframe are refused. */
 int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batch);
 
-/* "link" -> SWAP_STEP_LINK ...; -1 if unknown. */
-int swap_step_parse(const char *name);
 /* The step names, for messages: "link, check, ...". */
 const char *swap_step_list(void);
 

@@ -195,7 +195,7 @@ int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batc
         } else if (is_opt(a, "--fail-at")) {
             given |= O_FAILAT;
             v = value(argc, argv, &i, a, "--fail-at");
-            if (!v || (o.fail_at = swap_step_parse(v)) < 0) {
+            if (!v || (o.fail_at = swap_step_by_name(v)) == SWAP_STEP_NONE) {
                 fprintf(stderr, "keelctl: --fail-at wants a step: %s\n", swap_step_list());
                 return EXIT_USAGE;
             }

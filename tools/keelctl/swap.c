@@ -9,17 +9,14 @@
 #include <keel/swap.h>
 #include "common.h"
 
-int swap_step_parse(const char *name)
-{
-    for (int i = 1; i < SWAP_STEP_COUNT; i++)
-        if (strcmp(name, swap_step_name((enum swap_step)i)) == 0)
-            return i;
-    return -1;
-}
-
 const char *swap_step_list(void)
 {
-    return "link, check, quiesce, transfer, rewrite, commit, retire";
+    static char list[96];
+    if (!list[0])
+        for (int i = SWAP_STEP_LINK; i < SWAP_STEP_COUNT; i++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i > 1 ? ", " : "",
+                     swap_step_name((enum swap_step)i));
+    return list;
 }
 
 /* The guest's reply: its struct swap_report, printed by the same code as the shell's swap
@@ -62,8 +59,7 @@ static bool read_swap(struct ctl_rd *rd, struct swap_out *s)
     r->tasks_respawned = ctl_rd_u32(rd);
     char failed_at[32];
     ctl_rd_str(rd, failed_at, sizeof(failed_at));
-    int step = swap_step_parse(failed_at);
-    r->failed_at = step > 0 ? (enum swap_step)step : SWAP_STEP_NONE;
+    r->failed_at = swap_step_by_name(failed_at);
     uint32_t plen;
     const uint8_t *plan = ctl_rd_blob(rd, &plen);
     if (rd->bad || !plan)

@@ -7,12 +7,9 @@
 #include <keel/console.h>
 #include <keel/kmalloc.h>
 #include <keel/string.h>
+#include <keel/task.h>
 
 #define USAGE "failslab [nth N [owner core|loader|ramfs|task:ID] | off]"
-
-/* How the tasking layer names a task's heap owner (OWNER_TASK in tasking/task_internal.h). */
-#define OWNER_TASK_BIT 0x40000000u
-#define OWNER_TASK_ID  0x3fffffffu
 
 /* A decimal number in 1..max: true and *out, else false. */
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
@@ -29,8 +26,8 @@ static bool parse_owner(const char *s, owner_t *out)
         *out = OWNER_LOADER;
     else if (strcmp(s, "ramfs") == 0)
         *out = OWNER_RAMFS;
-    else if (strncmp(s, "task:", 5) == 0 && parse_num(s + 5, OWNER_TASK_ID, &id))
-        *out = OWNER_TASK_BIT | (owner_t)id;
+    else if (strncmp(s, "task:", 5) == 0 && parse_num(s + 5, OWNER_TASK_ID_MASK, &id))
+        *out = OWNER_TASK(id);
     else
         return false;
     return true;

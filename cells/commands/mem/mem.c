@@ -15,10 +15,6 @@
 /* Weak: without a ramfs cell, mem still runs and leaves its line out. */
 extern void ramfs_stats(struct ramfs_stats *out) __attribute__((weak));
 
-/* How the tasking layer names a task's heap owner (OWNER_TASK in tasking/task_internal.h). */
-#define OWNER_TASK_BIT 0x40000000u
-#define OWNER_TASK_ID  0x3fffffffu
-
 struct owner_row {
     owner_t owner;
     struct heap_owner_stats st;
@@ -89,7 +85,7 @@ static bool owner_name(owner_t owner, char *buf, size_t n)
         return true;
     }
     if (owner & OWNER_TASK_BIT) {
-        task_id_t id = owner & OWNER_TASK_ID;
+        task_id_t id = owner & OWNER_TASK_ID_MASK;
         struct task_info ti;
         if (task_info(id, &ti) == 0 && ti.state != TASK_DEAD) {
             ksnprintf(buf, n, "task %llu %.*s", (unsigned long long)id, (int)sizeof(ti.name),

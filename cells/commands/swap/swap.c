@@ -29,9 +29,18 @@ static const char *step_name(int s)
     return s >= SWAP_STEP_LINK && s <= SWAP_STEP_REWRITE ? swap_step_name((enum swap_step)s) : NULL;
 }
 
-static void print_line(void *ctx, const char *line)
+/* A dry run's plan (keel/swap.h), indented; then frees it. */
+static void print_plan(char *plan)
 {
-    kprintf("  %s\n", line);
+    if (!plan)
+        kprintf("  (no memory to show the plan)\n");
+    for (const char *line = plan; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        kprintf("  %.*s\n", (int)n, line);
+        line += n + (end ? 1 : 0);
+    }
+    kfree(plan);
 }
 
 /* The object for target in the ramfs, exact name or with ".o" added, held in *file (the caller
@@ -245,17 +254,17 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
                         &rq.items[k]))
             return 1;
     if (a.dry_run || a.verbose) {
-        rq.emit = print_line;
         kprintf("swap: plan%s\n", a.dry_run ? " (dry run)" : "");
         if (!a.dry_run) {
             struct swap_request plan = rq;
             plan.dry_run = true;
+            struct swap_report rep;
             struct loader_error err;
-            if (swap_cells(&plan, NULL, &err)) {
+            if (swap_cells(&plan, &rep, &err)) {
                 kprintf("swap: %s\n", err.msg);
                 return 1;
             }
-            rq.emit = NULL;
+            print_plan(rep.plan);
         }
     }
     if (a.repeat)
@@ -269,6 +278,8 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
             print_report(&rep, SWAP_REFUSED, a.json);
         return 1;
     }
+    if (a.dry_run)
+        print_plan(rep.plan);
     print_report(&rep, a.dry_run ? SWAP_PLANNED : SWAP_DONE, a.json);
     return 0;
 }

@@ -35,6 +35,8 @@ enum swap_step {
 };
 /* "link", "check", ... ("?" out of range). */
 const char *swap_step_name(enum swap_step step);
+/* The step named name ("link" ... "retire"), or SWAP_STEP_NONE. */
+enum swap_step swap_step_by_name(const char *name);
 
 struct swap_item {
     const char *cell; /* the loaded cell to replace */
@@ -49,10 +51,6 @@ struct swap_request {
     bool dry_run;           /* run link and check, report the plan, change nothing */
     uint64_t deadline_ns;   /* quiescence deadline; 0 = SWAP_DEFAULT_DEADLINE_NS */
     enum swap_step fail_at; /* test hook: fail at this step (SWAP_STEP_NONE: never) */
-    /* Optional: receives the plan, one line at a time without a newline ("rewire greeter
-     * text+0x1c -> hello_greet", "state: verbatim 16 bytes"), for dry runs and verbose swaps. */
-    void (*emit)(void *ctx, const char *line);
-    void *emit_ctx;
 };
 
 struct swap_cell_report {
@@ -79,6 +77,10 @@ struct swap_report {
     enum swap_step failed_at;   /* where it stopped (SWAP_STEP_NONE on success) */
     bool first_since_boot;      /* no swap was committed before this one: its time includes
                                    one-time costs (code run for the first time, page tables) */
+    /* A dry run's plan, one line per '\n' ("rewire greeter text+0x1c -> hello_greet", "state:
+     * verbatim 16 bytes"), allocated for the caller, who frees it with kfree; NULL for a swap that
+     * is not a dry run, one refused, or when there was no memory for it. */
+    char *plan;
 };
 
 /* Swap (or, with dry_run, plan) the cells of rq as one transaction. rep may be NULL. Must be

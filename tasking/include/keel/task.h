@@ -20,6 +20,11 @@ typedef uint64_t task_id_t; /* never reused within a boot; 0 is "no task" */
 
 typedef int (*task_entry_fn)(const void *arg, void *ret);
 
+/* The heap owner (keel/heap.h) of everything a task allocates, and the task an owner names. */
+#define OWNER_TASK_BIT     0x40000000u
+#define OWNER_TASK_ID_MASK 0x3fffffffu
+#define OWNER_TASK(id)     (OWNER_TASK_BIT | ((uint32_t)(id)&OWNER_TASK_ID_MASK))
+
 #define TASK_NAME_MAX     24
 #define TASK_PRIO_IDLE    0 /* only the idle task */
 #define TASK_PRIO_MIN     1

@@ -1,7 +1,8 @@
-/* What the reclaimer's conservative scan (kernel/swap/reclaim.c) needs from tasking: the live
- * part of every task's stack, and a way to tell whether any other task ran during a scan. */
-#ifndef KEEL_TASKING_STACK_SCAN_H
-#define KEEL_TASKING_STACK_SCAN_H
+/* Kernel-facing (not for cells). What the reclaimer's conservative scan (kernel/swap/reclaim.c)
+ * needs from tasking: the live part of every task's stack, and a way to tell whether any other task
+ * ran during a scan. */
+#ifndef KEEL_CORE_TASK_STACKS_H
+#define KEEL_CORE_TASK_STACKS_H
 #include <stdint.h>
 #include <keel/task.h>
 

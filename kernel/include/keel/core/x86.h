@@ -1,6 +1,6 @@
 /* Thin wrappers around x86_64 instructions the nano-core needs. */
-#ifndef KEEL_ARCH_X86_H
-#define KEEL_ARCH_X86_H
+#ifndef KEEL_CORE_X86_H
+#define KEEL_CORE_X86_H
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)

@@ -1,0 +1,43 @@
+/* What the nano-core may call in the tasking layer, beside the public keel/task.h: booting it,
+ * the timer's and the exception handler's parts, and guarded calls. Kernel-facing: cells never
+ * include a keel/core/ header (tests/layers.txt). */
+#ifndef KEEL_CORE_TASKING_H
+#define KEEL_CORE_TASKING_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <keel/paging.h>
+#include <keel/task.h>
+
+struct trap_frame;
+struct mutex;
+
+/* Boot: turn the running boot context (on boot_stack) into task 1, create the idle task, and
+ * make the tasks a participant of every live swap. */
+int tasking_init(const struct kstack *boot_stack);
+/* The timer interrupt's part: wake sleepers, account time, preempt. */
+void sched_timer_tick(struct trap_frame *f);
+
+/* An exception: kill the running task if the fault is its own (never returns then); true if a
+ * guarded call caught it (resume with the frame as modified), false if it is the core's, with
+ * *why saying why it could not be contained (static text). */
+bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why);
+
+/* A call whose faults in cell code return an error instead of killing the task (guard.c). */
+struct fault_guard {
+    uint64_t rbx, rbp, r12, r13, r14, r15, rsp; /* rsp: at the call, pointing at its return */
+    uint64_t rflags;                            /* at the call (DF, IF restored on a fault) */
+    unsigned spins;                             /* spinlocks held at the call */
+    const struct mutex *held;                   /* the task's held list at the call */
+    struct task_fault fault;                    /* what happened, if it faulted */
+    bool faulted;
+};
+/* Run fn(arg) under g: its value, or KE_FAULT (g->fault filled) if it raised a containable
+ * exception, in cell code or in core code it called (see guard.c for when a fault in core code
+ * is caught). Usable with the scheduler lock held (the world stopped). */
+int guard_call(struct fault_guard *g, int (*fn)(void *), void *arg);
+
+/* Has the running task been killed? A live swap then stops waiting and undoes itself before it
+ * reaches a safe point where the kill would end it with the swap half done. */
+bool task_kill_pending(void);
+
+#endif
