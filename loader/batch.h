@@ -22,14 +22,15 @@ struct rsym {
 struct batch_item {
     struct cell_image img;
     struct loaded_cell *cell;
-    struct rsym *syms; /* by symbol index */
-    uint32_t *sec_str; /* by section index: name offset in the pool, or UINT32_MAX */
+    struct rsym *syms;  /* by symbol index */
+    uint32_t *sec_str;  /* by section index: name offset in the pool, or UINT32_MAX */
+    void *sort_scratch; /* for sorting the cell's address table (batch_finish) */
     size_t max_edges;
 };
 
 /* A global defined by some object of the batch (for duplicate checks and resolution). */
 struct batch_export {
-    uint64_t hash; /* loader_name_hash of its name (first: loader_sort_hashed) */
+    uint64_t hash; /* loader_name_hash of its name */
     uint32_t item, sym;
 };
 
