@@ -95,11 +95,9 @@ static int build_cell(struct batch *b, struct batch_item *it)
     c->pool = loader_zalloc(pf, pool);
     c->exports = nexp ? zalloc_array(pf, nexp, sizeof(*c->exports)) : NULL;
     c->addrsyms = naddr ? zalloc_array(pf, naddr, sizeof(*c->addrsyms)) : NULL;
-    size_t scratch = loader_sort_scratch(naddr, sizeof(*c->addrsyms));
-    it->sort_scratch = naddr && scratch != SIZE_MAX ? pf->alloc(pf->ctx, scratch) : NULL;
     c->edges = it->max_edges ? zalloc_array(pf, it->max_edges, sizeof(*c->edges)) : NULL;
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
-        (naddr && !it->sort_scratch) || (it->max_edges && !c->edges))
+        (it->max_edges && !c->edges))
         return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
     /* Names were given consecutive offsets above: each one's length (with its NUL) is the
      * distance to the next. */
@@ -291,7 +289,7 @@ static struct lsym make_lsym(const struct batch_item *it, size_t i)
 }
 
 /* The address table, in lsym_addr_tie order. */
-static void build_addrsyms(struct batch_item *it)
+static void build_addrsyms(struct batch_item *it, void *scratch)
 {
     struct loaded_cell *c = it->cell;
     c->naddrsyms = 0;
@@ -299,7 +297,7 @@ static void build_addrsyms(struct batch_item *it)
         if (is_addrsym(&it->img, i))
             c->addrsyms[c->naddrsyms++] = make_lsym(it, i);
     loader_sort(c->addrsyms, c->naddrsyms, sizeof(struct lsym), offsetof(struct lsym, addr),
-                lsym_addr_tie, c->pool, it->sort_scratch);
+                lsym_addr_tie, c->pool, scratch);
 }
 
 int batch_finish(struct batch *b)
@@ -317,7 +315,7 @@ int batch_finish(struct batch *b)
         struct batch_item *it = &b->items[k];
         const struct cell_image *img = &it->img;
         struct loaded_cell *c = it->cell;
-        build_addrsyms(it);
+        build_addrsyms(it, b->sort_scratch);
         const struct cell_section *ds = &img->sections[img->descriptor_section];
         c->desc = (const struct keel_cell_descriptor *)((uint8_t *)c->region[ds->region] +
                                                         ds->region_offset);
@@ -348,14 +346,15 @@ void batch_free(struct batch *b)
                 pf->free(pf->ctx, it->syms);
             if (it->sec_str)
                 pf->free(pf->ctx, it->sec_str);
-            if (it->sort_scratch)
-                pf->free(pf->ctx, it->sort_scratch);
             cell_image_free(pf, &it->img);
         }
         pf->free(pf->ctx, b->items);
     }
     if (b->exports)
         pf->free(pf->ctx, b->exports);
+    if (b->sort_scratch)
+        pf->free(pf->ctx, b->sort_scratch);
     b->items = NULL;
     b->exports = NULL;
+    b->sort_scratch = NULL;
 }

@@ -86,16 +86,19 @@ int batch_check_exports(struct batch *b)
                 b->exports[b->nexports++] = (struct batch_export){
                     loader_name_hash(img->symbols[s].name), (uint32_t)i, (uint32_t)s};
     }
-    if (total) {
-        size_t size = loader_sort_scratch(total, sizeof(struct batch_export));
-        void *scratch = size == SIZE_MAX ? NULL : b->ld->pf.alloc(b->ld->pf.ctx, size);
-        if (!scratch)
-            return loader_cell_fail(b->err, KE_NOMEM, b->items[0].img.name,
-                                    "out of memory for %zu batch exports", total);
-        loader_sort(b->exports, total, sizeof(*b->exports), offsetof(struct batch_export, hash),
-                    export_tie, b, scratch);
-        b->ld->pf.free(b->ld->pf.ctx, scratch);
+    /* One scratch for the batch's sorts: these exports now, each cell's address table (at most
+     * one entry per symbol) when it is linked. */
+    size_t size = loader_sort_scratch(total, sizeof(struct batch_export));
+    for (size_t i = 0; i < b->n; i++) {
+        size_t cell = loader_sort_scratch(b->items[i].img.nsymbols, sizeof(struct lsym));
+        size = cell > size ? cell : size;
     }
+    b->sort_scratch = size == SIZE_MAX ? NULL : b->ld->pf.alloc(b->ld->pf.ctx, size);
+    if (!b->sort_scratch)
+        return loader_cell_fail(b->err, KE_NOMEM, b->items[0].img.name,
+                                "out of memory for %zu batch exports", total);
+    loader_sort(b->exports, total, sizeof(*b->exports), offsetof(struct batch_export, hash),
+                export_tie, b, b->sort_scratch);
     /* Check every export. Of several clashes, report the first in (name, item) order, whatever
      * the hashes: equal names are adjacent and in item order here too, so "the export before it
      * with the same name" is the same export in both orders. */
