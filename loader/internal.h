@@ -69,6 +69,12 @@ uint64_t loader_reloc_target(uint32_t type, uint64_t field, uint64_t p);
  * region_offset) and fills region_size/region_align/writable_bytes. */
 int cell_layout(struct cell_image *img, const char *who, struct loader_error *err);
 
+/* "text", "rodata" or "data", for messages. */
+static inline const char *loader_region_name(int r)
+{
+    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
+}
+
 static inline uint64_t loader_align_up(uint64_t v, uint64_t align)
 {
     return (v + align - 1) & ~(align - 1);

@@ -128,11 +128,6 @@ int batch_build_cells(struct batch *b)
     return 0;
 }
 
-static const char *region_name(int r)
-{
-    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
-}
-
 int batch_alloc_regions(struct batch *b)
 {
     const struct loader_platform *pf = &b->ld->pf;
@@ -148,13 +143,13 @@ int batch_alloc_regions(struct batch *b)
             if (rc || !addr)
                 return loader_cell_fail(b->err, rc < 0 ? rc : KE_NOMEM, it->img.name,
                                         "cannot allocate %llu bytes for its %s region",
-                                        (unsigned long long)size, region_name(r));
+                                        (unsigned long long)size, loader_region_name(r));
             c->region[r] = addr;
             c->region_size[r] = size;
             if ((uintptr_t)addr % LOADER_PAGE != 0)
                 return loader_cell_fail(b->err, KE_FAULT, it->img.name,
                                         "platform returned an unaligned %s region %p",
-                                        region_name(r), addr);
+                                        loader_region_name(r), addr);
         }
         for (size_t i = 1; i < it->img.nsections; i++) {
             const struct cell_section *s = &it->img.sections[i];
@@ -328,7 +323,7 @@ int batch_finish(struct batch *b)
                 pf->region_protect(pf->ctx, c->region[r], (size_t)c->region_size[r], prot_of(r));
             if (rc)
                 return loader_cell_fail(b->err, rc < 0 ? rc : KE_FAULT, img->name,
-                                        "cannot protect its %s region", region_name(r));
+                                        "cannot protect its %s region", loader_region_name(r));
         }
     }
     return 0;

@@ -60,11 +60,6 @@ static const struct lsym *counterpart(const struct loaded_cell *oc, const struct
     return NULL;
 }
 
-static const char *region_label(int r)
-{
-    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
-}
-
 int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t *out, char *why,
                           size_t why_size)
 {
@@ -84,7 +79,7 @@ int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t 
             if (!s || s->addr < base || (s->size && addr - s->addr >= s->size)) {
                 if (why)
                     ksnprintf(why, why_size, "%s %s+0x%llx (no symbol there)", oc->name,
-                              region_label(r), (unsigned long long)(addr - base));
+                              loader_region_name(r), (unsigned long long)(addr - base));
                 return KE_NOENT;
             }
             uint64_t off = addr - s->addr;
