@@ -29,7 +29,7 @@ struct batch_item {
 
 /* A global defined by some object of the batch (for duplicate checks and resolution). */
 struct batch_export {
-    uint64_t hash; /* loader_name_hash of its name (first: loader_sort_hashed) */
+    uint64_t hash; /* loader_name_hash of its name */
     uint32_t item, sym;
 };
 
@@ -39,6 +39,7 @@ struct batch {
     size_t n;
     struct batch_export *exports; /* sorted by hash, then name, then item */
     size_t nexports;
+    void *sort_scratch; /* for every sort of the batch: exports, each cell's address table */
     struct loader_error *err;
     /* A live swap: the loaded cells item k replaces (replacing[k]), or NULL for a plain load.
      * Replaced cells are invisible to the batch: their names and exports may be defined again,
@@ -64,8 +65,9 @@ int batch_build_cells(struct batch *b);
 /* Allocates and fills the regions: PROGBITS copied, NOBITS zero (link.c). */
 int batch_alloc_regions(struct batch *b);
 /* Refuses a global defined twice (by two objects, or by an object and a loaded cell or the
- * core), and builds the sorted batch export table (resolve.c). Each object's own exports form
- * a subsequence in (hash, name) order: batch_finish takes its cells' export tables from it. */
+ * core), and builds the sorted batch export table (resolve.c); allocates sort_scratch. Each
+ * object's own exports form a subsequence in (hash, name) order: batch_finish takes its cells'
+ * export tables from it. */
 int batch_check_exports(struct batch *b);
 /* Gives every symbol of every object its address (resolve.c). */
 int batch_resolve(struct batch *b);

@@ -91,9 +91,13 @@
 #define R_X86_64_GOTPC64         29
 #define R_X86_64_GOTPLT64        30
 #define R_X86_64_PLTOFF64        31
+#define R_X86_64_SIZE32          32
+#define R_X86_64_SIZE64          33
 #define R_X86_64_GOTPC32_TLSDESC 34
 #define R_X86_64_TLSDESC_CALL    35
 #define R_X86_64_TLSDESC         36
+#define R_X86_64_IRELATIVE       37
+#define R_X86_64_RELATIVE64      38
 #define R_X86_64_GOTPCRELX       41
 #define R_X86_64_REX_GOTPCRELX   42
 

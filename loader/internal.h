@@ -15,35 +15,25 @@
 #define LOADER_STATE_MAX (16ull << 20)
 
 /* Fills err (may be NULL) with "cell '<who>': <fmt ...>" and returns code. */
-int loader_fail(struct loader_error *err, int code, const char *who, const char *fmt, ...)
+int loader_cell_fail(struct loader_error *err, int code, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* In-place introsort: no recursion and no allocation, O(n log n) even on hostile input, one
- * scan for input already in order. The order among elements that compare equal is unspecified. */
+/* The loader's one sort (sort.c): in place, by the uint64_t key at key_off, and elements with
+ * equal keys by tie, which must order them completely (callers end with an index), so the
+ * result never depends on the order they came in. Needs loader_sort_scratch(n, size) bytes of
+ * scratch (SIZE_MAX: too many). One scan for input already in order; else one distribution
+ * pass over the keys' range, so keys that spread out (hashes, file offsets, addresses) sort in
+ * O(n) expected, and an introsort of each bucket, so any input sorts in O(n log n). */
 typedef int (*loader_cmp_fn)(const void *a, const void *b, void *ctx);
-void loader_sort(void *base, size_t n, size_t size, loader_cmp_fn cmp, void *ctx);
-/* The same for elements that begin their order with a uint64_t key at key_off: sorts by the key
- * with an inlined comparison, then each run of equal keys by cmp (which must order by the key
- * first). Several times faster than loader_sort when keys are mostly distinct. */
-void loader_sort_keyed(void *base, size_t n, size_t size, size_t key_off, loader_cmp_fn cmp,
-                       void *ctx);
-/* The same for elements that begin with a name's loader_name_hash (key_off 0), using scratch of
- * loader_sort_hashed_scratch(n, size) bytes (SIZE_MAX: too many): one bucket pass on the top
- * bits of the hash, then each bucket in (hash, cmp) order. Hashes of names spread evenly, so
- * this is O(n) expected, and a crowded bucket costs what loader_sort_keyed costs for it. */
-size_t loader_sort_hashed_scratch(size_t n, size_t size);
-void loader_sort_hashed(void *base, size_t n, size_t size, void *scratch, loader_cmp_fn cmp,
-                        void *ctx);
-/* In-place heapsort (slower): its order among equal elements is the one earlier loader versions
- * produced, so error paths that name such elements use it to keep their messages unchanged. */
-void loader_heapsort(void *base, size_t n, size_t size, loader_cmp_fn cmp, void *ctx);
+size_t loader_sort_scratch(size_t n, size_t size);
+void loader_sort(void *base, size_t n, size_t size, size_t key_off, loader_cmp_fn tie, void *ctx,
+                 void *scratch);
 
 /* A 64-bit hash of a name: tables keyed by name compare these first and call strcmp only when
  * they are equal. Eight bytes per multiply (bytes are read one by one: a name may end at the
- * end of the object), then a final multiply-xorshift so that the high bits, which
- * loader_sort_hashed buckets by, depend on every byte. Not collision-resistant: colliding
- * names stay correct (strcmp decides), they only cost the comparisons that sorting by name
- * always cost. */
+ * end of the object), then a final multiply-xorshift so that every bit depends on every
+ * byte. Not collision-resistant: colliding names stay correct (strcmp decides), they only cost
+ * the comparisons that sorting by name always cost. */
 static inline uint64_t loader_name_hash(const char *s)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -65,28 +55,25 @@ static inline uint64_t loader_name_hash(const char *s)
     return h ^ (h >> 32);
 }
 
-/* Relocation types by what the loader does with them. */
-enum loader_reloc_class {
-    LOADER_RELOC_SUPPORTED,
-    LOADER_RELOC_IGNORED, /* R_X86_64_NONE */
-    LOADER_RELOC_GOT,
-    LOADER_RELOC_TLS,
-    LOADER_RELOC_UNKNOWN,
-};
-enum loader_reloc_class loader_reloc_class(uint32_t type);
-/* Bytes patched by a relocation type (0 for NONE and unsupported types). */
-unsigned loader_reloc_width(uint32_t type);
-/* Name of any x86_64 relocation type the loader knows of (also refused ones), or NULL. */
-const char *loader_reloc_any_name(uint32_t type);
-/* Computes the value of a supported relocation (S + A, or S + A - P) and checks that it fits
- * the field: 0 and *value (the bytes to store, zero-extended), or KE_RANGE. Writes nothing. */
+/* Relocation arithmetic for the types the loader applies (relocate.c; the types themselves are
+ * loader_reloc_type's table). loader_reloc_value computes the value of a field, S + A or
+ * S + A - P, and checks that it fits: 0 and *value (the bytes to store, zero-extended), KE_RANGE,
+ * or KE_NOTSUP for a type not applied; writes nothing. loader_reloc_store stores such a value
+ * at where (unaligned). loader_reloc_target reads one back: the S + A a field of that type holds
+ * at address p. */
 int loader_reloc_value(uint32_t type, uint64_t s, int64_t a, uint64_t p, uint64_t *value);
-/* Stores a value computed by loader_reloc_value at where (little-endian, unaligned). */
 void loader_reloc_store(void *where, uint32_t type, uint64_t value);
+uint64_t loader_reloc_target(uint32_t type, uint64_t field, uint64_t p);
 
 /* Places every SHF_ALLOC section of a parsed image into its region (cell_section.region and
  * region_offset) and fills region_size/region_align/writable_bytes. */
 int cell_layout(struct cell_image *img, const char *who, struct loader_error *err);
+
+/* "text", "rodata" or "data", for messages. */
+static inline const char *loader_region_name(int r)
+{
+    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
+}
 
 static inline uint64_t loader_align_up(uint64_t v, uint64_t align)
 {

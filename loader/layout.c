@@ -30,13 +30,13 @@ int cell_layout(struct cell_image *img, const char *who, struct loader_error *er
         uint64_t off = loader_align_up(used[r], a);
         /* used[r] <= LOADER_REGION_MAX and size <= LOADER_REGION_MAX: no overflow */
         if (off + s->size > LOADER_REGION_MAX)
-            return loader_fail(err, KE_NOEXEC, who,
-                               "%s region exceeds %llu bytes at section %zu "
-                               "(%s)",
-                               r == CELL_REGION_TEXT   ? "text"
-                               : r == CELL_REGION_DATA ? "data"
-                                                       : "rodata",
-                               (unsigned long long)LOADER_REGION_MAX, i, s->name);
+            return loader_cell_fail(err, KE_NOEXEC, who,
+                                    "%s region exceeds %llu bytes at section %zu "
+                                    "(%s)",
+                                    r == CELL_REGION_TEXT   ? "text"
+                                    : r == CELL_REGION_DATA ? "data"
+                                                            : "rodata",
+                                    (unsigned long long)LOADER_REGION_MAX, i, s->name);
         s->region = r;
         s->region_offset = off;
         used[r] = off + s->size;

@@ -52,7 +52,7 @@ static int build_cell(struct batch *b, struct batch_item *it)
     it->sec_str = zalloc_array(pf, img->nsections, sizeof(*it->sec_str));
     it->cell = loader_zalloc(pf, sizeof(*it->cell));
     if (!it->syms || !it->sec_str || !it->cell)
-        return loader_fail(b->err, KE_NOMEM, who, "out of memory for link tables");
+        return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for link tables");
     struct loaded_cell *c = it->cell;
     c->ld = b->ld;
     memcpy(c->name, img->name, sizeof(c->name));
@@ -66,7 +66,7 @@ static int build_cell(struct batch *b, struct batch_item *it)
         if (keeps_name(img, i)) {
             size_t len = strlen(img->symbols[i].name) + 1;
             if (pool > UINT32_MAX - len)
-                return loader_fail(b->err, KE_NOMEM, who, "symbol names too large");
+                return loader_cell_fail(b->err, KE_NOMEM, who, "symbol names too large");
             it->syms[i].str = (uint32_t)pool;
             pool += len;
         }
@@ -81,7 +81,7 @@ static int build_cell(struct batch *b, struct batch_item *it)
             continue;
         size_t len = strlen(img->sections[i].name) + 1;
         if (pool > UINT32_MAX - len)
-            return loader_fail(b->err, KE_NOMEM, who, "section names too large");
+            return loader_cell_fail(b->err, KE_NOMEM, who, "section names too large");
         it->sec_str[i] = (uint32_t)pool;
         pool += len;
     }
@@ -98,7 +98,7 @@ static int build_cell(struct batch *b, struct batch_item *it)
     c->edges = it->max_edges ? zalloc_array(pf, it->max_edges, sizeof(*c->edges)) : NULL;
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
         (it->max_edges && !c->edges))
-        return loader_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
+        return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
     /* Names were given consecutive offsets above: each one's length (with its NUL) is the
      * distance to the next. */
     size_t prev = SIZE_MAX;
@@ -128,11 +128,6 @@ int batch_build_cells(struct batch *b)
     return 0;
 }
 
-static const char *region_name(int r)
-{
-    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
-}
-
 int batch_alloc_regions(struct batch *b)
 {
     const struct loader_platform *pf = &b->ld->pf;
@@ -146,15 +141,15 @@ int batch_alloc_regions(struct batch *b)
             void *addr = NULL;
             int rc = pf->region_alloc(pf->ctx, (size_t)size, &addr);
             if (rc || !addr)
-                return loader_fail(b->err, rc < 0 ? rc : KE_NOMEM, it->img.name,
-                                   "cannot allocate %llu bytes for its %s region",
-                                   (unsigned long long)size, region_name(r));
+                return loader_cell_fail(b->err, rc < 0 ? rc : KE_NOMEM, it->img.name,
+                                        "cannot allocate %llu bytes for its %s region",
+                                        (unsigned long long)size, loader_region_name(r));
             c->region[r] = addr;
             c->region_size[r] = size;
             if ((uintptr_t)addr % LOADER_PAGE != 0)
-                return loader_fail(b->err, KE_FAULT, it->img.name,
-                                   "platform returned an unaligned %s region %p", region_name(r),
-                                   addr);
+                return loader_cell_fail(b->err, KE_FAULT, it->img.name,
+                                        "platform returned an unaligned %s region %p",
+                                        loader_region_name(r), addr);
         }
         for (size_t i = 1; i < it->img.nsections; i++) {
             const struct cell_section *s = &it->img.sections[i];
@@ -190,12 +185,12 @@ static int relocate_item(struct batch *b, struct batch_item *it)
         int rc =
             loader_reloc_value(r->type, rs->addr, r->addend, (uint64_t)(uintptr_t)where, &value);
         if (rc)
-            return loader_fail(b->err, KE_RANGE, img->name,
-                               "relocation overflow in %.40s at offset 0x%llx: %s against "
-                               "'%.48s'%+lld (0x%llx) does not fit",
-                               t->name, (unsigned long long)r->offset,
-                               loader_reloc_any_name(r->type), symbol_label(img, r->symbol),
-                               (long long)r->addend, (unsigned long long)rs->addr);
+            return loader_cell_fail(b->err, KE_RANGE, img->name,
+                                    "relocation overflow in %.40s at offset 0x%llx: %s against "
+                                    "'%.48s'%+lld (0x%llx) does not fit",
+                                    t->name, (unsigned long long)r->offset,
+                                    loader_reloc_type(r->type)->name, symbol_label(img, r->symbol),
+                                    (long long)r->addend, (unsigned long long)rs->addr);
         loader_reloc_store(where, r->type, value);
         c->relocations++;
         if (rs->origin == RSYM_CORE || rs->origin == RSYM_CELL) {
@@ -223,20 +218,25 @@ int batch_relocate(struct batch *b)
     return 0;
 }
 
-/* By address; among aliases the preferred one (global, then sized) sorts last, because a
- * lookup takes the last symbol at or below an address. ctx: the cell's pool. */
-static int lsym_addr_cmp(const void *a, const void *b, void *ctx)
+/* Address symbols sort by address; among aliases the preferred one (global, then sized) sorts
+ * last, because a lookup takes the last symbol at or below an address. Then by name and the
+ * remaining fields: aliases that still tie are the same in every field. ctx: the cell's pool. */
+static int lsym_addr_tie(const void *a, const void *b, void *ctx)
 {
     const struct lsym *x = a, *y = b;
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
     int gx = x->bind != STB_LOCAL, gy = y->bind != STB_LOCAL;
     if (gx != gy)
         return gx - gy;
     if ((x->size != 0) != (y->size != 0))
         return (x->size != 0) - (y->size != 0);
     const char *pool = ctx;
-    return strcmp(pool + x->name, pool + y->name);
+    int c = strcmp(pool + x->name, pool + y->name);
+    if (c)
+        return c;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    int fx = x->kind << 16 | x->bind << 8 | x->carry, fy = y->kind << 16 | y->bind << 8 | y->carry;
+    return (fx > fy) - (fx < fy);
 }
 
 static enum loader_sym_kind kind_of(const struct cell_image *img, const struct cell_symbol *s)
@@ -283,72 +283,16 @@ static struct lsym make_lsym(const struct batch_item *it, size_t i)
     };
 }
 
-/* The address table in symbol order, as earlier versions filled it before sorting. */
-static void fill_addrsyms(struct batch_item *it)
+/* The address table, in lsym_addr_tie order. */
+static void build_addrsyms(struct batch_item *it, void *scratch)
 {
     struct loaded_cell *c = it->cell;
     c->naddrsyms = 0;
     for (size_t i = 1; i < it->img.nsymbols; i++)
         if (is_addrsym(&it->img, i))
             c->addrsyms[c->naddrsyms++] = make_lsym(it, i);
-}
-
-/* Which part of the address space an address symbol lies in: its region, or 0 if that region
- * has no memory (its address is then its value, see resolve_own). */
-static int addr_group(const struct batch_item *it, size_t i)
-{
-    const struct cell_section *sec = &it->img.sections[it->img.symbols[i].shndx];
-    return it->cell->region[sec->region] ? (int)sec->region : 0;
-}
-
-/* The address table in lsym_addr_cmp order. Regions do not interleave, and inside one the
- * symbols usually come in address order already, so filling it region by region (in address
- * order) leaves little or nothing to sort. Aliases that compare equal (same address, binding
- * class, sizedness and name) are ordered the way earlier versions' heapsort ordered them, as
- * that decides which one an address lookup reports. */
-static void build_addrsyms(struct batch_item *it)
-{
-    struct loaded_cell *c = it->cell;
-    int order[4] = {0, CELL_REGION_TEXT, CELL_REGION_RODATA, CELL_REGION_DATA};
-    for (int i = 2; i < 4; i++) /* regions by base address */
-        for (int j = i;
-             j > 1 && (uintptr_t)c->region[order[j - 1]] > (uintptr_t)c->region[order[j]]; j--) {
-            int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    size_t count[4] = {0}, at[4];
-    for (size_t i = 1; i < it->img.nsymbols; i++)
-        if (is_addrsym(&it->img, i))
-            count[addr_group(it, i)]++;
-    size_t n = 0;
-    for (int g = 0; g < 4; g++) {
-        at[order[g]] = n;
-        n += count[order[g]];
-    }
-    for (size_t i = 1; i < it->img.nsymbols; i++)
-        if (is_addrsym(&it->img, i))
-            c->addrsyms[at[addr_group(it, i)]++] = make_lsym(it, i);
-    c->naddrsyms = n;
-    if (n == 0)
-        return;
-    for (int g = 0; g < 4; g++) {
-        size_t len = count[order[g]];
-        loader_sort_keyed(c->addrsyms + at[order[g]] - len, len, sizeof(struct lsym),
-                          offsetof(struct lsym, addr), lsym_addr_cmp, c->pool);
-    }
-    /* Symbols at the very end of one region and the start of the next may share an address:
-     * one pass over the whole settles that (and anything else out of order). */
-    loader_sort_keyed(c->addrsyms, n, sizeof(struct lsym), offsetof(struct lsym, addr),
-                      lsym_addr_cmp, c->pool);
-    for (size_t k = 1; k < n; k++) {
-        if (c->addrsyms[k - 1].addr == c->addrsyms[k].addr &&
-            lsym_addr_cmp(&c->addrsyms[k - 1], &c->addrsyms[k], c->pool) == 0) {
-            fill_addrsyms(it);
-            loader_heapsort(c->addrsyms, c->naddrsyms, sizeof(struct lsym), lsym_addr_cmp, c->pool);
-            return;
-        }
-    }
+    loader_sort(c->addrsyms, c->naddrsyms, sizeof(struct lsym), offsetof(struct lsym, addr),
+                lsym_addr_tie, c->pool, scratch);
 }
 
 int batch_finish(struct batch *b)
@@ -366,7 +310,7 @@ int batch_finish(struct batch *b)
         struct batch_item *it = &b->items[k];
         const struct cell_image *img = &it->img;
         struct loaded_cell *c = it->cell;
-        build_addrsyms(it);
+        build_addrsyms(it, b->sort_scratch);
         const struct cell_section *ds = &img->sections[img->descriptor_section];
         c->desc = (const struct keel_cell_descriptor *)((uint8_t *)c->region[ds->region] +
                                                         ds->region_offset);
@@ -378,8 +322,8 @@ int batch_finish(struct batch *b)
             int rc =
                 pf->region_protect(pf->ctx, c->region[r], (size_t)c->region_size[r], prot_of(r));
             if (rc)
-                return loader_fail(b->err, rc < 0 ? rc : KE_FAULT, img->name,
-                                   "cannot protect its %s region", region_name(r));
+                return loader_cell_fail(b->err, rc < 0 ? rc : KE_FAULT, img->name,
+                                        "cannot protect its %s region", loader_region_name(r));
         }
     }
     return 0;
@@ -403,6 +347,9 @@ void batch_free(struct batch *b)
     }
     if (b->exports)
         pf->free(pf->ctx, b->exports);
+    if (b->sort_scratch)
+        pf->free(pf->ctx, b->sort_scratch);
     b->items = NULL;
     b->exports = NULL;
+    b->sort_scratch = NULL;
 }

@@ -25,7 +25,7 @@ struct parse {
     uint64_t strtab_size;
 };
 
-#define FAIL(p, code, ...) loader_fail((p)->err, (code), (p)->who, __VA_ARGS__)
+#define FAIL(p, code, ...) loader_cell_fail((p)->err, (code), (p)->who, __VA_ARGS__)
 
 static void *pf_alloc(const struct loader_platform *pf, size_t size)
 {
@@ -228,27 +228,30 @@ static int parse_descriptor(struct parse *p)
 
 /* ---- Section checks ------------------------------------------------------------------------ */
 
+/* A file range that no other may share bytes with. */
+#define RANGE_EHDR  0u         /* the ELF header (section 0 never has a range) */
+#define RANGE_SHDRS UINT32_MAX /* the section header table */
 struct range {
     uint64_t start, end;
-    uint32_t index; /* section index; UINT32_MAX: ELF header, UINT32_MAX - 1: section headers */
-    uint32_t next;  /* overlap_by_lanes: the next range of its lane, or NO_NEXT */
+    uint32_t index; /* section index, RANGE_EHDR or RANGE_SHDRS */
 };
 
-static int range_cmp(const void *a, const void *b, void *ctx)
+/* Ranges sort by start, then end, then index: the message names the same pair whatever order
+ * the sections come in. */
+static int range_tie(const void *a, const void *b, void *ctx)
 {
     const struct range *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
+    (void)ctx;
     if (x->end != y->end)
         return x->end < y->end ? -1 : 1;
-    return 0;
+    return x->index < y->index ? -1 : x->index > y->index;
 }
 
 static void describe_range(const struct parse *p, const struct range *r, char *buf, size_t n)
 {
-    if (r->index == UINT32_MAX)
+    if (r->index == RANGE_EHDR)
         ksnprintf(buf, n, "the ELF header");
-    else if (r->index == UINT32_MAX - 1)
+    else if (r->index == RANGE_SHDRS)
         ksnprintf(buf, n, "the section header table");
     else
         ksnprintf(buf, n, "section %u (%.40s)", r->index, p->img->sections[r->index].name);
@@ -328,101 +331,27 @@ static int check_section(struct parse *p, uint32_t i)
     return 0;
 }
 
-/* The file ranges that must not share bytes: the ELF header, the section header table and every
- * section with file contents. r has room for shnum + 2; returns the count. */
-static size_t fill_ranges(const struct parse *p, const struct elf64_ehdr *eh, struct range *r)
-{
-    size_t n = 0;
-    r[n++] = (struct range){0, sizeof(*eh), UINT32_MAX, 0};
-    r[n++] = (struct range){eh->e_shoff, eh->e_shoff + (uint64_t)p->shnum * 64, UINT32_MAX - 1, 0};
-    for (uint32_t i = 1; i < p->shnum; i++) {
-        const struct cell_section *s = &p->img->sections[i];
-        if (s->type == SHT_NOBITS || s->type == SHT_NULL || s->size == 0)
-            continue;
-        r[n++] = (struct range){s->offset, s->offset + s->size, i, 0};
-    }
-    return n;
-}
-
-#define LANES   8
-#define NO_NEXT UINT32_MAX
-
-/* The overlap check without sorting, for the usual case: deals the ranges (in section order)
- * into at most LANES lanes, each ascending and free of overlaps of its own (best fit: the lane
- * whose last range ends latest at or before the new one starts), then walks the lanes merged
- * by start, as a sort would have ordered them. Compilers and linkers write sections in a few
- * such sequences (code, relocations, the rest). 1: no two ranges overlap; 0: some do; -1: more
- * lanes would be needed (the caller sorts instead). O(n * LANES). */
-static int overlap_by_lanes(struct range *r, size_t n)
-{
-    uint32_t head[LANES], tail[LANES];
-    uint64_t at[LANES]; /* dealing: where the lane's last range ends; merging: where its next
-                         * range starts (UINT64_MAX when done; ranges lie in the file) */
-    unsigned nl = 0;
-    for (size_t k = 0; k < n; k++) {
-        unsigned best = LANES;
-        for (unsigned l = 0; l < nl; l++)
-            if (at[l] <= r[k].start && (best == LANES || at[l] > at[best]))
-                best = l;
-        if (best == LANES) {
-            if (nl == LANES)
-                return -1;
-            best = nl++;
-            head[best] = (uint32_t)k;
-        } else {
-            r[tail[best]].next = (uint32_t)k;
-        }
-        tail[best] = (uint32_t)k;
-        at[best] = r[k].end;
-        r[k].next = NO_NEXT;
-    }
-    for (unsigned l = 0; l < nl; l++)
-        at[l] = r[head[l]].start;
-    /* In start order, ranges are disjoint iff each starts at or after the previous one ends. */
-    uint64_t end = 0;
-    for (size_t k = 0; k < n; k++) {
-        unsigned pick = 0;
-        for (unsigned l = 1; l < nl; l++)
-            if (at[l] < at[pick])
-                pick = l;
-        const struct range *x = &r[head[pick]];
-        if (k > 0 && x->start < end)
-            return 0;
-        end = x->end;
-        head[pick] = x->next;
-        at[pick] = x->next == NO_NEXT ? UINT64_MAX : r[x->next].start;
-    }
-    return 1;
-}
-
-/* Index of the first range (in sorted order) that starts before its predecessor ends, or n. */
-static size_t first_overlap(const struct range *r, size_t n)
-{
-    for (size_t k = 1; k < n; k++)
-        if (r[k].start < r[k - 1].end)
-            return k;
-    return n;
-}
-
-/* No two sections (nor the ELF header and section header table) may share file bytes. */
+/* No two sections (nor the ELF header and section header table) may share file bytes. In start
+ * order, ranges are disjoint iff each starts at or after the one before it ends. */
 static int check_overlaps(struct parse *p, const struct elf64_ehdr *eh)
 {
-    struct range *r = pf_alloc(p->pf, (p->shnum + 2) * sizeof(*r));
+    size_t cap = p->shnum + 2, scratch = loader_sort_scratch(cap, sizeof(struct range));
+    struct range *r = pf_alloc(p->pf, cap * sizeof(*r) + scratch); /* shnum < 2^16 */
     if (!r)
         return FAIL(p, KE_NOMEM, "out of memory for the overlap check");
-    size_t n = fill_ranges(p, eh, r);
-    int disjoint = overlap_by_lanes(r, n);
-    if (disjoint < 0) {
-        loader_sort_keyed(r, n, sizeof(*r), offsetof(struct range, start), range_cmp, NULL);
-        disjoint = first_overlap(r, n) == n;
+    size_t n = 0;
+    r[n++] = (struct range){0, sizeof(*eh), RANGE_EHDR};
+    r[n++] = (struct range){eh->e_shoff, eh->e_shoff + (uint64_t)p->shnum * 64, RANGE_SHDRS};
+    for (uint32_t i = 1; i < p->shnum; i++) {
+        const struct cell_section *s = &p->img->sections[i];
+        if (s->type != SHT_NOBITS && s->type != SHT_NULL && s->size != 0)
+            r[n++] = (struct range){s->offset, s->offset + s->size, i};
     }
+    loader_sort(r, n, sizeof(*r), offsetof(struct range, start), range_tie, NULL, r + cap);
     int rc = 0;
-    if (!disjoint) {
-        /* Identical ranges tie: sort again the way earlier versions did, so that the message
-         * names the same pair. */
-        fill_ranges(p, eh, r);
-        loader_heapsort(r, n, sizeof(*r), range_cmp, NULL);
-        size_t k = first_overlap(r, n);
+    for (size_t k = 1; k < n && !rc; k++) {
+        if (r[k].start >= r[k - 1].end)
+            continue;
         char a[64], b[64];
         describe_range(p, &r[k - 1], a, sizeof(a));
         describe_range(p, &r[k], b, sizeof(b));
@@ -559,19 +488,16 @@ static int check_symbol(struct parse *p, uint32_t i, const struct elf64_sym *es)
     return 0;
 }
 
-/* A defined global for the duplicate check: sorted by hash, then name, then index. The hash
- * comes first (loader_sort_hashed). */
+/* A defined global for the duplicate check: sorted by hash, then name, then index. */
 struct hname {
     uint64_t hash;
     uint32_t idx;
 };
 
-static int hname_cmp(const void *a, const void *b, void *ctx)
+static int hname_tie(const void *a, const void *b, void *ctx)
 {
     const struct cell_image *img = ctx;
     const struct hname *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
     int c = strcmp(img->symbols[x->idx].name, img->symbols[y->idx].name);
     if (c)
         return c;
@@ -589,7 +515,7 @@ static int check_duplicate_globals(struct parse *p)
     if (n < 2)
         return 0;
     /* n <= file size / 24: neither size below overflows. */
-    size_t scratch = loader_sort_hashed_scratch(n, sizeof(struct hname));
+    size_t scratch = loader_sort_scratch(n, sizeof(struct hname));
     struct hname *h = pf_alloc(p->pf, n * sizeof(*h) + scratch);
     if (!h)
         return FAIL(p, KE_NOMEM, "out of memory for the duplicate-symbol check");
@@ -597,9 +523,9 @@ static int check_duplicate_globals(struct parse *p)
     for (size_t i = p->nlocal; i < img->nsymbols; i++)
         if (img->symbols[i].shndx != SHN_UNDEF)
             h[n++] = (struct hname){loader_name_hash(img->symbols[i].name), (uint32_t)i};
-    loader_sort_hashed(h, n, sizeof(*h), h + n, hname_cmp, img);
-    /* Equal names are adjacent, in index order. Report what sorting by name reported: the
-     * smallest duplicated name, with its two lowest symbol indices. */
+    loader_sort(h, n, sizeof(*h), offsetof(struct hname, hash), hname_tie, img, h + n);
+    /* Equal names are adjacent, in index order. Report the smallest duplicated name (whatever
+     * the hashes), with its two lowest symbol indices. */
     size_t dup = 0;
     for (size_t k = 1; k < n; k++) {
         if (h[k].hash != h[k - 1].hash)
@@ -683,7 +609,8 @@ static int check_reloc(struct parse *p, size_t k, uint32_t rs, const struct elf6
     r->type = (uint32_t)er->r_info;
     r->symbol = (uint32_t)(er->r_info >> 32);
     r->addend = er->r_addend;
-    switch (loader_reloc_class(r->type)) {
+    const struct loader_reloc_type *rt = loader_reloc_type(r->type);
+    switch (rt ? rt->class : LOADER_RELOC_UNKNOWN) {
     case LOADER_RELOC_SUPPORTED:
     case LOADER_RELOC_IGNORED:
         break;
@@ -691,10 +618,10 @@ static int check_reloc(struct parse *p, size_t k, uint32_t rs, const struct elf6
         return FAIL(p, KE_NOTSUP,
                     "relocation %zu in %s: GOT relocation %s not supported (build "
                     "with -fno-pic)",
-                    idx, s->name, loader_reloc_any_name(r->type));
+                    idx, s->name, rt->name);
     case LOADER_RELOC_TLS:
         return FAIL(p, KE_NOTSUP, "relocation %zu in %s: TLS relocation %s not supported", idx,
-                    s->name, loader_reloc_any_name(r->type));
+                    s->name, rt->name);
     default:
         return FAIL(p, KE_NOTSUP, "relocation %zu in %s: unknown relocation type %u", idx, s->name,
                     r->type);
@@ -704,7 +631,7 @@ static int check_reloc(struct parse *p, size_t k, uint32_t rs, const struct elf6
                     "relocation %zu in %s: symbol index %llu out of range (%zu "
                     "symbols)",
                     idx, s->name, (unsigned long long)(er->r_info >> 32), img->nsymbols);
-    unsigned width = loader_reloc_width(r->type);
+    unsigned width = rt->width;
     if (r->offset > t->size || width > t->size - r->offset)
         return FAIL(p, KE_NOEXEC,
                     "relocation %zu in %s: offset 0x%llx + %u beyond section %u "
@@ -793,7 +720,7 @@ static int check_descriptor_relocs(struct parse *p)
             return FAIL(p, KE_NOEXEC,
                         "bad descriptor: %s at offset 0x%llx patches no pointer "
                         "field",
-                        loader_reloc_any_name(r->type), (unsigned long long)r->offset);
+                        loader_reloc_type(r->type)->name, (unsigned long long)r->offset);
         if (by_field[f])
             return FAIL(p, KE_NOEXEC, "bad descriptor: two relocations for %s", fields[f].name);
         by_field[f] = r;
@@ -840,15 +767,12 @@ static int check_descriptor_relocs(struct parse *p)
 int cell_image_parse(const struct loader_platform *pf, const void *data, size_t size,
                      const char *origin, struct cell_image *out, struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!out)
-        return loader_fail(err, KE_INVAL, origin, "no output image");
+        return loader_cell_fail(err, KE_INVAL, origin, "no output image");
     memset(out, 0, sizeof(*out));
     if (!pf || !pf->alloc || !pf->free || (!data && size))
-        return loader_fail(err, KE_INVAL, origin, "invalid arguments");
+        return loader_cell_fail(err, KE_INVAL, origin, "invalid arguments");
     struct parse p = {
         .pf = pf, .d = data, .size = size, .who = origin ? origin : "?", .img = out, .err = err};
     out->data = data;

@@ -161,12 +161,12 @@ static int reserve(struct loader *ld, size_t n, struct loader_error *err, const 
     size_t cap = ld->cap;
     while (cap - ld->ncells < n) {
         if (cap > SIZE_MAX / 2 / sizeof(*ld->cells))
-            return loader_fail(err, KE_NOMEM, who, "too many cells");
+            return loader_cell_fail(err, KE_NOMEM, who, "too many cells");
         cap *= 2;
     }
     struct loaded_cell **cells = ld->pf.alloc(ld->pf.ctx, cap * sizeof(*cells));
     if (!cells)
-        return loader_fail(err, KE_NOMEM, who, "out of memory for the cell registry");
+        return loader_cell_fail(err, KE_NOMEM, who, "out of memory for the cell registry");
     if (ld->ncells)
         memcpy(cells, ld->cells, ld->ncells * sizeof(*cells));
     struct loaded_cell **old = ld->cells; /* switch first, free after (see above) */
@@ -188,16 +188,17 @@ static int parse_all(struct batch *b, const struct loader_object *objs)
         const char *name = b->items[i].img.name;
         const struct loaded_cell *old = loader_find(b->ld, name);
         if (b->replacing && old != b->replacing[i])
-            return loader_fail(b->err, KE_INVAL, name, "object '%.48s' is cell '%s', not '%s'",
-                               o->origin, name, b->replacing[i]->name);
+            return loader_cell_fail(b->err, KE_INVAL, name, "object '%.48s' is cell '%s', not '%s'",
+                                    o->origin, name, b->replacing[i]->name);
         if (old && !b->replacing)
-            return loader_fail(b->err, KE_EXIST, name, "already loaded (version %u)", old->version);
+            return loader_cell_fail(b->err, KE_EXIST, name, "already loaded (version %u)",
+                                    old->version);
         for (size_t j = 0; j < i; j++)
             if (strcmp(b->items[j].img.name, name) == 0)
-                return loader_fail(b->err, KE_EXIST, name,
-                                   "twice in one batch (objects %zu and "
-                                   "%zu)",
-                                   j, i);
+                return loader_cell_fail(b->err, KE_EXIST, name,
+                                        "twice in one batch (objects %zu and "
+                                        "%zu)",
+                                        j, i);
     }
     return 0;
 }
@@ -236,21 +237,18 @@ int batch_prepare(struct batch *b, const struct loader_object *objs)
 int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
                 struct loaded_cell **out, struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!ld || !objs || n == 0 || n > SIZE_MAX / sizeof(struct batch_item))
-        return loader_fail(err, KE_INVAL, n && objs ? objs[0].origin : "?",
-                           "invalid arguments to loader_load");
+        return loader_cell_fail(err, KE_INVAL, n && objs ? objs[0].origin : "?",
+                                "invalid arguments to loader_load");
     for (size_t i = 0; i < n; i++)
         if (!objs[i].data && objs[i].size)
-            return loader_fail(err, KE_INVAL, objs[i].origin, "no object data");
+            return loader_cell_fail(err, KE_INVAL, objs[i].origin, "no object data");
     struct batch b = {.ld = ld, .n = n, .err = err};
     ld->stats = (struct loader_stats){0};
     b.items = loader_zalloc(&ld->pf, n * sizeof(struct batch_item));
     if (!b.items)
-        return loader_fail(err, KE_NOMEM, objs[0].origin, "out of memory for the batch");
+        return loader_cell_fail(err, KE_NOMEM, objs[0].origin, "out of memory for the batch");
     int rc = batch_prepare(&b, objs);
     if (rc) {
         batch_free(&b);
@@ -269,7 +267,8 @@ int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
         int irc = run_init(ld, c);
         if (irc == 0)
             continue;
-        rc = loader_fail(err, irc < 0 ? irc : KE_INVAL, c->name, "init failed (returned %d)", irc);
+        rc = loader_cell_fail(err, irc < 0 ? irc : KE_INVAL, c->name, "init failed (returned %d)",
+                              irc);
         for (size_t j = i; j-- > 0;)
             run_exit(ld, b.items[j].cell);
         ld->ncells = first; /* the batch leaves the registry; batch_free frees it */
@@ -296,18 +295,15 @@ static size_t index_of(const struct loader *ld, const struct loaded_cell *c)
 
 int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!ld || !cell)
-        return loader_fail(err, KE_INVAL, "?", "invalid arguments to loader_unload");
+        return loader_cell_fail(err, KE_INVAL, "?", "invalid arguments to loader_unload");
     size_t at = index_of(ld, cell);
     if (at == SIZE_MAX)
-        return loader_fail(err, KE_NOENT, "?", "not a loaded cell (stale handle?)");
+        return loader_cell_fail(err, KE_NOENT, "?", "not a loaded cell (stale handle?)");
     if (cell->pins)
-        return loader_fail(err, KE_BUSY, cell->name, "pinned by %u task%s", cell->pins,
-                           cell->pins == 1 ? "" : "s");
+        return loader_cell_fail(err, KE_BUSY, cell->name, "pinned by %u task%s", cell->pins,
+                                cell->pins == 1 ? "" : "s");
     /* Refuse while another cell has an edge into this one, naming every such cell. */
     char users[LOADER_MSG_MAX];
     size_t len = 0, count = 0;
@@ -336,10 +332,10 @@ int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_err
         }
     }
     if (count)
-        return loader_fail(err, KE_BUSY, cell->name, "in use by %zu cell%s: %s", count,
-                           count == 1 ? "" : "s", users);
+        return loader_cell_fail(err, KE_BUSY, cell->name, "in use by %zu cell%s: %s", count,
+                                count == 1 ? "" : "s", users);
     if (loader_retired_reserve(ld, 1))
-        return loader_fail(err, KE_NOMEM, cell->name, "out of memory for the retired list");
+        return loader_cell_fail(err, KE_NOMEM, cell->name, "out of memory for the retired list");
     run_exit(ld, cell);
     memmove(&ld->cells[at], &ld->cells[at + 1], (ld->ncells - at - 1) * sizeof(*ld->cells));
     ld->ncells--;

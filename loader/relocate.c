@@ -1,198 +1,139 @@
-/* The one place that knows x86_64 relocation types: names, classes, widths, and computing a
- * value with its overflow check. Addresses are treated as signed 64-bit numbers (canonical
- * x86_64 addresses: the kernel's top 2 GiB are small negative numbers), and the arithmetic is
- * exact (128-bit), so "fits in signed 32 bits" means what the CPU's sign extension will do. */
+/* The one place that knows x86_64 relocation types: one row per type of the psABI (name, what
+ * the loader does with it, and for the types it applies: field width, PC-relative or not,
+ * signed or unsigned field), and the arithmetic every applied row shares. The value is S + A,
+ * or S + A - P; it must fit the field as the CPU will read it. Addresses are signed 64-bit
+ * numbers for a signed field (canonical x86_64 addresses: the kernel's top 2 GiB are small
+ * negative numbers) and unsigned ones for an unsigned field, and the arithmetic is exact
+ * (128-bit). Applying another type is one row here. */
 #include <keel/errno.h>
-#include <keel/string.h>
 #include "elf64.h"
 #include "internal.h"
 
-const char *loader_reloc_any_name(uint32_t type)
-{
-    switch (type) {
-    case R_X86_64_NONE:
-        return "R_X86_64_NONE";
-    case R_X86_64_64:
-        return "R_X86_64_64";
-    case R_X86_64_PC32:
-        return "R_X86_64_PC32";
-    case R_X86_64_GOT32:
-        return "R_X86_64_GOT32";
-    case R_X86_64_PLT32:
-        return "R_X86_64_PLT32";
-    case R_X86_64_COPY:
-        return "R_X86_64_COPY";
-    case R_X86_64_GLOB_DAT:
-        return "R_X86_64_GLOB_DAT";
-    case R_X86_64_JUMP_SLOT:
-        return "R_X86_64_JUMP_SLOT";
-    case R_X86_64_RELATIVE:
-        return "R_X86_64_RELATIVE";
-    case R_X86_64_GOTPCREL:
-        return "R_X86_64_GOTPCREL";
-    case R_X86_64_32:
-        return "R_X86_64_32";
-    case R_X86_64_32S:
-        return "R_X86_64_32S";
-    case R_X86_64_16:
-        return "R_X86_64_16";
-    case R_X86_64_PC16:
-        return "R_X86_64_PC16";
-    case R_X86_64_8:
-        return "R_X86_64_8";
-    case R_X86_64_PC8:
-        return "R_X86_64_PC8";
-    case R_X86_64_DTPMOD64:
-        return "R_X86_64_DTPMOD64";
-    case R_X86_64_DTPOFF64:
-        return "R_X86_64_DTPOFF64";
-    case R_X86_64_TPOFF64:
-        return "R_X86_64_TPOFF64";
-    case R_X86_64_TLSGD:
-        return "R_X86_64_TLSGD";
-    case R_X86_64_TLSLD:
-        return "R_X86_64_TLSLD";
-    case R_X86_64_DTPOFF32:
-        return "R_X86_64_DTPOFF32";
-    case R_X86_64_GOTTPOFF:
-        return "R_X86_64_GOTTPOFF";
-    case R_X86_64_TPOFF32:
-        return "R_X86_64_TPOFF32";
-    case R_X86_64_PC64:
-        return "R_X86_64_PC64";
-    case R_X86_64_GOTOFF64:
-        return "R_X86_64_GOTOFF64";
-    case R_X86_64_GOTPC32:
-        return "R_X86_64_GOTPC32";
-    case R_X86_64_GOT64:
-        return "R_X86_64_GOT64";
-    case R_X86_64_GOTPCREL64:
-        return "R_X86_64_GOTPCREL64";
-    case R_X86_64_GOTPC64:
-        return "R_X86_64_GOTPC64";
-    case R_X86_64_GOTPLT64:
-        return "R_X86_64_GOTPLT64";
-    case R_X86_64_PLTOFF64:
-        return "R_X86_64_PLTOFF64";
-    case R_X86_64_GOTPC32_TLSDESC:
-        return "R_X86_64_GOTPC32_TLSDESC";
-    case R_X86_64_TLSDESC_CALL:
-        return "R_X86_64_TLSDESC_CALL";
-    case R_X86_64_TLSDESC:
-        return "R_X86_64_TLSDESC";
-    case R_X86_64_GOTPCRELX:
-        return "R_X86_64_GOTPCRELX";
-    case R_X86_64_REX_GOTPCRELX:
-        return "R_X86_64_REX_GOTPCRELX";
-    default:
-        return NULL;
-    }
-}
+/* ROW(type, class, width, pc_relative, sign_extends); the name is the type's own. (Not one macro
+ * calling the other: the type would be expanded to its number before it is named.) */
+#define ROW(t, c, w, pc, sx) [t] = {#t, LOADER_RELOC_##c, w, pc, sx}
+#define NOT_APPLIED(t, c)    [t] = {#t, LOADER_RELOC_##c, 0, false, false}
 
-enum loader_reloc_class loader_reloc_class(uint32_t type)
+static const struct loader_reloc_type rows[] = {
+    ROW(R_X86_64_NONE, IGNORED, 0, false, false),
+    ROW(R_X86_64_64, SUPPORTED, 8, false, false),
+    ROW(R_X86_64_PC32, SUPPORTED, 4, true, true),
+    NOT_APPLIED(R_X86_64_GOT32, GOT),
+    ROW(R_X86_64_PLT32, SUPPORTED, 4, true, true), /* a direct call: no PLT in a cell */
+    NOT_APPLIED(R_X86_64_COPY, UNKNOWN),
+    NOT_APPLIED(R_X86_64_GLOB_DAT, UNKNOWN),
+    NOT_APPLIED(R_X86_64_JUMP_SLOT, UNKNOWN),
+    NOT_APPLIED(R_X86_64_RELATIVE, UNKNOWN),
+    NOT_APPLIED(R_X86_64_GOTPCREL, GOT),
+    ROW(R_X86_64_32, SUPPORTED, 4, false, false), /* the CPU zero-extends */
+    ROW(R_X86_64_32S, SUPPORTED, 4, false, true),
+    NOT_APPLIED(R_X86_64_16, UNKNOWN),
+    NOT_APPLIED(R_X86_64_PC16, UNKNOWN),
+    NOT_APPLIED(R_X86_64_8, UNKNOWN),
+    NOT_APPLIED(R_X86_64_PC8, UNKNOWN),
+    NOT_APPLIED(R_X86_64_DTPMOD64, TLS),
+    NOT_APPLIED(R_X86_64_DTPOFF64, TLS),
+    NOT_APPLIED(R_X86_64_TPOFF64, TLS),
+    NOT_APPLIED(R_X86_64_TLSGD, TLS),
+    NOT_APPLIED(R_X86_64_TLSLD, TLS),
+    NOT_APPLIED(R_X86_64_DTPOFF32, TLS),
+    NOT_APPLIED(R_X86_64_GOTTPOFF, TLS),
+    NOT_APPLIED(R_X86_64_TPOFF32, TLS),
+    ROW(R_X86_64_PC64, SUPPORTED, 8, true, false),
+    NOT_APPLIED(R_X86_64_GOTOFF64, GOT),
+    NOT_APPLIED(R_X86_64_GOTPC32, GOT),
+    NOT_APPLIED(R_X86_64_GOT64, GOT),
+    NOT_APPLIED(R_X86_64_GOTPCREL64, GOT),
+    NOT_APPLIED(R_X86_64_GOTPC64, GOT),
+    NOT_APPLIED(R_X86_64_GOTPLT64, GOT),
+    NOT_APPLIED(R_X86_64_PLTOFF64, GOT),
+    NOT_APPLIED(R_X86_64_SIZE32, UNKNOWN),
+    NOT_APPLIED(R_X86_64_SIZE64, UNKNOWN),
+    NOT_APPLIED(R_X86_64_GOTPC32_TLSDESC, TLS),
+    NOT_APPLIED(R_X86_64_TLSDESC_CALL, TLS),
+    NOT_APPLIED(R_X86_64_TLSDESC, TLS),
+    NOT_APPLIED(R_X86_64_IRELATIVE, UNKNOWN),
+    NOT_APPLIED(R_X86_64_RELATIVE64, UNKNOWN),
+    NOT_APPLIED(R_X86_64_GOTPCRELX, GOT),
+    NOT_APPLIED(R_X86_64_REX_GOTPCRELX, GOT),
+};
+
+const struct loader_reloc_type *loader_reloc_type(uint32_t type)
 {
-    switch (type) {
-    case R_X86_64_64:
-    case R_X86_64_PC32:
-    case R_X86_64_PLT32:
-    case R_X86_64_32:
-    case R_X86_64_32S:
-    case R_X86_64_PC64:
-        return LOADER_RELOC_SUPPORTED;
-    case R_X86_64_NONE:
-        return LOADER_RELOC_IGNORED;
-    case R_X86_64_GOT32:
-    case R_X86_64_GOTPCREL:
-    case R_X86_64_GOTOFF64:
-    case R_X86_64_GOTPC32:
-    case R_X86_64_GOT64:
-    case R_X86_64_GOTPCREL64:
-    case R_X86_64_GOTPC64:
-    case R_X86_64_GOTPLT64:
-    case R_X86_64_PLTOFF64:
-    case R_X86_64_GOTPCRELX:
-    case R_X86_64_REX_GOTPCRELX:
-        return LOADER_RELOC_GOT;
-    case R_X86_64_DTPMOD64:
-    case R_X86_64_DTPOFF64:
-    case R_X86_64_TPOFF64:
-    case R_X86_64_TLSGD:
-    case R_X86_64_TLSLD:
-    case R_X86_64_DTPOFF32:
-    case R_X86_64_GOTTPOFF:
-    case R_X86_64_TPOFF32:
-    case R_X86_64_GOTPC32_TLSDESC:
-    case R_X86_64_TLSDESC_CALL:
-    case R_X86_64_TLSDESC:
-        return LOADER_RELOC_TLS;
-    default:
-        return LOADER_RELOC_UNKNOWN;
-    }
+    if (type >= sizeof(rows) / sizeof(rows[0]) || !rows[type].name)
+        return NULL;
+    return &rows[type];
 }
 
 const char *loader_reloc_name(uint32_t type)
 {
-    enum loader_reloc_class c = loader_reloc_class(type);
-    if (c != LOADER_RELOC_SUPPORTED && c != LOADER_RELOC_IGNORED)
+    const struct loader_reloc_type *t = loader_reloc_type(type);
+    if (!t || (t->class != LOADER_RELOC_SUPPORTED && t->class != LOADER_RELOC_IGNORED))
         return NULL;
-    return loader_reloc_any_name(type);
+    return t->name;
 }
 
-unsigned loader_reloc_width(uint32_t type)
+/* The row of a type the loader applies, or NULL. */
+static const struct loader_reloc_type *applied(uint32_t type)
 {
-    switch (type) {
-    case R_X86_64_64:
-    case R_X86_64_PC64:
-        return 8;
-    case R_X86_64_PC32:
-    case R_X86_64_PLT32:
-    case R_X86_64_32:
-    case R_X86_64_32S:
-        return 4;
-    default:
-        return 0;
-    }
+    const struct loader_reloc_type *t = loader_reloc_type(type);
+    return t && t->class == LOADER_RELOC_SUPPORTED ? t : NULL;
+}
+
+static uint64_t field_mask(unsigned width)
+{
+    return width >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
 }
 
 int loader_reloc_value(uint32_t type, uint64_t s, int64_t a, uint64_t p, uint64_t *value)
 {
-    __int128 v = (__int128)(int64_t)s + a;
-    switch (type) {
-    case R_X86_64_64:
-        *value = s + (uint64_t)a; /* any 64-bit value is representable */
-        return 0;
-    case R_X86_64_PC64:
-        *value = s + (uint64_t)a - p;
-        return 0;
-    case R_X86_64_32:
-        /* Unsigned: the CPU zero-extends. The address as an unsigned number must fit. */
-        v = (__int128)s + a;
-        if (v < 0 || v > (__int128)UINT32_MAX)
-            return KE_RANGE;
-        break;
-    case R_X86_64_32S:
-        if (v < INT32_MIN || v > INT32_MAX)
-            return KE_RANGE;
-        break;
-    case R_X86_64_PC32:
-    case R_X86_64_PLT32:
-        v -= (int64_t)p;
-        if (v < INT32_MIN || v > INT32_MAX)
-            return KE_RANGE;
-        break;
-    default:
+    const struct loader_reloc_type *t = applied(type);
+    if (!t)
         return KE_NOTSUP;
+    uint64_t pc = t->pc_relative ? p : 0;
+    if (t->width == 8) {
+        *value = s + (uint64_t)a - pc; /* any 64-bit value is representable */
+        return 0;
     }
-    *value = (uint64_t)v & 0xffffffffu;
+    uint64_t mask = field_mask(t->width);
+    __int128 v, lo;
+    if (t->sign_extends) {
+        v = (__int128)(int64_t)s - (int64_t)pc + a;
+        lo = -(__int128)(mask >> 1) - 1;
+    } else {
+        v = (__int128)s - pc + a;
+        lo = 0;
+    }
+    if ((unsigned __int128)(v - lo) > mask) /* outside [lo, lo + mask] */
+        return KE_RANGE;
+    *value = (uint64_t)v & mask;
     return 0;
 }
 
 void loader_reloc_store(void *where, uint32_t type, uint64_t value)
 {
-    if (loader_reloc_width(type) == 8) {
-        memcpy(where, &value, 8);
-    } else {
+    const struct loader_reloc_type *t = applied(type);
+    if (!t)
+        return;
+    /* Little-endian, like the CPU that reads it; fixed sizes, so the copies are plain moves. */
+    if (t->width == 8) {
+        __builtin_memcpy(where, &value, 8);
+    } else if (t->width == 4) {
         uint32_t v32 = (uint32_t)value;
-        memcpy(where, &v32, 4);
+        __builtin_memcpy(where, &v32, 4);
+    } else {
+        for (unsigned i = 0; i < t->width; i++)
+            ((uint8_t *)where)[i] = (uint8_t)(value >> (8 * i));
     }
+}
+
+uint64_t loader_reloc_target(uint32_t type, uint64_t field, uint64_t p)
+{
+    const struct loader_reloc_type *t = applied(type);
+    if (!t)
+        return 0;
+    uint64_t mask = field_mask(t->width), v = field & mask;
+    if (t->sign_extends && (v & ~(mask >> 1)))
+        v |= ~mask;
+    return t->pc_relative ? v + p : v;
 }

@@ -18,17 +18,18 @@ static const char *export_name(const struct batch *b, const struct batch_export 
     return b->items[e->item].img.symbols[e->sym].name;
 }
 
-/* By hash, then name, then item: equal names are adjacent and in item order. */
-static int export_cmp(const void *a, const void *b, void *ctx)
+/* By hash, then name, then item (then symbol, for a complete order): equal names are adjacent
+ * and in item order. */
+static int export_tie(const void *a, const void *b, void *ctx)
 {
     const struct batch *bt = ctx;
     const struct batch_export *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
     int c = strcmp(export_name(bt, x), export_name(bt, y));
     if (c)
         return c;
-    return x->item < y->item ? -1 : x->item > y->item;
+    if (x->item != y->item)
+        return x->item < y->item ? -1 : 1;
+    return x->sym < y->sym ? -1 : x->sym > y->sym;
 }
 
 /* A global some cell already loaded exports. */
@@ -72,11 +73,11 @@ int batch_check_exports(struct batch *b)
             total += is_export(&b->items[i].img, s);
     if (total) {
         if (total > SIZE_MAX / sizeof(struct batch_export))
-            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name, "too many exports");
+            return loader_cell_fail(b->err, KE_NOMEM, b->items[0].img.name, "too many exports");
         b->exports = b->ld->pf.alloc(b->ld->pf.ctx, total * sizeof(struct batch_export));
         if (!b->exports)
-            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name,
-                               "out of memory for %zu batch exports", total);
+            return loader_cell_fail(b->err, KE_NOMEM, b->items[0].img.name,
+                                    "out of memory for %zu batch exports", total);
     }
     for (size_t i = 0; i < b->n; i++) {
         const struct cell_image *img = &b->items[i].img;
@@ -85,18 +86,22 @@ int batch_check_exports(struct batch *b)
                 b->exports[b->nexports++] = (struct batch_export){
                     loader_name_hash(img->symbols[s].name), (uint32_t)i, (uint32_t)s};
     }
-    if (total) {
-        size_t size = loader_sort_hashed_scratch(total, sizeof(struct batch_export));
-        void *scratch = size == SIZE_MAX ? NULL : b->ld->pf.alloc(b->ld->pf.ctx, size);
-        if (!scratch)
-            return loader_fail(b->err, KE_NOMEM, b->items[0].img.name,
-                               "out of memory for %zu batch exports", total);
-        loader_sort_hashed(b->exports, total, sizeof(*b->exports), scratch, export_cmp, b);
-        b->ld->pf.free(b->ld->pf.ctx, scratch);
+    /* One scratch for the batch's sorts: these exports now, each cell's address table (at most
+     * one entry per symbol) when it is linked. */
+    size_t size = loader_sort_scratch(total, sizeof(struct batch_export));
+    for (size_t i = 0; i < b->n; i++) {
+        size_t cell = loader_sort_scratch(b->items[i].img.nsymbols, sizeof(struct lsym));
+        size = cell > size ? cell : size;
     }
-    /* Check every export. Of several clashes, report the one the check in (name, item) order
-     * meets first, as earlier versions did: equal names are adjacent and in item order here
-     * too, so "the export before it with the same name" is the same export in both orders. */
+    b->sort_scratch = size == SIZE_MAX ? NULL : b->ld->pf.alloc(b->ld->pf.ctx, size);
+    if (!b->sort_scratch)
+        return loader_cell_fail(b->err, KE_NOMEM, b->items[0].img.name,
+                                "out of memory for %zu batch exports", total);
+    loader_sort(b->exports, total, sizeof(*b->exports), offsetof(struct batch_export, hash),
+                export_tie, b, b->sort_scratch);
+    /* Check every export. Of several clashes, report the first in (name, item) order, whatever
+     * the hashes: equal names are adjacent and in item order here too, so "the export before it
+     * with the same name" is the same export in both orders. */
     size_t bad = SIZE_MAX;
     enum export_clash bad_clash = CLASH_NONE;
     struct loaded_cell *bad_cell = NULL;
@@ -125,14 +130,14 @@ int batch_check_exports(struct batch *b)
     const char *name = export_name(b, e);
     const char *who = b->items[e->item].img.name;
     if (bad_clash == CLASH_CORE)
-        return loader_fail(b->err, KE_EXIST, who,
-                           "duplicate export '%.64s': also exported by the core", name);
+        return loader_cell_fail(b->err, KE_EXIST, who,
+                                "duplicate export '%.64s': also exported by the core", name);
     if (bad_clash == CLASH_CELL)
-        return loader_fail(b->err, KE_EXIST, who,
-                           "duplicate export '%.64s': also exported by cell '%s'", name,
-                           bad_cell->name);
-    return loader_fail(b->err, KE_EXIST, b->items[b->exports[bad - 1].item].img.name,
-                       "duplicate export '%.64s': also exported by cell '%s'", name, who);
+        return loader_cell_fail(b->err, KE_EXIST, who,
+                                "duplicate export '%.64s': also exported by cell '%s'", name,
+                                bad_cell->name);
+    return loader_cell_fail(b->err, KE_EXIST, b->items[b->exports[bad - 1].item].img.name,
+                            "duplicate export '%.64s': also exported by cell '%s'", name, who);
 }
 
 static const struct batch_export *batch_export_find(const struct batch *b, const char *name,
@@ -204,9 +209,9 @@ static int resolve_undef(struct batch *b, struct batch_item *it, size_t i)
         r->addr = 0;
         r->origin = RSYM_WEAK0;
     } else {
-        return loader_fail(b->err, KE_NOENT, it->img.name,
-                           "undefined symbol '%.64s' (not exported by the core or any cell)",
-                           s->name);
+        return loader_cell_fail(b->err, KE_NOENT, it->img.name,
+                                "undefined symbol '%.64s' (not exported by the core or any cell)",
+                                s->name);
     }
     return 0;
 }

@@ -1,14 +1,15 @@
-/* Sorting for the loader's tables (sections by file offset, symbols by hash or address).
+/* The loader's one sort (sections by file offset, symbols by hash or by address). Elements
+ * compare by a uint64_t key inside them, inline (that matters more than anything else here),
+ * and only elements with equal keys by the caller's tie-break.
  *
- * Introsort: quicksort (pivot: a median of elements at the quartiles, Tukey's ninther for long
- * parts), insertion sort for short parts, and heapsort for any part that has been split more
- * than 2 log2(n) times, so that hostile input cannot force more than O(n log n) comparisons.
- * No recursion (an explicit stack, at most 64 deep because the smaller part is always the one
- * pushed) and no allocation. Input already in order costs one scan. The keyed variant compares
- * a uint64_t inside the elements inline; the hashed one first spreads the elements over buckets
- * by the top bits of a name hash. loader_heapsort() is the plain heapsort the loader used
- * before: callers that must reproduce its exact order among equal elements (for identical
- * messages) use it on their error path. */
+ * Input already in order costs one scan. Otherwise one distribution pass first: n / 4 buckets
+ * (at most 4096) by the leading bits of key - min, through the caller's scratch. Hashes, file
+ * offsets and addresses spread over their range, so most buckets hold a few elements. Then
+ * each bucket by introsort: quicksort (pivot: a median of elements at the quartiles, Tukey's
+ * ninther for long parts), insertion sort for short parts, and heapsort for any part that has
+ * been split more than 2 log2(n) times, so that hostile input cannot force more than
+ * O(n log n) comparisons. No recursion (an explicit stack, at most 64 deep because the smaller
+ * part is always the one pushed). */
 #include <keel/string.h>
 #include "internal.h"
 
@@ -46,12 +47,10 @@ static inline void swap_elems(uint8_t *a, uint8_t *b, size_t size)
     }
 }
 
-/* How to compare: by the uint64_t key at key_off (keyed), or by cmp. One sorting routine serves
- * both; the keyed comparison is inlined, which matters more than anything else here. */
+/* How to compare: by the uint64_t key at key_off, then by tie. */
 struct sorter {
     size_t size, key_off;
-    bool keyed;
-    loader_cmp_fn cmp;
+    loader_cmp_fn tie;
     void *ctx;
 };
 
@@ -66,11 +65,10 @@ static inline uint64_t key_of(const struct sorter *s, const uint8_t *e)
 
 static inline int compare(const struct sorter *s, const uint8_t *a, const uint8_t *b)
 {
-    if (s->keyed) {
-        uint64_t x = key_of(s, a), y = key_of(s, b);
-        return x < y ? -1 : x > y;
-    }
-    return s->cmp(a, b, s->ctx);
+    uint64_t x = key_of(s, a), y = key_of(s, b);
+    if (x != y)
+        return x < y ? -1 : 1;
+    return s->tie(a, b, s->ctx);
 }
 
 static void sift_down(const struct sorter *s, uint8_t *base, size_t root, size_t n)
@@ -173,22 +171,14 @@ struct part {
     unsigned depth;
 };
 
-void loader_heapsort(void *base, size_t n, size_t size, loader_cmp_fn cmp, void *ctx)
+/* Introsort of a part not known to be in order. */
+static void quick_sort(const struct sorter *s, uint8_t *b, size_t n)
 {
-    const struct sorter s = {size, 0, false, cmp, ctx};
-    heap_sort(&s, base, n);
-}
-
-static void introsort(const struct sorter *s, void *base, size_t n)
-{
-    if (n < 2 || is_sorted(s, base, n))
-        return;
     unsigned depth = 0;
     for (size_t m = n; m > 1; m >>= 1)
         depth += 2;
     struct part stack[64];
     size_t top = 0;
-    uint8_t *b = base;
     for (;;) {
         if (n <= INSERTION_MAX) {
             insertion_sort(s, b, n);
@@ -220,33 +210,8 @@ static void introsort(const struct sorter *s, void *base, size_t n)
     }
 }
 
-void loader_sort(void *base, size_t n, size_t size, loader_cmp_fn cmp, void *ctx)
-{
-    const struct sorter s = {size, 0, false, cmp, ctx};
-    introsort(&s, base, n);
-}
-
-void loader_sort_keyed(void *base, size_t n, size_t size, size_t key_off, loader_cmp_fn cmp,
-                       void *ctx)
-{
-    const struct sorter st = {size, key_off, true, NULL, NULL}, *s = &st;
-    uint8_t *b = base;
-    introsort(s, b, n);
-    /* Then each run of equal keys by the full comparison (rare, short, or hostile; the runs
-     * add up to n, so this stays within O(n log n) too). */
-    for (size_t i = 0; i < n;) {
-        uint64_t k = key_of(s, AT(b, i));
-        size_t j = i + 1;
-        while (j < n && key_of(s, AT(b, j)) == k)
-            j++;
-        if (j - i > 1)
-            loader_sort(AT(b, i), j - i, size, cmp, ctx);
-        i = j;
-    }
-}
-
-/* Buckets for loader_sort_hashed: 2 to 4 entries each on average, at most 2^12 buckets. */
-static unsigned hash_bucket_bits(size_t n)
+/* Buckets of the distribution pass: 2 to 4 elements each on average, at most 2^12. */
+static unsigned bucket_bits(size_t n)
 {
     unsigned bits = 0;
     while (bits < 12 && ((size_t)4 << bits) <= n)
@@ -255,16 +220,16 @@ static unsigned hash_bucket_bits(size_t n)
 }
 
 /* Where the bucket table starts in the scratch: after n elements, 8-aligned. */
-static size_t hash_buckets_at(size_t n, size_t size)
+static size_t buckets_at(size_t n, size_t size)
 {
     return (n * size + 7) & ~(size_t)7;
 }
 
-size_t loader_sort_hashed_scratch(size_t n, size_t size)
+size_t loader_sort_scratch(size_t n, size_t size)
 {
     if (size == 0 || n > SIZE_MAX / 4 / size)
         return SIZE_MAX;
-    return hash_buckets_at(n, size) + ((size_t)sizeof(uint32_t) << hash_bucket_bits(n));
+    return buckets_at(n, size) + ((size_t)sizeof(uint32_t) << bucket_bits(n));
 }
 
 static inline void copy_elem(uint8_t *dst, const uint8_t *src, size_t size)
@@ -277,38 +242,32 @@ static inline void copy_elem(uint8_t *dst, const uint8_t *src, size_t size)
     memcpy(dst, src, size);
 }
 
-#define HASH_BUCKET_SMALL 8
-
-/* The usual bucket: a handful of entries, compared by hash and, only when equal, by cmp. */
-static void hash_insertion_sort(const struct sorter *s, uint8_t *b, size_t n, loader_cmp_fn cmp,
-                                void *ctx)
+void loader_sort(void *base, size_t n, size_t size, size_t key_off, loader_cmp_fn tie, void *ctx,
+                 void *scratch)
 {
-    for (size_t i = 1; i < n; i++) {
-        for (size_t j = i; j > 0; j--) {
-            uint64_t x = key_of(s, AT(b, j - 1)), y = key_of(s, AT(b, j));
-            if (x < y || (x == y && cmp(AT(b, j - 1), AT(b, j), ctx) <= 0))
-                break;
-            swap_elems(AT(b, j - 1), AT(b, j), s->size);
-        }
+    const struct sorter st = {size, key_off, tie, ctx}, *s = &st;
+    uint8_t *b = base, *tmp = scratch;
+    if (n < 2 || is_sorted(s, b, n))
+        return;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(s, AT(b, i));
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
     }
-}
-
-void loader_sort_hashed(void *base, size_t n, size_t size, void *scratch, loader_cmp_fn cmp,
-                        void *ctx)
-{
-    unsigned bits = hash_bucket_bits(n);
-    if (bits == 0 || n > UINT32_MAX) {
-        loader_sort_keyed(base, n, size, 0, cmp, ctx);
+    unsigned bits = bucket_bits(n);
+    if (bits == 0 || lo == hi || n > UINT32_MAX) {
+        quick_sort(s, b, n);
         return;
     }
-    const struct sorter st = {size, 0, true, NULL, NULL}, *s = &st;
-    uint8_t *b = base, *tmp = scratch;
-    uint32_t *start = (uint32_t *)(tmp + hash_buckets_at(n, size)), nb = 1u << bits;
-    unsigned shift = 64 - bits;
+    /* Distribute by the leading bits of key - lo into the scratch, and back. */
+    unsigned width = 64 - (unsigned)__builtin_clzll(hi - lo);
+    unsigned shift = width > bits ? width - bits : 0;
+    uint32_t *start = (uint32_t *)(tmp + buckets_at(n, size)), nb = 1u << bits;
     for (uint32_t d = 0; d < nb; d++)
         start[d] = 0;
     for (size_t i = 0; i < n; i++)
-        start[key_of(s, AT(b, i)) >> shift]++;
+        start[(key_of(s, AT(b, i)) - lo) >> shift]++;
     uint32_t at = 0;
     for (uint32_t d = 0; d < nb; d++) {
         uint32_t c = start[d];
@@ -316,15 +275,13 @@ void loader_sort_hashed(void *base, size_t n, size_t size, void *scratch, loader
         at += c;
     }
     for (size_t i = 0; i < n; i++)
-        copy_elem(AT(tmp, start[key_of(s, AT(b, i)) >> shift]++), AT(b, i), size);
+        copy_elem(AT(tmp, start[(key_of(s, AT(b, i)) - lo) >> shift]++), AT(b, i), size);
     memcpy(b, tmp, n * size);
-    /* start[d] is now the end of bucket d. Crowded buckets (colliding or hostile hashes) cost
-     * what sorting them alone costs. */
+    /* start[d] is now the end of bucket d. A crowded bucket (keys bunched together, or chosen
+     * by an adversary) costs what sorting it alone costs. */
     for (uint32_t d = 0, from = 0; d < nb; from = start[d++]) {
         uint32_t len = start[d] - from;
-        if (len > HASH_BUCKET_SMALL)
-            loader_sort_keyed(AT(b, from), len, size, 0, cmp, ctx);
-        else if (len > 1)
-            hash_insertion_sort(s, AT(b, from), len, cmp, ctx);
+        if (len > 1 && !is_sorted(s, AT(b, from), len))
+            quick_sort(s, AT(b, from), len);
     }
 }

@@ -6,22 +6,18 @@
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/string.h>
-#include "elf64.h"
 #include "swap_internal.h"
 
 static int bad_args(struct loader_error *err, const char *who, const char *why)
 {
-    return loader_fail(err, KE_INVAL, who, "cannot swap: %s", why);
+    return loader_cell_fail(err, KE_INVAL, who, "cannot swap: %s", why);
 }
 
 int loader_swap_link(struct loader *ld, struct loaded_cell *const *olds,
                      const struct loader_object *objs, size_t n, struct loader_swap **out,
                      struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!ld || !olds || !objs || !out || n == 0 || n > LOADER_SWAP_MAX)
         return bad_args(err, "?", "invalid arguments to loader_swap_link");
     *out = NULL;
@@ -34,14 +30,14 @@ int loader_swap_link(struct loader *ld, struct loaded_cell *const *olds,
             return bad_args(err, objs[k].origin, "the cell to replace is not loaded");
         for (size_t j = 0; j < k; j++)
             if (olds[j] == olds[k])
-                return loader_fail(err, KE_INVAL, olds[k]->name,
-                                   "cannot swap: named twice in one swap");
+                return loader_cell_fail(err, KE_INVAL, olds[k]->name,
+                                        "cannot swap: named twice in one swap");
         if (!objs[k].data && objs[k].size)
             return bad_args(err, objs[k].origin, "no object data");
     }
     struct loader_swap *sw = loader_zalloc(&ld->pf, sizeof(*sw));
     if (!sw)
-        return loader_fail(err, KE_NOMEM, olds[0]->name, "out of memory for the swap");
+        return loader_cell_fail(err, KE_NOMEM, olds[0]->name, "out of memory for the swap");
     sw->ld = ld;
     sw->n = n;
     memcpy(sw->old, olds, n * sizeof(*olds));
@@ -49,7 +45,7 @@ int loader_swap_link(struct loader *ld, struct loaded_cell *const *olds,
     sw->b.items = loader_zalloc(&ld->pf, n * sizeof(struct batch_item));
     if (!sw->b.items) {
         ld->pf.free(ld->pf.ctx, sw);
-        return loader_fail(err, KE_NOMEM, olds[0]->name, "out of memory for the swap");
+        return loader_cell_fail(err, KE_NOMEM, olds[0]->name, "out of memory for the swap");
     }
     struct loader_stats saved = ld->stats; /* a swap is not a load: keep the load statistics */
     int rc = batch_prepare(&sw->b, objs);
@@ -110,29 +106,32 @@ static int check_edge(struct loader_swap *sw, struct loaded_cell *site, struct l
     const struct lsym *os = loader_cell_export(oc, e->symbol, hash);
     const struct lsym *ns = loader_cell_export(nc, e->symbol, hash);
     if (!ns)
-        return loader_fail(err, KE_NOENT, nc->name,
-                           "version %u cannot replace version %u: cell '%s' uses '%.64s', which "
-                           "version %u does not export",
-                           nc->version, oc->version, site->name, e->symbol, nc->version);
+        return loader_cell_fail(
+            err, KE_NOENT, nc->name,
+            "version %u cannot replace version %u: cell '%s' uses '%.64s', which "
+            "version %u does not export",
+            nc->version, oc->version, site->name, e->symbol, nc->version);
     if (os && os->kind != ns->kind)
-        return loader_fail(err, KE_INVAL, nc->name,
-                           "version %u cannot replace version %u: '%.64s' (used by cell '%s') is "
-                           "%s in version %u but %s in version %u",
-                           nc->version, oc->version, e->symbol, site->name, kind_name(os->kind),
-                           oc->version, kind_name(ns->kind), nc->version);
+        return loader_cell_fail(
+            err, KE_INVAL, nc->name,
+            "version %u cannot replace version %u: '%.64s' (used by cell '%s') is "
+            "%s in version %u but %s in version %u",
+            nc->version, oc->version, e->symbol, site->name, kind_name(os->kind), oc->version,
+            kind_name(ns->kind), nc->version);
     if (os && os->kind == LOADER_SYM_OBJECT && ns->size < os->size)
-        return loader_fail(err, KE_INVAL, nc->name,
-                           "version %u cannot replace version %u: object '%.64s' (used by cell "
-                           "'%s') shrinks from %llu to %llu bytes",
-                           nc->version, oc->version, e->symbol, site->name,
-                           (unsigned long long)os->size, (unsigned long long)ns->size);
+        return loader_cell_fail(
+            err, KE_INVAL, nc->name,
+            "version %u cannot replace version %u: object '%.64s' (used by cell "
+            "'%s') shrinks from %llu to %llu bytes",
+            nc->version, oc->version, e->symbol, site->name, (unsigned long long)os->size,
+            (unsigned long long)ns->size);
     struct swap_site *s = &sw->sites[sw->nsites++];
     s->cell = site;
     s->edge = e;
     s->k = k;
-    s->width = loader_reloc_width(e->type);
+    s->width = loader_reloc_type(e->type)->width; /* an edge's type is one the loader applies */
     if (loader_reloc_value(e->type, ns->addr, e->addend, e->site_addr, &s->fresh))
-        return loader_fail(
+        return loader_cell_fail(
             err, KE_RANGE, nc->name,
             "version %u cannot replace version %u: the site in cell '%s' (%s+0x%llx) "
             "cannot reach '%.64s' at 0x%llx",
@@ -159,16 +158,13 @@ static int check_steps(struct loader_swap *sw, struct loader_error *err);
 
 int loader_swap_check(struct loader_swap *sw, struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!sw || sw->checked)
         return bad_args(err, "?", "loader_swap_check called twice or without a swap");
     /* Room on the retired list for the old versions, so that the commit cannot fail. */
     if (loader_retired_reserve(sw->ld, sw->n))
-        return loader_fail(err, KE_NOMEM, sw->old[0]->name,
-                           "out of memory for the retired list");
+        return loader_cell_fail(err, KE_NOMEM, sw->old[0]->name,
+                                "out of memory for the retired list");
     int rc = check_steps(sw, err);
     if (rc)
         check_reset(sw);
@@ -191,8 +187,8 @@ static int check_steps(struct loader_swap *sw, struct loader_error *err)
     if (count) {
         sw->sites = loader_zalloc(&ld->pf, count * sizeof(*sw->sites));
         if (!sw->sites)
-            return loader_fail(err, KE_NOMEM, sw->old[0]->name,
-                               "out of memory for %zu rewrite sites", count);
+            return loader_cell_fail(err, KE_NOMEM, sw->old[0]->name,
+                                    "out of memory for %zu rewrite sites", count);
     }
     for (size_t i = 0; i < ld->ncells; i++) {
         struct loaded_cell *c = ld->cells[i];
@@ -220,23 +216,6 @@ static int store(struct loader_swap *sw, uint64_t addr, const void *bytes, unsig
     return 0;
 }
 
-/* The address a relocated field holds now: S + A, read back from the field. */
-static uint64_t site_address(uint32_t type, uint64_t field, uint64_t site)
-{
-    switch (loader_reloc_width(type)) {
-    case 8:
-        return type == R_X86_64_PC64 ? field + site : field;
-    case 4:
-        if (type == R_X86_64_32)
-            return (uint32_t)field;
-        if (type == R_X86_64_32S)
-            return (uint64_t)(int64_t)(int32_t)field;
-        return site + (uint64_t)(int64_t)(int32_t)field; /* PC32, PLT32 */
-    default:
-        return 0;
-    }
-}
-
 int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
 {
     if (!sw || !sw->checked || sw->committed || sw->rewritten)
@@ -252,7 +231,7 @@ int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
             uint64_t cur = 0, to;
             memcpy(&cur, &s->saved, s->width);
             s->value = cur;
-            uint64_t addr = site_address(e->type, cur, e->site_addr);
+            uint64_t addr = loader_reloc_target(e->type, cur, e->site_addr);
             if (loader_swap_in_old(sw, addr)) {
                 char why[96];
                 int rc = loader_swap_translate(sw, addr, &to, why, sizeof(why));
@@ -261,11 +240,11 @@ int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
                 if (rc) {
                     sw->rewritten = i;
                     swap_undo_rewrites(sw);
-                    return loader_fail(err, rc, s->cell->name,
-                                       "%s+0x%llx holds a pointer to %s, which has no "
-                                       "counterpart in the new version",
-                                       e->site_section, (unsigned long long)e->site_offset,
-                                       why[0] ? why : "a place its field cannot reach");
+                    return loader_cell_fail(err, rc, s->cell->name,
+                                            "%s+0x%llx holds a pointer to %s, which has no "
+                                            "counterpart in the new version",
+                                            e->site_section, (unsigned long long)e->site_offset,
+                                            why[0] ? why : "a place its field cannot reach");
                 }
             }
         }
@@ -273,9 +252,9 @@ int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
         if (rc) {
             sw->rewritten = i;
             swap_undo_rewrites(sw);
-            return loader_fail(err, rc < 0 ? rc : KE_FAULT, s->cell->name,
-                               "cannot rewrite %s+0x%llx", e->site_section,
-                               (unsigned long long)e->site_offset);
+            return loader_cell_fail(err, rc < 0 ? rc : KE_FAULT, s->cell->name,
+                                    "cannot rewrite %s+0x%llx", e->site_section,
+                                    (unsigned long long)e->site_offset);
         }
     }
     sw->rewritten = sw->nsites;

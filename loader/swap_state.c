@@ -60,11 +60,6 @@ static const struct lsym *counterpart(const struct loaded_cell *oc, const struct
     return NULL;
 }
 
-static const char *region_label(int r)
-{
-    return r == CELL_REGION_TEXT ? "text" : r == CELL_REGION_RODATA ? "rodata" : "data";
-}
-
 int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t *out, char *why,
                           size_t why_size)
 {
@@ -84,7 +79,7 @@ int loader_swap_translate(const struct loader_swap *sw, uint64_t addr, uint64_t 
             if (!s || s->addr < base || (s->size && addr - s->addr >= s->size)) {
                 if (why)
                     ksnprintf(why, why_size, "%s %s+0x%llx (no symbol there)", oc->name,
-                              region_label(r), (unsigned long long)(addr - base));
+                              loader_region_name(r), (unsigned long long)(addr - base));
                 return KE_NOENT;
             }
             uint64_t off = addr - s->addr;
@@ -113,10 +108,10 @@ static int state_block(const struct loaded_cell *c, uint64_t *addr, uint64_t *si
         return 0;
     if (!*addr || !*size || *size > LOADER_STATE_MAX ||
         !in_region(c, CELL_REGION_DATA, *addr, *size))
-        return loader_fail(err, KE_INVAL, c->name,
-                           "version %u's state block (%llu bytes at 0x%llx) is not inside its "
-                           "writable data",
-                           c->version, (unsigned long long)*size, (unsigned long long)*addr);
+        return loader_cell_fail(err, KE_INVAL, c->name,
+                                "version %u's state block (%llu bytes at 0x%llx) is not inside its "
+                                "writable data",
+                                c->version, (unsigned long long)*size, (unsigned long long)*addr);
     return 0;
 }
 
@@ -141,25 +136,28 @@ static int plan_block(struct loader_swap *sw, size_t k, struct loader_error *err
         return 0;
     }
     if (!has)
-        return loader_fail(err, KE_INVAL, nc->name,
-                           "version %u declares no state block: version %u's %llu bytes of state "
-                           "would be lost",
-                           nc->version, oc->version, (unsigned long long)p->old_size);
+        return loader_cell_fail(
+            err, KE_INVAL, nc->name,
+            "version %u declares no state block: version %u's %llu bytes of state "
+            "would be lost",
+            nc->version, oc->version, (unsigned long long)p->old_size);
     if (p->old_layout == p->new_layout) {
         if (p->old_size != p->new_size)
-            return loader_fail(err, KE_INVAL, nc->name,
-                               "state layout %u in both versions, but the block is %llu bytes in "
-                               "version %u and %llu in version %u (a new layout needs a new "
-                               "state_version and a migrate hook)",
-                               p->old_layout, (unsigned long long)p->old_size, oc->version,
-                               (unsigned long long)p->new_size, nc->version);
+            return loader_cell_fail(
+                err, KE_INVAL, nc->name,
+                "state layout %u in both versions, but the block is %llu bytes in "
+                "version %u and %llu in version %u (a new layout needs a new "
+                "state_version and a migrate hook)",
+                p->old_layout, (unsigned long long)p->old_size, oc->version,
+                (unsigned long long)p->new_size, nc->version);
         p->mode = SWAP_STATE_VERBATIM;
         return 0;
     }
     if (!p->migrate)
-        return loader_fail(err, KE_INVAL, nc->name,
-                           "state layout changes (%u -> %u) and version %u has no migrate hook",
-                           p->old_layout, p->new_layout, nc->version);
+        return loader_cell_fail(
+            err, KE_INVAL, nc->name,
+            "state layout changes (%u -> %u) and version %u has no migrate hook", p->old_layout,
+            p->new_layout, nc->version);
     p->mode = SWAP_STATE_MIGRATE;
     return 0;
 }
@@ -181,20 +179,22 @@ static int plan_globals(struct loader_swap *sw, size_t k, size_t *count, struct 
         const char *name = oc->pool + os->name;
         const struct lsym *ns = counterpart(oc, os, nc);
         if (!ns || !ns->carry)
-            return loader_fail(err, KE_INVAL, nc->name,
-                               "variable '%.64s' (%llu bytes) of version %u has no counterpart in "
-                               "version %u: its value would be lost (declare a state block and a "
-                               "migrate hook instead)",
-                               name, (unsigned long long)os->size, oc->version, nc->version);
+            return loader_cell_fail(
+                err, KE_INVAL, nc->name,
+                "variable '%.64s' (%llu bytes) of version %u has no counterpart in "
+                "version %u: its value would be lost (declare a state block and a "
+                "migrate hook instead)",
+                name, (unsigned long long)os->size, oc->version, nc->version);
         if (ns->size != os->size)
-            return loader_fail(err, KE_INVAL, nc->name,
-                               "variable '%.64s' changes size (%llu -> %llu bytes) and is not in "
-                               "the state block: it cannot be carried",
-                               name, (unsigned long long)os->size, (unsigned long long)ns->size);
+            return loader_cell_fail(
+                err, KE_INVAL, nc->name,
+                "variable '%.64s' changes size (%llu -> %llu bytes) and is not in "
+                "the state block: it cannot be carried",
+                name, (unsigned long long)os->size, (unsigned long long)ns->size);
         if (overlaps(ns->addr, ns->size, p->new_state, p->new_size))
-            return loader_fail(err, KE_INVAL, nc->name,
-                               "variable '%.64s' moves into version %u's state block", name,
-                               nc->version);
+            return loader_cell_fail(err, KE_INVAL, nc->name,
+                                    "variable '%.64s' moves into version %u's state block", name,
+                                    nc->version);
         if (sw->copies) {
             sw->copies[sw->ncopies++] = (struct swap_copy){os->addr, ns->addr, os->size, name, k};
             p->variables++;
@@ -219,8 +219,8 @@ int swap_plan_state(struct loader_swap *sw, struct loader_error *err)
         return 0;
     sw->copies = loader_zalloc(&sw->ld->pf, count * sizeof(*sw->copies));
     if (!sw->copies)
-        return loader_fail(err, KE_NOMEM, sw->old[0]->name,
-                           "out of memory for %zu variables to carry", count);
+        return loader_cell_fail(err, KE_NOMEM, sw->old[0]->name,
+                                "out of memory for %zu variables to carry", count);
     count = 0;
     for (size_t k = 0; k < sw->n; k++)
         (void)plan_globals(sw, k, &count, err); /* checked above: cannot fail now */
@@ -250,10 +250,11 @@ static int translate_words(struct loader_swap *sw, uint64_t to, uint64_t size, c
             continue;
         char why[96] = "the old state block, whose layout changes";
         if (in_migrated_block(sw, v) || loader_swap_translate(sw, v, &nv, why, sizeof(why)))
-            return loader_fail(err, KE_NOENT, sw->old[k]->name,
-                               "%s holds a pointer to %s (at offset %llu), which has no "
-                               "counterpart in version %u",
-                               what, why, (unsigned long long)(a - to), sw->plan[k].new_version);
+            return loader_cell_fail(err, KE_NOENT, sw->old[k]->name,
+                                    "%s holds a pointer to %s (at offset %llu), which has no "
+                                    "counterpart in version %u",
+                                    what, why, (unsigned long long)(a - to),
+                                    sw->plan[k].new_version);
         memcpy((void *)(uintptr_t)a, &nv, 8);
     }
     return 0;
@@ -269,12 +270,9 @@ static int carry(struct loader_swap *sw, uint64_t from, uint64_t to, uint64_t si
 
 int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
 {
-    if (err) {
-        err->code = 0;
-        err->msg[0] = 0;
-    }
+    loader_error_clear(err);
     if (!sw || !sw->checked || sw->transferred || sw->committed)
-        return loader_fail(err, KE_INVAL, "?", "loader_swap_transfer out of order");
+        return loader_cell_fail(err, KE_INVAL, "?", "loader_swap_transfer out of order");
     char what[96];
     for (size_t i = 0; i < sw->ncopies; i++) {
         const struct swap_copy *c = &sw->copies[i];
@@ -298,14 +296,15 @@ int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
                                                        p->old_size, ns)
                                      : p->migrate(p->old_layout, os, p->old_size, ns);
             if (rc == KE_FAULT)
-                return loader_fail(err, rc, nc->name,
-                                   "version %u's migrate hook failed on layout %u with KE_FAULT "
-                                   "(it faulted, or returned that code)",
-                                   p->new_version, p->old_layout);
+                return loader_cell_fail(
+                    err, rc, nc->name,
+                    "version %u's migrate hook failed on layout %u with KE_FAULT "
+                    "(it faulted, or returned that code)",
+                    p->new_version, p->old_layout);
             if (rc)
-                return loader_fail(err, rc < 0 ? rc : KE_INVAL, nc->name,
-                                   "version %u's migrate hook refused layout %u (returned %d)",
-                                   p->new_version, p->old_layout, rc);
+                return loader_cell_fail(err, rc < 0 ? rc : KE_INVAL, nc->name,
+                                        "version %u's migrate hook refused layout %u (returned %d)",
+                                        p->new_version, p->old_layout, rc);
             /* Whatever the hook copied from the old block must not point into the old version. */
             rc = translate_words(sw, p->new_state, p->new_size, "the migrated state block", k, err);
             if (rc)

@@ -18,6 +18,17 @@ function(keel_loader_test name)
   add_dependencies(${name} ${KEEL_LOADER_TEST_CELL_TARGETS})
 endfunction()
 
+# The one sort and the relocation table on their own (no cells).
+keel_host_test(loader_sort_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/loader_sort_test.c
+                                        ${CMAKE_SOURCE_DIR}/loader/sort.c)
+keel_host_test(loader_reloc_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/loader_reloc_test.c
+                                         ${CMAKE_SOURCE_DIR}/loader/relocate.c
+                                         ${CMAKE_SOURCE_DIR}/loader/error.c
+                                         ${CMAKE_SOURCE_DIR}/kernel/lib/format.c)
+foreach(t loader_sort_test loader_reloc_test)
+  target_include_directories(${t} PRIVATE ${KEEL_LOADER_TEST_INCLUDES})
+endforeach()
+
 keel_loader_test(loader_test)
 keel_loader_test(loader_malformed_test)
 keel_loader_test(loader_oom_test)

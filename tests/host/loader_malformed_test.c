@@ -238,6 +238,24 @@ static void test_sections(void)
     reset();
     sh(ro)->sh_offset = sh(text)->sh_offset + 1; /* shares bytes with the text */
     REFUSE(KE_NOEXEC, "overlaps");
+    /* Identical ranges tie: the lower index is named first, whichever section that is. */
+    for (int swap = 0; swap < 2; swap++) {
+        reset();
+        size_t from = swap ? ro : text, to = swap ? text : ro;
+        sh(to)->sh_offset = sh(from)->sh_offset;
+        sh(to)->sh_size = sh(from)->sh_size;
+        size_t lo = text < ro ? text : ro, hi = text < ro ? ro : text;
+        unsigned long long start = sh(from)->sh_offset, end = start + sh(from)->sh_size;
+        snprintf(want, sizeof(want), "section %zu (%s) [0x%llx, 0x%llx) overlaps section %zu (%s)",
+                 lo, secname(lo), start, end, hi, secname(hi));
+        expect_refusal("identical ranges", orig_size, KE_NOEXEC, want);
+    }
+    reset();
+    sh(text)->sh_offset = 0; /* exactly the ELF header: it comes first */
+    sh(text)->sh_size = 0x40;
+    snprintf(want, sizeof(want), "the ELF header [0x0, 0x40) overlaps section %zu (%s) [0x0, 0x40)",
+             text, secname(text));
+    expect_refusal("the ELF header's range", orig_size, KE_NOEXEC, want);
     reset();
     sh(text)->sh_offset = 8; /* inside the ELF header */
     REFUSE(KE_NOEXEC, "the ELF header [0x0, 0x40) overlaps section");

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <keel/loader.h>
+
 _Static_assert(sizeof(struct keel_cell_descriptor) == 88, "descriptor layout is the target's");
 
 static int fail(struct elf_view *v, const char *fmt, ...)
@@ -303,60 +305,13 @@ const char *ev_symbol_type_name(uint8_t type, char *buf, size_t n)
     }
 }
 
-/* Every x86-64 psABI relocation type, for display (the loader supports only a few). */
-static const char *const reloc_names[] = {
-    "NONE",
-    "64",
-    "PC32",
-    "GOT32",
-    "PLT32",
-    "COPY",
-    "GLOB_DAT",
-    "JUMP_SLOT",
-    "RELATIVE",
-    "GOTPCREL",
-    "32",
-    "32S",
-    "16",
-    "PC16",
-    "8",
-    "PC8",
-    "DTPMOD64",
-    "DTPOFF64",
-    "TPOFF64",
-    "TLSGD",
-    "TLSLD",
-    "DTPOFF32",
-    "GOTTPOFF",
-    "TPOFF32",
-    "PC64",
-    "GOTOFF64",
-    "GOTPC32",
-    "GOT64",
-    "GOTPCREL64",
-    "GOTPC64",
-    "GOTPLT64",
-    "PLTOFF64",
-    "SIZE32",
-    "SIZE64",
-    "GOTPC32_TLSDESC",
-    "TLSDESC_CALL",
-    "TLSDESC",
-    "IRELATIVE",
-    "RELATIVE64",
-    NULL,
-    NULL,
-    "GOTPCRELX",
-    "REX_GOTPCRELX",
-};
-
 const char *ev_reloc_type_name(uint32_t type, char *buf, size_t n)
 {
-    if (type < sizeof(reloc_names) / sizeof(reloc_names[0]) && reloc_names[type]) {
-        snprintf(buf, n, "R_X86_64_%s", reloc_names[type]);
-        return buf;
-    }
-    snprintf(buf, n, "R_X86_64_<%u>", type);
+    const struct loader_reloc_type *t = loader_reloc_type(type); /* the loader's own table */
+    if (t)
+        snprintf(buf, n, "%s", t->name);
+    else
+        snprintf(buf, n, "R_X86_64_<%u>", type);
     return buf;
 }
 

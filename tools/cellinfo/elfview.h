@@ -1,6 +1,7 @@
 /* A cell object as libelf sees it: sections, symbols, relocations and the raw descriptor.
- * Independent of the loader on purpose: cellinfo prints from this view, and cell_diff_test
- * compares it with the loader's own parse (cell_image_parse). Host-only (libelf, malloc). */
+ * Independent of the loader's parse on purpose: cellinfo prints from this view, and
+ * cell_diff_test compares it with the loader's own parse (cell_image_parse). Only the names of
+ * relocation types come from the loader (its table). Host-only (libelf, malloc). */
 #ifndef CELLINFO_ELFVIEW_H
 #define CELLINFO_ELFVIEW_H
 #include <stdbool.h>
@@ -58,8 +59,9 @@ struct elf_view {
 int elf_view_read(const void *data, size_t size, struct elf_view *v);
 void elf_view_free(struct elf_view *v);
 
-/* Display helpers: "PROGBITS", "func", "R_X86_64_PC32", "WAX" (readelf's letters). Names not known
- * are printed as numbers into buf (at least 32 bytes). */
+/* Display helpers: "PROGBITS", "func", "R_X86_64_PC32" (named by the loader's table,
+ * loader_reloc_type), "WAX" (readelf's letters). Names not known are printed as numbers into buf
+ * (at least 32 bytes). */
 const char *ev_section_type_name(uint32_t type, char *buf, size_t n);
 const char *ev_symbol_type_name(uint8_t type, char *buf, size_t n);
 const char *ev_reloc_type_name(uint32_t type, char *buf, size_t n);

@@ -27,6 +27,19 @@ struct loader_error {
     char msg[LOADER_MSG_MAX]; /* e.g. "cell 'demo': relocation 4 in .rela.text: unknown type 42" */
 };
 
+/* No error yet: what every entry point does to err (may be NULL) before it starts. */
+static inline void loader_error_clear(struct loader_error *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = 0;
+    }
+}
+/* Fills err (may be NULL) with code and the formatted message, and returns code:
+ * `return loader_fail(err, KE_INVAL, "no cell named '%s'", name);`. */
+int loader_fail(struct loader_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 struct loaded_cell; /* opaque: a linked cell (layer 2) */
 
 /* ---- Platform ---------------------------------------------------------------------------- */
@@ -141,6 +154,29 @@ int cell_image_parse(const struct loader_platform *pf, const void *data, size_t 
                      const char *origin, struct cell_image *out, struct loader_error *err);
 void cell_image_free(const struct loader_platform *pf, struct cell_image *img);
 
+/* ---- Relocation types (loader/relocate.c: one table, one row per type) ---------------------- */
+
+enum loader_reloc_class {
+    LOADER_RELOC_SUPPORTED, /* applied */
+    LOADER_RELOC_IGNORED,   /* R_X86_64_NONE */
+    LOADER_RELOC_GOT,       /* refused: needs a GOT (build with -fno-pic) */
+    LOADER_RELOC_TLS,       /* refused: thread-local storage */
+    LOADER_RELOC_UNKNOWN,   /* refused as "unknown relocation type N" */
+};
+
+/* One x86_64 relocation type. An applied one stores S + A, or S + A - P (pc_relative), into a
+ * little-endian field of width bytes; a field narrower than 8 bytes must hold the value as the
+ * CPU reads it: sign-extended (sign_extends) or zero-extended. */
+struct loader_reloc_type {
+    const char *name; /* "R_X86_64_PC32" */
+    enum loader_reloc_class class;
+    uint8_t width; /* bytes patched; 0 unless applied */
+    bool pc_relative;
+    bool sign_extends;
+};
+
+/* The row of an x86_64 psABI relocation type, or NULL for a number the psABI does not name. */
+const struct loader_reloc_type *loader_reloc_type(uint32_t type);
 /* Name of a relocation type ("R_X86_64_PC32"), or NULL if the loader does not support it. */
 const char *loader_reloc_name(uint32_t type);
 
@@ -259,7 +295,7 @@ struct loader_swap_cell_stats {
     const char *state;    /* "none", "fresh" (new block, old had none), "verbatim", "migrated" */
     uint64_t state_bytes; /* bytes of the state block carried (verbatim) or migrated from */
     size_t variables, variable_bytes; /* variables carried by name */
-    size_t relocations;           /* applied while linking the new version */
+    size_t relocations;               /* applied while linking the new version */
 };
 
 /* olds[k] is replaced by objs[k] (same cell name); n >= 1. Fails with nothing left behind. */
