@@ -7,7 +7,6 @@
  *
  * The request is copied in and the report and message copied out with no lock held: a bad
  * pointer from the calling cell kills its task there, never the core. */
-#include <stdarg.h>
 #include <stddef.h>
 #include <keel/cells.h>
 #include <keel/clock.h>
@@ -23,18 +22,6 @@
 #include <keel/waitq.h>
 #include <keel/core/swap_participant.h>
 #include <keel/core/tasking.h>
-
-static int fail(struct loader_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct loader_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    err->code = code;
-    kvsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 int swap_translate(const struct loader_swap *sw, uint64_t from, uint64_t *to)
 {
@@ -119,11 +106,12 @@ static int step_quiesce(struct swap_run *s)
             return 0;
         sched_unlock(s->irq);
         if (r != KE_BUSY)
-            return fail(&s->err, r, "%s; nothing changed", why);
+            return loader_fail(&s->err, r, "%s; nothing changed", why);
         if (clock_ns() >= deadline)
-            return fail(&s->err, KE_TIMEDOUT,
-                        "not quiescent within %llu ms (%u checks): %s; nothing changed",
-                        (unsigned long long)(deadline_ns / 1000000), s->rep.quiescence_checks, why);
+            return loader_fail(&s->err, KE_TIMEDOUT,
+                               "not quiescent within %llu ms (%u checks): %s; nothing changed",
+                               (unsigned long long)(deadline_ns / 1000000),
+                               s->rep.quiescence_checks, why);
         /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
          * stops the wait here, before a safe point would end the task mid-swap. */
         int slept = 0;
@@ -134,8 +122,8 @@ static int step_quiesce(struct swap_run *s)
                 slept = task_sleep_ns(1000 * 1000);
         }
         if (slept == KE_KILLED || task_kill_pending())
-            return fail(&s->err, KE_KILLED,
-                        "interrupted while waiting for quiescence; nothing changed");
+            return loader_fail(&s->err, KE_KILLED,
+                               "interrupted while waiting for quiescence; nothing changed");
     }
 }
 
@@ -210,8 +198,8 @@ static int run_steps(struct swap_run *s)
         if (!r && s->rq.fail_at == st->id) {
             if (st->undo)
                 st->undo(s);
-            r = fail(&s->err, KE_INJECTED, "failure injected at step '%s'; nothing changed",
-                     swap_step_name(st->id));
+            r = loader_fail(&s->err, KE_INJECTED, "failure injected at step '%s'; nothing changed",
+                            swap_step_name(st->id));
         }
         lap(s, st->ns);
         if (r) {
@@ -289,17 +277,17 @@ static char *plan_make(const struct loader_swap *sw)
 static int validate(const struct swap_request *rq, struct loader_error *err)
 {
     if (rq->n == 0 || rq->n > SWAP_MAX_CELLS)
-        return fail(err, KE_INVAL, "between 1 and %d cells at once", SWAP_MAX_CELLS);
+        return loader_fail(err, KE_INVAL, "between 1 and %d cells at once", SWAP_MAX_CELLS);
     if (rq->fail_at != SWAP_STEP_NONE &&
         (rq->fail_at < SWAP_STEP_LINK || rq->fail_at > SWAP_STEP_REWRITE))
-        return fail(err, KE_INVAL,
-                    "a failure can be injected at link, check, quiesce, transfer or "
-                    "rewrite (the commit point and what follows cannot fail)");
+        return loader_fail(err, KE_INVAL,
+                           "a failure can be injected at link, check, quiesce, transfer or "
+                           "rewrite (the commit point and what follows cannot fail)");
     for (size_t k = 0; k < rq->n; k++)
         if (!rq->items[k].cell || !rq->items[k].data || rq->items[k].size == 0)
-            return fail(err, KE_INVAL, "item %zu has no cell name or no object", k);
+            return loader_fail(err, KE_INVAL, "item %zu has no cell name or no object", k);
     if (!task_self())
-        return fail(err, KE_BUSY, "must be called from a task");
+        return loader_fail(err, KE_BUSY, "must be called from a task");
     return 0;
 }
 
@@ -309,7 +297,8 @@ static int swap_locked(struct swap_run *s)
 {
     for (size_t k = 0; k < s->rq.n; k++)
         if (!(s->olds[k] = loader_find(s->ld, s->rq.items[k].cell)))
-            return fail(&s->err, KE_NOENT, "no cell named '%.32s' is loaded", s->rq.items[k].cell);
+            return loader_fail(&s->err, KE_NOENT, "no cell named '%.32s' is loaded",
+                               s->rq.items[k].cell);
     /* Many retired versions waiting: free what can be freed before adding more (outside the
      * timed swap; reported on its own). */
     uint64_t r0 = clock_ns();
@@ -343,13 +332,13 @@ int swap_cells(const struct swap_request *rq, struct swap_report *rep_out, struc
     memset(s, 0, sizeof(*s));
     int r = KE_INVAL;
     if (!rq)
-        fail(&s->err, r, "no request");
+        loader_fail(&s->err, r, "no request");
     else {
         s->rq = *rq;
         r = validate(&s->rq, &s->err);
     }
     if (!r && !(s->ld = cells_loader()))
-        r = fail(&s->err, KE_NOTSUP, "no loader in this kernel");
+        r = loader_fail(&s->err, KE_NOTSUP, "no loader in this kernel");
     if (!r) {
         cells_lock();
         r = swap_locked(s);
