@@ -1,16 +1,13 @@
 # Cells: one relocatable ELF object (ET_REL) per cell, built with the kernel code model so every
 # call between the core and a cell is a direct PC32/PLT32. The sources of a cell are compiled
 # with the flags below and merged with `ld.lld -r` into build/cells/<name>@<version>.o.
-set(KEEL_CELL_CFLAGS
-    --target=x86_64-elf -std=gnu11 -O2 -g
-    -ffreestanding -nostdlibinc -fno-pic -mcmodel=kernel -mno-red-zone -mgeneral-regs-only
-    -ffunction-sections -fdata-sections -fno-common -fno-omit-frame-pointer
-    -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-stack-protector
-    -fno-builtin-printf -Wall -Wextra -Werror -Wno-unused-parameter)
-# cells/ itself is on the path so a cell can include another cell's header: "hello/hello.h".
-set(KEEL_CELL_INCLUDES ${CMAKE_SOURCE_DIR}/cells/include ${CMAKE_SOURCE_DIR}/kernel/include
-                       ${CMAKE_SOURCE_DIR}/loader/include ${CMAKE_SOURCE_DIR}/tasking/include
-                       ${CMAKE_SOURCE_DIR}/cells)
+# Cells compile exactly as the core does (KeelKernel.cmake); nothing is cell-specific but the
+# version each add_cell defines (KEEL_CELL_VERSION).
+set(KEEL_CELL_CFLAGS ${KEEL_KERNEL_CFLAGS})
+# The cells' public headers (cells/include/keel/: the cell descriptor, commands, arguments).
+add_library(keel_cell_api INTERFACE)
+target_include_directories(keel_cell_api INTERFACE ${CMAKE_SOURCE_DIR}/cells/include)
+target_link_libraries(keel_cell_api INTERFACE keel_kernel_api)
 set(KEEL_CELL_DIR ${CMAKE_BINARY_DIR}/cells)
 file(MAKE_DIRECTORY ${KEEL_CELL_DIR})
 
@@ -34,7 +31,10 @@ function(add_cell name)
   add_library(${target}_objs OBJECT ${C_SOURCES})
   target_compile_options(${target}_objs PRIVATE ${KEEL_CELL_CFLAGS}
                                                 -DKEEL_CELL_VERSION=${C_VERSION})
-  target_include_directories(${target}_objs PRIVATE ${KEEL_CELL_INCLUDES})
+  # Every component's public headers, and cells/ itself, so that a cell can include another
+  # cell's header: "hello/hello.h" (tests/layers.txt).
+  target_include_directories(${target}_objs PRIVATE ${CMAKE_SOURCE_DIR}/cells)
+  target_link_libraries(${target}_objs PRIVATE keel_cell_api keel_loader_api keel_tasking_api)
   set(out ${KEEL_CELL_DIR}/${name}@${C_VERSION}.o)
   set(check_cmd "")
   if(NOT C_NO_CHECK AND TARGET cellinfo)

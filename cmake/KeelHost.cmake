@@ -4,6 +4,31 @@ set(KEEL_HOST_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 set(KEEL_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 set(KEEL_PUBLIC_INCLUDES ${CMAKE_SOURCE_DIR}/kernel/include)
 
+# keel_host_library(<name> FOR <test|fuzz|tool> SOURCES <files...>)
+# A static library of a freestanding component, compiled natively as its consumers compile their
+# own sources: for host tests (ASan+UBSan), for fuzz targets (ASan+UBSan and libFuzzer's coverage
+# instrumentation; only with KEEL_FUZZ) or for host tools (optimised, no sanitizers). The caller
+# links the component's headers (keel_<component>_api) PUBLIC.
+function(keel_host_library name)
+  cmake_parse_arguments(L "" "FOR" "SOURCES" ${ARGN})
+  if(L_FOR STREQUAL "test")
+    set(flags -g -O1 -std=gnu11 ${KEEL_HOST_WARNINGS} ${KEEL_SANITIZE})
+  elseif(L_FOR STREQUAL "fuzz")
+    if(NOT KEEL_FUZZ)
+      return()
+    endif()
+    # Coverage instrumentation without libFuzzer's main: the fuzz target links that.
+    set(flags -g -O1 -std=gnu11 ${KEEL_HOST_WARNINGS} -fsanitize=fuzzer-no-link,address,undefined
+              -fno-sanitize-recover=all)
+  elseif(L_FOR STREQUAL "tool")
+    set(flags -O2 -g -std=gnu11 ${KEEL_HOST_WARNINGS})
+  else()
+    message(FATAL_ERROR "keel_host_library(${name}): FOR test, fuzz or tool")
+  endif()
+  add_library(${name} STATIC ${L_SOURCES})
+  target_compile_options(${name} PRIVATE ${flags})
+endfunction()
+
 # keel_host_test(<name> SOURCES <files...> [LABELS <labels...>])
 # Builds <name> with ASan+UBSan and registers it with CTest; the test must exit non-zero on any
 # failed check.

@@ -178,26 +178,14 @@ foreach(obj ${keel_cell_objects})
   endif()
 endforeach()
 
-# The loader's freestanding sources (loader/CMakeLists.txt), compiled natively into the test.
-set(keel_cellinfo_loader_sources ${KEEL_LOADER_SOURCES})
-if(NOT keel_cellinfo_loader_sources)
-  get_directory_property(keel_cellinfo_loader_sources DIRECTORY ${CMAKE_SOURCE_DIR}/loader
-                         DEFINITION KEEL_LOADER_SOURCES)
-endif()
-if(NOT keel_cellinfo_loader_sources)
-  message(FATAL_ERROR "cellinfo: loader/CMakeLists.txt defines no KEEL_LOADER_SOURCES")
-endif()
-
+# The loader (keel_loader_host: loader/CMakeLists.txt), natively with ASan+UBSan.
 keel_host_test(cell_diff_test
                SOURCES ${CMAKE_SOURCE_DIR}/tests/host/cell_diff_test.c
                        ${CMAKE_SOURCE_DIR}/tools/cellinfo/elfview.c
-                       ${keel_cellinfo_loader_sources}
                        ${CMAKE_SOURCE_DIR}/kernel/lib/format.c
                        ${CMAKE_SOURCE_DIR}/kernel/lib/errno.c
-               LIBS ${KEEL_LIBELF})
-target_include_directories(cell_diff_test PRIVATE ${CMAKE_SOURCE_DIR}/loader/include
-                                                  ${CMAKE_SOURCE_DIR}/cells/include
-                                                  ${KEEL_LIBELF_INCLUDE})
+               LIBS keel_loader_host ${KEEL_LIBELF})
+target_include_directories(cell_diff_test PRIVATE ${KEEL_LIBELF_INCLUDE})
 set_tests_properties(cell_diff_test PROPERTIES ENVIRONMENT "KEEL_CELL_LIST=${keel_cell_list}")
 if(keel_cell_targets)
   add_dependencies(cell_diff_test ${keel_cell_targets})
