@@ -413,19 +413,5 @@ def case_cat(build, workdir):
         error(sh, "cat boot.manifest commands.index", "cat", "too many arguments", u, 2)
 
 
-CASES = {
-    "help": case_help,
-    "echo": case_echo,
-    "uptime": case_uptime,
-    "ps": case_ps,
-    "kill_errors": case_kill_errors,
-    "kill_task": case_kill_task,
-    "mem": case_mem,
-    "log": case_log,
-    "faults": case_faults,
-    "ls": case_ls,
-    "cat": case_cat,
-}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

@@ -75,6 +75,5 @@ def case_prologue(build, workdir):
     refused_while_spinning(build, workdir, "prologue", "caught_call_pushed")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

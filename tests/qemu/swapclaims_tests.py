@@ -176,8 +176,5 @@ def case_wx_after_swap(build, workdir):
         check(ok(sh, "echo alive") == "alive", "the system carries on", sh.vm.tail())
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))
