@@ -12,15 +12,11 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import PROMPT, KeelShell, image_modules, run_cases  # noqa: E402
+from keelvm import KeelShell, image_modules, run_cases  # noqa: E402
 from checks import check  # noqa: E402
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 SIZE = r"\d+ (?:B|KiB|MiB|GiB|TiB)"
-
-
-def lacks(out, pattern):
-    check(not re.search(pattern, out, re.M), f"unexpected /{pattern}/ in the output", out)
 
 
 def size_bytes(text):
