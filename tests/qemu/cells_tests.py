@@ -110,8 +110,5 @@ def case_cell_fault_report(build, workdir):
         vm.forbid(r"PANIC")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))

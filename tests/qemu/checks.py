@@ -17,3 +17,21 @@ def has(out, pattern):
 
 def hasnt(out, pattern):
     check(not re.search(pattern, out, re.M), f"unexpected /{pattern}/ in the output", out)
+
+
+EXIT_STATUS = r"^keel: \S+: exit status"  # the shell's report of a command that failed
+
+
+def ok(sh, line, timeout=20.0):
+    """Run a shell command (a keelvm.KeelShell) that must succeed: the shell reports no exit
+    status. Returns its output."""
+    out = sh.run(line, timeout=timeout)
+    hasnt(out, EXIT_STATUS)
+    return out
+
+
+def ok_unfaulted(sh, line, timeout=20.0):
+    """ok(), and nothing in the output says "faulted" (a task or a guarded call)."""
+    out = ok(sh, line, timeout)
+    hasnt(out, "faulted")
+    return out

@@ -12,15 +12,11 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import PROMPT, KeelShell, image_modules, run_cases  # noqa: E402
+from keelvm import KeelShell, image_modules, run_cases  # noqa: E402
 from checks import check  # noqa: E402
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 SIZE = r"\d+ (?:B|KiB|MiB|GiB|TiB)"
-
-
-def lacks(out, pattern):
-    check(not re.search(pattern, out, re.M), f"unexpected /{pattern}/ in the output", out)
 
 
 def size_bytes(text):
@@ -413,19 +409,5 @@ def case_cat(build, workdir):
         error(sh, "cat boot.manifest commands.index", "cat", "too many arguments", u, 2)
 
 
-CASES = {
-    "help": case_help,
-    "echo": case_echo,
-    "uptime": case_uptime,
-    "ps": case_ps,
-    "kill_errors": case_kill_errors,
-    "kill_task": case_kill_task,
-    "mem": case_mem,
-    "log": case_log,
-    "faults": case_faults,
-    "ls": case_ls,
-    "cat": case_cat,
-}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

@@ -221,8 +221,5 @@ def case_reboot(build, workdir):
         sh.vm.expect_exit(0)
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))

@@ -159,8 +159,5 @@ def case_no_screen(build, workdir):
         s.vm.expect(re.escape(PROMPT), timeout=20)
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

@@ -340,7 +340,5 @@ def case_dev_loop(build, workdir):
         ctl.alive()
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

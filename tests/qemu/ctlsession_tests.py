@@ -158,7 +158,5 @@ def case_swap_ctl(build, workdir):
         has(sh.run("echo still here"), r"^still here$")
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

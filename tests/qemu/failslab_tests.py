@@ -69,6 +69,32 @@ def undo():
     pass
 
 
+def case_command(build, workdir):
+    """failslab shows, arms and disarms the injection, and refuses bad arguments with the usage;
+    an armed failure is used up by the owner named only."""
+    with shell(build, workdir) as sh:
+        has(sh.run("failslab"), r"^failslab: off$")
+        has(sh.run("failslab nth 3 owner ramfs"),
+            r"^failslab: allocation 3 from now fails \(owner 0x20000001 only\)$")
+        has(sh.run("ls"), r"hello@1\.o")  # no ramfs allocation: still armed
+        has(sh.run("failslab"), r"^failslab: allocation 3 from now fails")
+        has(sh.run("failslab off"), r"^failslab: off$")
+        has(sh.run("failslab"), r"^failslab: off$")
+        usage = r"^usage: failslab \[nth N \[owner core\|loader\|ramfs\|task:ID\] \| off\]$"
+        for line, why in (("failslab x", "want 'nth N' or 'off'"),
+                          ("failslab nth 0", "nth wants a number from 1 to 4294967295"),
+                          ("failslab nth 4294967296", "nth wants a number"),
+                          ("failslab nth 2 owner bob", "owner is core, loader, ramfs or task:ID"),
+                          ("failslab nth 2 owner task:0", "owner is core"),
+                          ("failslab nth 2 ramfs", "after 'nth N' only 'owner OWNER' may follow"),
+                          ("failslab off now", "too many arguments")):
+            out = sh.run(line)
+            has(out, rf"^failslab: {re.escape(why)}")
+            has(out, usage)
+            has(out, r"failslab: exit status 2")
+        has(sh.run("failslab"), r"^failslab: off$")
+
+
 def case_push(build, workdir):
     """keelctl push under failures of the ctl task's allocations (its receive buffers) and of
     the ramfs's (the file's block, its index): refused with a message, no file stored."""
@@ -129,33 +155,5 @@ def case_swap(build, workdir):
         ctl.alive()
 
 
-def case_command(build, workdir):
-    """failslab shows, arms and disarms the injection, and refuses bad arguments with the usage;
-    an armed failure is used up by the owner named only."""
-    with shell(build, workdir) as sh:
-        has(sh.run("failslab"), r"^failslab: off$")
-        has(sh.run("failslab nth 3 owner ramfs"),
-            r"^failslab: allocation 3 from now fails \(owner 0x20000001 only\)$")
-        has(sh.run("ls"), r"hello@1\.o")  # no ramfs allocation: still armed
-        has(sh.run("failslab"), r"^failslab: allocation 3 from now fails")
-        has(sh.run("failslab off"), r"^failslab: off$")
-        has(sh.run("failslab"), r"^failslab: off$")
-        usage = r"^usage: failslab \[nth N \[owner core\|loader\|ramfs\|task:ID\] \| off\]$"
-        for line, why in (("failslab x", "want 'nth N' or 'off'"),
-                          ("failslab nth 0", "nth wants a number from 1 to 4294967295"),
-                          ("failslab nth 4294967296", "nth wants a number"),
-                          ("failslab nth 2 owner bob", "owner is core, loader, ramfs or task:ID"),
-                          ("failslab nth 2 owner task:0", "owner is core"),
-                          ("failslab nth 2 ramfs", "after 'nth N' only 'owner OWNER' may follow"),
-                          ("failslab off now", "too many arguments")):
-            out = sh.run(line)
-            has(out, rf"^failslab: {re.escape(why)}")
-            has(out, usage)
-            has(out, r"failslab: exit status 2")
-        has(sh.run("failslab"), r"^failslab: off$")
-
-
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keelvm import KeelShell, SOURCE_DIR, run_cases  # noqa: E402
+from keelvm import KeelShell, SOURCE_DIR, case, run_cases  # noqa: E402
 from checks import check, has, hasnt  # noqa: E402
 
 KEEL = os.path.join(SOURCE_DIR, "tools", "keel")
@@ -78,6 +78,8 @@ def edit(path, old, new):
         f.write(text.replace(old, new, 1))
 
 
+# Configures and builds a scratch copy of the source tree: many minutes on a busy host.
+@case(timeout=900)
 def case_edit_swap_loop(build, workdir):
     """docs/control-channel.md's edit-rebuild-swap loop as written: counter loaded and called by
     the workload, counter3.c edited, `tools/keel swap counter` (rebuild, push, swap 1 -> 3);
@@ -108,7 +110,5 @@ def case_edit_swap_loop(build, workdir):
         check(text in f.read(), "the source tree's counter3.c was changed")
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

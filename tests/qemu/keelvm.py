@@ -308,20 +308,47 @@ class KeelVM:
                              f"\n--- guest output (tail) ---\n{self.tail()}")
 
 
-def run_cases(doc, cases, want="build"):
-    """Command line of a test script: `--build DIR [--workdir DIR] CASE...` or `--list`.
+def case(**properties):
+    """Decorator of a case function: CTest properties of its test that differ from its suite's
+    (run_cases --list prints them after the name; tests/qemu/qemu.cmake applies them).
+    Only timeout=<seconds> so far, e.g. @case(timeout=600) for a case that is slow by design."""
+    unknown = set(properties) - {"timeout"}
+    if unknown:
+        raise TypeError(f"case(): unknown properties {sorted(unknown)}")
+
+    def mark(fn):
+        fn.ctest_properties = properties
+        return fn
+    return mark
+
+
+def run_cases(doc, namespace, want="build"):
+    """Command line of a test script: `--build DIR [--workdir DIR] CASE...`, `--list` or
+    `--describe`. The cases are the functions case_<name> of `namespace` (the script's
+    globals()), in the order they are defined: the script is the one place a case is declared.
+    `--list` prints a case a line, its name and any @case properties ("name timeout=600"): CMake
+    registers one test per line at configure time (tests/qemu/qemu.cmake); `--describe` adds
+    the first line of each case's docstring.
     Each case is called as fn(path, workdir), path being the build directory or, with
     want="kernel", its keel.elf, and workdir <DIR>/<script>/<case> (created; never shared by
     two scripts' cases of the same name). Prints PASS/FAIL per case; returns the exit status."""
     import argparse
-    import __main__
+    cases = {name[len("case_"):]: fn for name, fn in namespace.items()
+             if name.startswith("case_") and callable(fn)}
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     ap.add_argument("--build", help="the build directory")
     ap.add_argument("--workdir", help="scratch directory (default: the system's temp dir)")
-    ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("--list", action="store_true",
+                    help="list the cases: a name a line, then its CTest properties")
+    ap.add_argument("--describe", action="store_true", help="list the cases with what they check")
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
     if args.list:
+        for name, fn in cases.items():
+            props = getattr(fn, "ctest_properties", {})
+            print(" ".join([name] + [f"{k}={v}" for k, v in props.items()]))
+        return 0
+    if args.describe:
         for name, fn in cases.items():
             print(f"{name:24} {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
         return 0
@@ -329,7 +356,7 @@ def run_cases(doc, cases, want="build"):
         ap.error("--build and at least one CASE are required (see --list)")
     build = os.path.abspath(args.build)
     path = os.path.join(build, "keel.elf") if want == "kernel" else build
-    script = os.path.splitext(os.path.basename(getattr(__main__, "__file__", "tests")))[0]
+    script = os.path.splitext(os.path.basename(namespace.get("__file__", "tests")))[0]
     failed = 0
     for name in args.cases:
         fn = cases.get(name)

@@ -210,8 +210,5 @@ def case_vga_mirror(kernel, workdir):
         check(re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="kernel"))
+    sys.exit(run_cases(__doc__, globals(), want="kernel"))

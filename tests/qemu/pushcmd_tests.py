@@ -125,7 +125,5 @@ def case_bad_records(build, workdir):
         sh.vm.forbid(r"PANIC|faulted")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

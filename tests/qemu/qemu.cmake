@@ -1,15 +1,50 @@
 # QEMU system tests: each case boots the real kernel (tools/mkiso.sh + qemu-system-x86_64) and
 # drives it over the serial console; see tests/qemu/keelvm.py.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-set(KEEL_NANOCORE_CASES
-  boot fault_pagefault fault_wx fault_nx fault_stack_overflow fault_divzero fault_ud
-  selftest_heap selftest_vm selftest_clock selftest_exports poweroff bad_options timer_hz vga_mirror)
-foreach(case ${KEEL_NANOCORE_CASES})
-  add_test(NAME qemu_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/nanocore_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+# keel_qemu_cases(<script> PREFIX <prefix> TIMEOUT <seconds> [WORKDIR <subdir of tests/qemu>])
+# One CTest test <prefix><case> (label qemu) per case the script tests/qemu/<script> declares:
+# `<script> --list` prints a case a line, its name and then any properties that differ from the
+# suite's ("refused_loads timeout=600", from @case in keelvm.py). Each test runs
+# `<script> --build BUILD --workdir WORKDIR <case>`. The listing is read at configure time and the
+# script is a configure dependency: a case added to or removed from the script is a test added or
+# removed at the next build, with no list to keep here.
+function(keel_qemu_cases script)
+  cmake_parse_arguments(Q "" "PREFIX;TIMEOUT;WORKDIR" "" ${ARGN})
+  if(NOT DEFINED Q_PREFIX OR NOT Q_TIMEOUT)
+    message(FATAL_ERROR "keel_qemu_cases(${script}): PREFIX and TIMEOUT are required")
+  endif()
+  set(path ${CMAKE_SOURCE_DIR}/tests/qemu/${script})
+  set(workdir ${CMAKE_BINARY_DIR}/tests/qemu)
+  if(Q_WORKDIR)
+    set(workdir ${workdir}/${Q_WORKDIR})
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${path})
+  # Debian's python3, as for every host-side script.
+  execute_process(COMMAND /usr/bin/python3 ${path} --list
+                  OUTPUT_VARIABLE listing ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT listing MATCHES "[a-z]")
+    message(FATAL_ERROR "keel_qemu_cases: '${script} --list' failed (${rc}): ${err}")
+  endif()
+  string(REGEX REPLACE "\n$" "" listing "${listing}")
+  string(REPLACE "\n" ";" lines "${listing}")
+  foreach(line IN LISTS lines)
+    if(NOT line MATCHES "^([A-Za-z0-9_]+)( timeout=([1-9][0-9]*))?$")
+      message(FATAL_ERROR "keel_qemu_cases: '${script} --list' printed '${line}', not "
+                          "'<case> [timeout=<seconds>]'")
+    endif()
+    set(case ${CMAKE_MATCH_1})
+    set(timeout ${Q_TIMEOUT})
+    if(CMAKE_MATCH_3)
+      set(timeout ${CMAKE_MATCH_3})
+    endif()
+    add_test(NAME ${Q_PREFIX}${case}
+             COMMAND ${Python3_EXECUTABLE} ${path} --build ${CMAKE_BINARY_DIR} --workdir ${workdir}
+                     ${case})
+    set_tests_properties(${Q_PREFIX}${case} PROPERTIES LABELS qemu TIMEOUT ${timeout})
+  endforeach()
+endfunction()
+
+keel_qemu_cases(nanocore_tests.py PREFIX qemu_ TIMEOUT 120)
 
 # Benchmark smoke runs: each benchmark must measure everything it promises and write its JSON
 # (numbers are not asserted). The verdict is the exit status alone (no PASS_REGULAR_EXPRESSION:
@@ -22,12 +57,7 @@ add_test(NAME bench_boot_smoke
 set_tests_properties(bench_boot_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 180)
 
 # Cells at boot (the loader in the kernel).
-foreach(case boot_cells bad_cells cell_fault_report)
-  add_test(NAME qemu_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/cells_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(cells_tests.py PREFIX qemu_ TIMEOUT 120)
 
 add_test(NAME bench_loader_smoke
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/loader.py
@@ -44,47 +74,20 @@ add_test(NAME bench_tasks_smoke
 set_tests_properties(bench_tasks_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300)
 
 # The tasking layer's in-guest suite (the tasktest cell).
-foreach(case tasking)
-  add_test(NAME qemu_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/tasking_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_${case} PROPERTIES LABELS qemu TIMEOUT 180)
-endforeach()
+keel_qemu_cases(tasking_tests.py PREFIX qemu_ TIMEOUT 180)
 
 # Shell commands part 2 (cells, deps, sym, run, load, unload, poweroff, reboot): typed at the
 # prompt of the default image. (docs/writing-a-command.md is followed by qemu_walkthrough.)
-foreach(case cells deps sym run load_unload poweroff reboot)
-  add_test(NAME qemu_cmd2_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/commands2_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_cmd2_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(commands2_tests.py PREFIX qemu_cmd2_ TIMEOUT 120)
 
 # The screen and keyboard consoles (vgacon, ps2kbd): keys sent with the QEMU monitor's sendkey,
 # the VGA text screen read back with xp.
-foreach(case screen_prompt keyboard_command keyboard_editing keyboard_ctrl_c no_screen)
-  add_test(NAME qemu_console_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/console_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_console_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(console_tests.py PREFIX qemu_console_ TIMEOUT 120)
 
 # Shell commands part 1 (help, echo, uptime, ps, kill, mem, log, faults, ls, cat) and the ramfs
 # behind ls and cat: typed at the prompt of the default image.
-foreach(case help echo uptime ps kill_errors kill_task mem log faults ls cat)
-  add_test(NAME qemu_cmd_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/commands1_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_cmd_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(commands1_tests.py PREFIX qemu_cmd_ TIMEOUT 120)
 
 # The shell (cells/shell): prompt, dispatch errors, quoting, line editing, history, completion,
 # Ctrl-C, type-ahead, fault and exit-status reports; typed at the prompt of the default image.
-foreach(case prompt unknown empty quoting unterminated_quote edit_fix home_end ctrl_u ctrl_w
-             backspace delete history complete_unique complete_help complete_ambiguous ctrl_c_line
-             ctrl_c_spin typeahead crash exit_status)
-  add_test(NAME qemu_shell_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/shell_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu ${case})
-  set_tests_properties(qemu_shell_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(shell_tests.py PREFIX qemu_shell_ TIMEOUT 120)

@@ -9,21 +9,13 @@ catcher). One VM per case.
     quiesce_tests.py --list
 """
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import KeelShell, run_cases  # noqa: E402
-from checks import check, has, hasnt  # noqa: E402
+from checks import check, has, ok  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|panic|PANIC|LEAK"
-
-
-def ok(sh, line, timeout=20.0):
-    """A command that must succeed (no exit status report)."""
-    out = sh.run(line, timeout=timeout)
-    hasnt(out, r"^keel: \S+: exit status")
-    return out
 
 
 def caught_version(sh):
@@ -75,6 +67,5 @@ def case_prologue(build, workdir):
     refused_while_spinning(build, workdir, "prologue", "caught_call_pushed")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

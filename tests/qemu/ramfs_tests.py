@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import malformed  # noqa: E402
 from checks import check, has  # noqa: E402
 from ctl_tests import Ctl, keel_swap, load_demo, shell  # noqa: E402
-from keelvm import KeelShell, run_cases  # noqa: E402
+from keelvm import KeelShell, case, run_cases  # noqa: E402
 
 SIZE = r"\d+ (?:B|KiB|MiB|GiB)"
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
@@ -89,6 +89,8 @@ def batch(ctl, lines, timeout):
     return p, outs[:len(commands)], statuses
 
 
+# 1,000 pushes over the emulated UART: about a minute on an idle host, several on a busy one.
+@case(timeout=600)
 def case_refused_loads(build, workdir):
     """1,000 malformed objects (structural damage by class and random byte mutants of real
     cells, fixed seed) through keelctl load, 100 as separate keelctl runs and 900 over one
@@ -303,7 +305,5 @@ def case_quota(build, workdir):
         ctl.alive()
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

@@ -6,13 +6,7 @@ set(KEEL_RECLAIM_SOAK_SWAPS 2000 CACHE STRING "Swaps per round of the qemu_recla
 if(NOT KEEL_RECLAIM_SOAK_SWAPS MATCHES "^[1-9][0-9]+$")
   message(FATAL_ERROR "KEEL_RECLAIM_SOAK_SWAPS must be a number >= 10")
 endif()
-foreach(case kinds linked idle unload soak)
-  add_test(NAME qemu_reclaim_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/reclaim_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu/reclaim
-                   ${case})
-  set_tests_properties(qemu_reclaim_${case} PROPERTIES LABELS qemu TIMEOUT 180)
-endforeach()
+keel_qemu_cases(reclaim_tests.py PREFIX qemu_reclaim_ TIMEOUT 180 WORKDIR reclaim)
 math(EXPR keel_reclaim_soak_timeout "180 + ${KEEL_RECLAIM_SOAK_SWAPS} / 10")
 set_tests_properties(qemu_reclaim_soak PROPERTIES TIMEOUT ${keel_reclaim_soak_timeout}
                      ENVIRONMENT "KEEL_RECLAIM_SOAK_SWAPS=${KEEL_RECLAIM_SOAK_SWAPS}")

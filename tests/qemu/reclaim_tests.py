@@ -16,17 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import KeelShell, run_cases  # noqa: E402
-from checks import check, has  # noqa: E402
+from checks import check, has, ok_unfaulted as ok  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|PANIC|LEAK"
-
-
-def ok(sh, line, timeout=20.0):
-    """A command that must succeed (no exit status report, no fault)."""
-    out = sh.run(line, timeout=timeout)
-    check(not re.search(r"^keel: \S+: exit status|faulted", out, re.M),
-          f"'{line}' failed", out)
-    return out
 
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
@@ -250,8 +242,5 @@ def case_soak(build, workdir):
               f"free {base[1]} -> {free} B")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))

@@ -280,7 +280,5 @@ def case_exit_status(build, workdir):
         equal(sh.run("echo after"), "after")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES))
+    sys.exit(run_cases(__doc__, globals()))

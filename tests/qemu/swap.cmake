@@ -16,15 +16,7 @@ if(NOT KEEL_SOAK_SWAPS MATCHES "^[1-9][0-9]*$")
   message(FATAL_ERROR "KEEL_SOAK_SWAPS must be a positive number, not '${KEEL_SOAK_SWAPS}'")
 endif()
 
-foreach(case callers_see_new state_verbatim state_migrated state_refused incompatible
-             migrate_fault quiescence_deadline waits_inside interrupted rollback dry_run transaction shell_self bad_args
-             soak)
-  add_test(NAME qemu_swap_${case}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/swap_tests.py
-                   --build ${CMAKE_BINARY_DIR} --workdir ${CMAKE_BINARY_DIR}/tests/qemu
-                   ${case})
-  set_tests_properties(qemu_swap_${case} PROPERTIES LABELS qemu TIMEOUT 120)
-endforeach()
+keel_qemu_cases(swap_tests.py PREFIX qemu_swap_ TIMEOUT 120)
 # Boot and setup take ~10 s; a swap well under 1 ms (allow 20 ms each under a slow TCG).
 math(EXPR keel_soak_timeout "180 + ${KEEL_SOAK_SWAPS} / 50")
 set_tests_properties(qemu_swap_soak PROPERTIES TIMEOUT ${keel_soak_timeout}

@@ -19,17 +19,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
-from checks import check, has, hasnt  # noqa: E402
+from checks import check, has, hasnt, ok  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|panic|PANIC|LEAK"
 STEPS = ("link", "check", "quiesce", "transfer", "rewrite")
-
-
-def ok(sh, line, timeout=20.0):
-    """A command that must succeed (no exit status report)."""
-    out = sh.run(line, timeout=timeout)
-    hasnt(out, r"^keel: \S+: exit status")
-    return out
 
 
 def refused(sh, line, status=1):
@@ -467,8 +460,5 @@ def case_soak(build, workdir):
         print(f"soak: {n} swaps; {out.splitlines()[1].strip()}")
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))

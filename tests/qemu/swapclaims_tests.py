@@ -15,16 +15,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
 from qemumon import Monitor  # noqa: E402
-from checks import check, has, hasnt  # noqa: E402
+from checks import check, has, hasnt, ok_unfaulted as ok  # noqa: E402
 
 FAULT = r"CPU exception|guarded call faulted|PANIC|LEAK"
-
-
-def ok(sh, line, timeout=20.0):
-    """A command that must succeed (no exit status report, no fault)."""
-    out = sh.run(line, timeout=timeout)
-    check(not re.search(r"^keel: \S+: exit status|faulted", out, re.M), f"'{line}' failed", out)
-    return out
 
 
 def swapped(out, cell, old, new):
@@ -176,8 +169,5 @@ def case_wx_after_swap(build, workdir):
         check(ok(sh, "echo alive") == "alive", "the system carries on", sh.vm.tail())
 
 
-CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
 if __name__ == "__main__":
-    sys.exit(run_cases(__doc__, CASES, want="build"))
+    sys.exit(run_cases(__doc__, globals(), want="build"))

@@ -3,22 +3,20 @@
 #include <keel/console.h>
 #include "ramfs/ramfs.h"
 
-#define USAGE "cat <file>"
-
 int cmd_cat_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("cat: bad argument block\nusage: %s\n", USAGE);
+        kprintf("cat: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc < 2) {
-        kprintf("cat: missing file name\nusage: %s\n", USAGE);
+        kprintf("cat: missing file name\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 2) {
-        kprintf("cat: too many arguments\nusage: %s\n", USAGE);
+        kprintf("cat: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     /* Held while printing: a concurrent rm takes the name away but frees nothing under us. */

@@ -19,7 +19,7 @@ int cmd_cells_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
     if (argv_from_arg(arg, argv, ARGV_MAX_ARGS) != 1) {
-        kprintf("cells: takes no arguments\nusage: cells\n");
+        kprintf("cells: takes no arguments\nusage: " KEEL_COMMAND_USAGE "\n");
         return 2;
     }
     struct loader *ld = cells_loader();

@@ -9,8 +9,6 @@
 #include <keel/errno.h>
 #include <keel/kmalloc.h>
 
-#define USAGE "deps <cell>"
-
 struct group {
     const struct loaded_cell *cell; /* the other end; NULL: the core */
     const char *symbol;
@@ -94,7 +92,7 @@ int cmd_deps_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
-        kprintf("deps: %s\nusage: " USAGE "\n",
+        kprintf("deps: %s\nusage: " KEEL_COMMAND_USAGE "\n",
                 argc < 2 ? "which cell? (see cells)" : "too many arguments");
         return 2;
     }

@@ -2,14 +2,12 @@
 #include <keel/command.h>
 #include <keel/console.h>
 
-#define USAGE "echo [args...]"
-
 int cmd_echo_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("echo: bad argument block\nusage: %s\n", USAGE);
+        kprintf("echo: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     for (int i = 1; i < argc; i++) {

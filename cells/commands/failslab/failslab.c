@@ -9,8 +9,6 @@
 #include <keel/string.h>
 #include <keel/task.h>
 
-#define USAGE "failslab [nth N [owner core|loader|ramfs|task:ID] | off]"
-
 /* A decimal number in 1..max: true and *out, else false. */
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 {
@@ -54,7 +52,7 @@ static void show(void)
 
 static int usage(const char *why)
 {
-    kprintf("failslab: %s\nusage: %s\n", why, USAGE);
+    kprintf("failslab: %s\nusage: %s\n", why, KEEL_COMMAND_USAGE);
     return 2;
 }
 

@@ -8,7 +8,6 @@
 #include <keel/kmalloc.h>
 #include <keel/task.h>
 
-#define USAGE      "faults"
 #define MAX_FAULTS 64 /* more than the core keeps */
 
 /* Short exception names by vector (the core's exception_name() is not exported). */
@@ -30,11 +29,11 @@ int cmd_faults_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("faults: bad argument block\nusage: %s\n", USAGE);
+        kprintf("faults: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 1) {
-        kprintf("faults: too many arguments\nusage: %s\n", USAGE);
+        kprintf("faults: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     struct task_fault_record *rec = kmalloc(MAX_FAULTS * sizeof(*rec));

@@ -8,7 +8,6 @@
 #include "ramfs/ramfs.h"
 #include "shell/cmdfile.h"
 
-#define USAGE      "help [command]"
 #define MAX_CMDS   128
 #define MAX_PUSHED 16
 
@@ -123,7 +122,7 @@ static int show(const struct gathered *g, const char *which)
                     e[i].field[2]);
             return 0;
         }
-        kprintf("help: no such command '%s'\nusage: %s\n", which, USAGE);
+        kprintf("help: no such command '%s'\nusage: %s\n", which, KEEL_COMMAND_USAGE);
         return 2;
     }
     int width = 0;
@@ -144,11 +143,11 @@ int cmd_help_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("help: bad argument block\nusage: %s\n", USAGE);
+        kprintf("help: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 2) {
-        kprintf("help: too many arguments\nusage: %s\n", USAGE);
+        kprintf("help: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     const void *data = NULL;

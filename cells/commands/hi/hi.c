@@ -4,14 +4,12 @@
 #include <keel/command.h>
 #include <keel/console.h>
 
-#define USAGE "hi [name]"
-
 int cmd_hi_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc < 1 || argc > 2) {
-        kprintf("hi: expected at most one name\nusage: " USAGE "\n");
+        kprintf("hi: expected at most one name\nusage: " KEEL_COMMAND_USAGE "\n");
         return 2;
     }
     kprintf("hi %s, from cmd_hi version %d\n", argc == 2 ? argv[1] : "there", KEEL_CELL_VERSION);

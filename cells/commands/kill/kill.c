@@ -6,27 +6,25 @@
 #include <keel/errno.h>
 #include <keel/task.h>
 
-#define USAGE "kill <id>"
-
 int cmd_kill_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("kill: bad argument block\nusage: %s\n", USAGE);
+        kprintf("kill: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc < 2) {
-        kprintf("kill: missing task id\nusage: %s\n", USAGE);
+        kprintf("kill: missing task id\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 2) {
-        kprintf("kill: too many arguments\nusage: %s\n", USAGE);
+        kprintf("kill: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     uint64_t id;
     if (!argv_decimal(argv[1], UINT64_MAX, &id) || id == 0) {
-        kprintf("kill: '%s' is not a task id\nusage: %s\n", argv[1], USAGE);
+        kprintf("kill: '%s' is not a task id\nusage: %s\n", argv[1], KEEL_COMMAND_USAGE);
         return 2;
     }
     struct task_info ti;

@@ -7,8 +7,6 @@
 #include "commands/cells/cellrow.h"
 #include "commands/load/cellobj.h"
 
-#define USAGE "load <object|cell>"
-
 static void to_console(void *ctx, const char *s, size_t n)
 {
     console_write(s, n);
@@ -30,14 +28,15 @@ int cmd_load_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
-        kprintf("load: %s\nusage: " USAGE "\n",
+        kprintf("load: %s\nusage: " KEEL_COMMAND_USAGE "\n",
                 argc < 2 ? "which cell? (an object like hello@1.o, or a cell name)"
                          : "too many arguments");
         return 2;
     }
     struct cellobj o;
     if (cellobj_parse(argv[1], &o) != 0) {
-        kprintf("load: '%s' is not a cell or object name\nusage: " USAGE "\n", argv[1]);
+        kprintf("load: '%s' is not a cell or object name\nusage: " KEEL_COMMAND_USAGE "\n",
+                argv[1]);
         return 2;
     }
     if (cellobj_open(&o) != 0) {

@@ -3,7 +3,6 @@
 #include <keel/console.h>
 #include <keel/log.h>
 
-#define USAGE     "log [n]"
 #define DEFAULT_N 20
 #define MAX_N     100000
 
@@ -50,16 +49,17 @@ int cmd_log_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("log: bad argument block\nusage: %s\n", USAGE);
+        kprintf("log: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 2) {
-        kprintf("log: too many arguments\nusage: %s\n", USAGE);
+        kprintf("log: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     uint64_t n = DEFAULT_N;
     if (argc == 2 && (!argv_decimal(argv[1], MAX_N, &n) || n == 0)) {
-        kprintf("log: '%s' is not a record count (1 to %d)\nusage: %s\n", argv[1], MAX_N, USAGE);
+        kprintf("log: '%s' is not a record count (1 to %d)\nusage: %s\n", argv[1], MAX_N,
+                KEEL_COMMAND_USAGE);
         return 2;
     }
     /* Two passes: find the newest record, then print from n records before it. */

@@ -6,8 +6,6 @@
 #include <keel/format.h>
 #include "ramfs/ramfs.h"
 
-#define USAGE "ls"
-
 /* ELF64 offsets (the loader's own definitions are not a public header). */
 #define EH_SHOFF     40
 #define EH_SHENTSIZE 58
@@ -105,11 +103,11 @@ int cmd_ls_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("ls: bad argument block\nusage: %s\n", USAGE);
+        kprintf("ls: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 1) {
-        kprintf("ls: too many arguments\nusage: %s\n", USAGE);
+        kprintf("ls: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     int w = 4;

@@ -10,8 +10,6 @@
 #include <keel/task.h>
 #include "ramfs/ramfs.h"
 
-#define USAGE "mem"
-
 /* Weak: without a ramfs cell, mem still runs and leaves its line out. */
 extern void ramfs_stats(struct ramfs_stats *out) __attribute__((weak));
 
@@ -104,11 +102,11 @@ int cmd_mem_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("mem: bad argument block\nusage: %s\n", USAGE);
+        kprintf("mem: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 1) {
-        kprintf("mem: too many arguments\nusage: %s\n", USAGE);
+        kprintf("mem: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     struct collect c = {.max = HEAP_MAX_OWNERS};
@@ -139,7 +137,8 @@ int cmd_mem_main(const void *arg, void *ret)
             rs.retired, a);
     print_ramfs();
     if (r) {
-        kprintf("mem: cannot list the heap owners: %s\nusage: %s\n", keel_strerror(r), USAGE);
+        kprintf("mem: cannot list the heap owners: %s\nusage: %s\n", keel_strerror(r),
+                KEEL_COMMAND_USAGE);
         kfree(c.rows);
         return 1;
     }

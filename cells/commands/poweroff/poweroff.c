@@ -8,7 +8,7 @@ int cmd_poweroff_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
     if (argv_from_arg(arg, argv, ARGV_MAX_ARGS) != 1) {
-        kprintf("poweroff: takes no arguments\nusage: poweroff\n");
+        kprintf("poweroff: takes no arguments\nusage: " KEEL_COMMAND_USAGE "\n");
         return 2;
     }
     kprintf("poweroff: powering off\n");

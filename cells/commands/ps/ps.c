@@ -5,8 +5,6 @@
 #include <keel/kmalloc.h>
 #include <keel/task.h>
 
-#define USAGE "ps"
-
 struct collect {
     struct task_info *ti;
     size_t n, max, missed;
@@ -49,11 +47,11 @@ int cmd_ps_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("ps: bad argument block\nusage: %s\n", USAGE);
+        kprintf("ps: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 1) {
-        kprintf("ps: too many arguments\nusage: %s\n", USAGE);
+        kprintf("ps: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     struct collect c = {.max = task_count() + 16}; /* room for tasks spawned meanwhile */

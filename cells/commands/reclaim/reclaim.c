@@ -9,7 +9,6 @@
 #include <keel/reclaim.h>
 #include <keel/string.h>
 
-#define USAGE    "reclaim [--json]"
 #define LIST_MAX 64
 
 static unsigned long long us(uint64_t ns)
@@ -30,7 +29,7 @@ int cmd_reclaim_main(const void *arg, void *ret)
     bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
     if (argc < 1 || argc > 2 || (argc == 2 && !json)) {
         kprintf("reclaim: %s\nusage: %s\n", argc > 2 ? "too many arguments" : "unknown option",
-                USAGE);
+                KEEL_COMMAND_USAGE);
         return 2;
     }
     struct reclaim_retired_info *list = kmalloc(LIST_MAX * sizeof(*list));

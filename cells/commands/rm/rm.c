@@ -7,8 +7,6 @@
 #include <keel/format.h>
 #include "ramfs/ramfs.h"
 
-#define USAGE "rm <file>..."
-
 static void report(const char *name, const struct ramfs_removed *d)
 {
     char size[32];
@@ -31,23 +29,23 @@ int cmd_rm_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("rm: bad argument block\nusage: %s\n", USAGE);
+        kprintf("rm: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc < 2) {
-        kprintf("rm: missing file name\nusage: %s\n", USAGE);
+        kprintf("rm: missing file name\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     size_t n = (size_t)argc - 1;
     if (n > RAMFS_REMOVE_MAX) {
-        kprintf("rm: at most %d files at once\nusage: %s\n", RAMFS_REMOVE_MAX, USAGE);
+        kprintf("rm: at most %d files at once\nusage: %s\n", RAMFS_REMOVE_MAX, KEEL_COMMAND_USAGE);
         return 2;
     }
     struct ramfs_removed done[RAMFS_REMOVE_MAX];
     char why[256];
     int r = ramfs_remove(argv + 1, n, done, why, sizeof(why));
     if (r == KE_INVAL) {
-        kprintf("rm: %s\nusage: %s\n", why, USAGE);
+        kprintf("rm: %s\nusage: %s\n", why, KEEL_COMMAND_USAGE);
         return 2;
     }
     if (r) {

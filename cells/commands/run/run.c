@@ -11,8 +11,6 @@
 #include <keel/task.h>
 #include "commands/load/cellobj.h"
 
-#define USAGE "run <cell|object> [args...]"
-
 /* A core export (kernel/arch/exceptions.c) without a public header: "#PF page fault". */
 const char *exception_name(unsigned vector);
 
@@ -145,12 +143,13 @@ int cmd_run_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc < 2) {
-        kprintf("run: which cell? (a cell name, or an object like hello@1.o)\nusage: " USAGE "\n");
+        kprintf("run: which cell? (a cell name, or an object like "
+                "hello@1.o)\nusage: " KEEL_COMMAND_USAGE "\n");
         return 2;
     }
     struct cellobj o;
     if (cellobj_parse(argv[1], &o) != 0) {
-        kprintf("run: '%s' is not a cell or object name\nusage: " USAGE "\n", argv[1]);
+        kprintf("run: '%s' is not a cell or object name\nusage: " KEEL_COMMAND_USAGE "\n", argv[1]);
         return 2;
     }
     unsigned version;

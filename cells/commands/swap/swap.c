@@ -15,12 +15,15 @@
 #include "commands/swap/swapargs.h"
 #include "ramfs/ramfs.h"
 
+/* add_command's usage line, then what the options do. */
 #define USAGE                                                                                      \
-    "swap [-n] [-v] [-t ms] [-r count] [--json] [--fail-at step] <cell> <version|object> ...\n"    \
+    KEEL_COMMAND_USAGE                                                                             \
+    "\n"                                                                                           \
     "  -n           dry run: show what would be rewired and what state carried\n"                  \
     "  -v           also show the plan when swapping\n"                                            \
     "  -t ms        quiescence deadline (default 500)\n"                                           \
-    "  -r count     swap count times, alternating with the running version (soak, benchmark)\n"    \
+    "  -r count     swap count times, alternating with the running version (soak, "                \
+    "benchmark)\n"                                                                                 \
     "  --json       also print the report as one JSON line\n"                                      \
     "  --fail-at s  test hook: fail at link, check, quiesce, transfer or rewrite"
 

@@ -9,8 +9,6 @@
 #include <keel/format.h>
 #include <keel/panic.h>
 
-#define USAGE "sym <address|name>"
-
 /* Parse 1..16 hex digits (after an optional 0x); false if s is not that. */
 static bool parse_hex(const char *s, uint64_t *out)
 {
@@ -129,7 +127,7 @@ int cmd_sym_main(const void *arg, void *ret)
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
-        kprintf("sym: %s\nusage: " USAGE "\n",
+        kprintf("sym: %s\nusage: " KEEL_COMMAND_USAGE "\n",
                 argc < 2 ? "what? (an address like 0xffffffff80100000, or a symbol name)"
                          : "too many arguments");
         return 2;
@@ -139,7 +137,7 @@ int cmd_sym_main(const void *arg, void *ret)
     bool prefixed = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
     if (prefixed) {
         if (!parse_hex(s, &addr)) {
-            kprintf("sym: '%s' is not a 64-bit hex address\nusage: " USAGE "\n", s);
+            kprintf("sym: '%s' is not a 64-bit hex address\nusage: " KEEL_COMMAND_USAGE "\n", s);
             return 2;
         }
         return describe_address(addr);

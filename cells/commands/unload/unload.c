@@ -5,14 +5,12 @@
 #include <keel/console.h>
 #include <keel/errno.h>
 
-#define USAGE "unload <cell>"
-
 int cmd_unload_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS);
     if (argc != 2) {
-        kprintf("unload: %s\nusage: " USAGE "\n",
+        kprintf("unload: %s\nusage: " KEEL_COMMAND_USAGE "\n",
                 argc < 2 ? "which cell? (see cells)" : "too many arguments");
         return 2;
     }

@@ -5,18 +5,16 @@
 #include <keel/console.h>
 #include <keel/task.h>
 
-#define USAGE "uptime"
-
 int cmd_uptime_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS + 1];
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1) {
-        kprintf("uptime: bad argument block\nusage: %s\n", USAGE);
+        kprintf("uptime: bad argument block\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     if (argc > 1) {
-        kprintf("uptime: too many arguments\nusage: %s\n", USAGE);
+        kprintf("uptime: too many arguments\nusage: %s\n", KEEL_COMMAND_USAGE);
         return 2;
     }
     uint64_t ms = clock_ns() / 1000000u;

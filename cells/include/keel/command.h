@@ -13,7 +13,9 @@
  * to run it by name and to list it, without a new boot image (docs/shell/editing.md).
  *
  * Return 0 for success; a non-zero status makes the shell print "<name>: exit status N".
- * Errors a command reports itself should start with "<name>: " and then show the usage. */
+ * Errors a command reports itself should start with "<name>: " and then show the usage:
+ * KEEL_COMMAND_USAGE, the string literal given as add_command's USAGE (its only copy; every
+ * source of the cell is compiled with it). */
 #ifndef KEEL_COMMAND_H
 #define KEEL_COMMAND_H
 #include <keel/argv.h>
