@@ -1,4 +1,4 @@
-/* Task stacks for the reclaimer's conservative scan (stack_scan.h). */
+/* Task stacks for the reclaimer's conservative scan (keel/core/task_stacks.h). */
 #include <keel/core/task_stacks.h>
 #include <keel/core/trap.h>
 #include "task_internal.h"
