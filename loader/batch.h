@@ -14,6 +14,7 @@ enum rsym_origin {
 /* The resolution of one symbol of a batch object. */
 struct rsym {
     uint64_t addr;
+    uint64_t hash;              /* RSYM_CORE, RSYM_CELL: loader_name_hash of its name */
     struct loaded_cell *target; /* RSYM_CELL: the defining cell */
     uint32_t str;               /* offset of its name in the cell's pool, or UINT32_MAX */
     uint8_t origin;
@@ -39,7 +40,8 @@ struct batch {
     size_t n;
     struct batch_export *exports; /* sorted by hash, then name, then item */
     size_t nexports;
-    void *sort_scratch; /* for every sort of the batch: exports, each cell's address table */
+    void *sort_scratch; /* for every sort of the batch: exports, each cell's address table;
+                         * batch_finish frees it once they are sorted */
     struct loader_error *err;
     /* A live swap: the loaded cells item k replaces (replacing[k]), or NULL for a plain load.
      * Replaced cells are invisible to the batch: their names and exports may be defined again,

@@ -34,6 +34,14 @@ const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t 
     return lo ? &c->addrsyms[lo - 1] : NULL;
 }
 
+bool loader_cell_uses(const struct loaded_cell *c, const struct loaded_cell *target)
+{
+    for (size_t j = 0; j < c->ncell_edges; j++)
+        if (c->edges[c->cell_edges[j]].target == target)
+            return true;
+    return false;
+}
+
 int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site,
                          const struct loaded_cell *target, const char *symbol,
                          int (*fn)(void *ctx, const struct loader_edge *e), void *ctx)
@@ -46,8 +54,10 @@ int loader_for_each_edge(const struct loader *ld, const struct loaded_cell *site
         const struct loaded_cell *c = retired_site ? site : ld->cells[i];
         if (site && c != site)
             continue;
-        for (size_t k = 0; k < c->nedges; k++) {
-            const struct ledge *e = &c->edges[k];
+        /* With a target, only the edges into cells can match. */
+        size_t n = target ? c->ncell_edges : c->nedges;
+        for (size_t j = 0; j < n; j++) {
+            const struct ledge *e = &c->edges[target ? c->cell_edges[j] : j];
             if (target && e->target != target)
                 continue;
             if (symbol && strcmp(e->symbol, symbol) != 0)
@@ -68,14 +78,7 @@ static size_t count_dependents(const struct loaded_cell *cell)
     size_t n = 0;
     for (size_t i = 0; i < ld->ncells; i++) {
         const struct loaded_cell *c = ld->cells[i];
-        if (c == cell)
-            continue;
-        for (size_t k = 0; k < c->nedges; k++) {
-            if (c->edges[k].target == cell) {
-                n++;
-                break;
-            }
-        }
+        n += c != cell && loader_cell_uses(c, cell);
     }
     return n;
 }

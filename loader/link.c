@@ -95,10 +95,16 @@ static int build_cell(struct batch *b, struct batch_item *it)
     c->pool = loader_zalloc(pf, pool);
     c->exports = nexp ? zalloc_array(pf, nexp, sizeof(*c->exports)) : NULL;
     c->addrsyms = naddr ? zalloc_array(pf, naddr, sizeof(*c->addrsyms)) : NULL;
-    c->edges = it->max_edges ? zalloc_array(pf, it->max_edges, sizeof(*c->edges)) : NULL;
+    if (it->max_edges > UINT32_MAX)
+        return loader_cell_fail(b->err, KE_NOMEM, who, "too many relocations");
+    /* The edges, then the index of those into cells (uint32_t after 8-aligned edges). */
+    c->edges = it->max_edges ? zalloc_array(pf, it->max_edges,
+                                            sizeof(*c->edges) + sizeof(*c->cell_edges))
+                             : NULL;
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
         (it->max_edges && !c->edges))
         return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
+    c->cell_edges = c->edges ? (uint32_t *)(c->edges + it->max_edges) : NULL;
     /* Names were given consecutive offsets above: each one's length (with its NUL) is the
      * distance to the next. */
     size_t prev = SIZE_MAX;
@@ -203,6 +209,9 @@ static int relocate_item(struct batch *b, struct batch_item *it)
             e->addend = r->addend;
             e->target = rs->target;
             e->symbol = c->pool + rs->str;
+            e->symbol_hash = rs->hash;
+            if (e->target)
+                c->cell_edges[c->ncell_edges++] = (uint32_t)(c->nedges - 1);
         }
     }
     return 0;
@@ -326,6 +335,10 @@ int batch_finish(struct batch *b)
                                         "cannot protect its %s region", loader_region_name(r));
         }
     }
+    /* The sorts are done: give the scratch back now, not when the batch goes. */
+    if (b->sort_scratch)
+        pf->free(pf->ctx, b->sort_scratch);
+    b->sort_scratch = NULL;
     return 0;
 }
 

@@ -310,26 +310,21 @@ int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_err
     users[0] = 0;
     for (size_t i = 0; i < ld->ncells; i++) {
         const struct loaded_cell *c = ld->cells[i];
-        if (c == cell)
+        if (c == cell || !loader_cell_uses(c, cell))
             continue;
-        for (size_t k = 0; k < c->nedges; k++) {
-            if (c->edges[k].target != cell)
-                continue;
-            size_t nl = strlen(c->name);
-            if (len + nl + 5 < sizeof(users)) {
-                if (count) {
-                    memcpy(users + len, ", ", 2);
-                    len += 2;
-                }
-                users[len++] = '\'';
-                memcpy(users + len, c->name, nl);
-                len += nl;
-                users[len++] = '\'';
-                users[len] = 0;
+        size_t nl = strlen(c->name);
+        if (len + nl + 5 < sizeof(users)) {
+            if (count) {
+                memcpy(users + len, ", ", 2);
+                len += 2;
             }
-            count++;
-            break;
+            users[len++] = '\'';
+            memcpy(users + len, c->name, nl);
+            len += nl;
+            users[len++] = '\'';
+            users[len] = 0;
         }
+        count++;
     }
     if (count)
         return loader_cell_fail(err, KE_BUSY, cell->name, "in use by %zu cell%s: %s", count,

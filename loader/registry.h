@@ -25,6 +25,7 @@ struct ledge {
     int64_t addend;
     struct loaded_cell *target; /* NULL: the core */
     const char *symbol;         /* pool */
+    uint64_t symbol_hash;       /* loader_name_hash(symbol): a swap's check looks it up by this */
 };
 
 struct loaded_cell {
@@ -44,8 +45,12 @@ struct loaded_cell {
     size_t nexports;
     struct lsym *addrsyms; /* sorted by address */
     size_t naddrsyms;
-    struct ledge *edges;
+    struct ledge *edges; /* in relocation order */
     size_t nedges;
+    /* Which edges lead into another cell (target set), by index into edges, in order: what a
+     * swap's check walks, instead of every edge into the core. Allocated with edges. */
+    uint32_t *cell_edges;
+    size_t ncell_edges;
     unsigned pins; /* tasks running code of this cell (loader_cell_pin) */
 };
 
@@ -60,6 +65,8 @@ struct loader {
 
 /* A global a loaded cell exports, by name and its loader_name_hash (binary search). */
 const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *name, uint64_t hash);
+/* Does c have an edge into target (a cell)? graph.c. */
+bool loader_cell_uses(const struct loaded_cell *c, const struct loaded_cell *target);
 /* The last address symbol at or below addr (NULL if none): graph.c. */
 const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t addr);
 /* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */

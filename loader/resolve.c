@@ -193,7 +193,7 @@ static int resolve_undef(struct batch *b, struct batch_item *it, size_t i)
     struct loaded_cell *other;
     const struct lsym *ls;
     const struct batch_export *be;
-    uint64_t hash = loader_name_hash(s->name);
+    uint64_t hash = r->hash = loader_name_hash(s->name);
     if (core_lookup(b->ld, s->name, &info)) {
         r->addr = info.addr;
         r->origin = RSYM_CORE;

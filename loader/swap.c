@@ -102,9 +102,8 @@ static int check_edge(struct loader_swap *sw, struct loaded_cell *site, struct l
                       struct loader_error *err)
 {
     struct loaded_cell *oc = sw->old[k], *nc = sw->neu[k];
-    uint64_t hash = loader_name_hash(e->symbol);
-    const struct lsym *os = loader_cell_export(oc, e->symbol, hash);
-    const struct lsym *ns = loader_cell_export(nc, e->symbol, hash);
+    const struct lsym *os = loader_cell_export(oc, e->symbol, e->symbol_hash);
+    const struct lsym *ns = loader_cell_export(nc, e->symbol, e->symbol_hash);
     if (!ns)
         return loader_cell_fail(
             err, KE_NOENT, nc->name,
@@ -181,8 +180,8 @@ static int check_steps(struct loader_swap *sw, struct loader_error *err)
         struct loaded_cell *c = ld->cells[i];
         if (swap_index_of_old(sw, c) != SIZE_MAX)
             continue;
-        for (size_t e = 0; e < c->nedges; e++)
-            count += c->edges[e].target && swap_index_of_old(sw, c->edges[e].target) != SIZE_MAX;
+        for (size_t j = 0; j < c->ncell_edges; j++)
+            count += swap_index_of_old(sw, c->edges[c->cell_edges[j]].target) != SIZE_MAX;
     }
     if (count) {
         sw->sites = loader_zalloc(&ld->pf, count * sizeof(*sw->sites));
@@ -194,11 +193,12 @@ static int check_steps(struct loader_swap *sw, struct loader_error *err)
         struct loaded_cell *c = ld->cells[i];
         if (swap_index_of_old(sw, c) != SIZE_MAX)
             continue;
-        for (size_t e = 0; e < c->nedges; e++) {
-            size_t k = c->edges[e].target ? swap_index_of_old(sw, c->edges[e].target) : SIZE_MAX;
+        for (size_t j = 0; j < c->ncell_edges; j++) {
+            struct ledge *e = &c->edges[c->cell_edges[j]];
+            size_t k = swap_index_of_old(sw, e->target);
             if (k == SIZE_MAX)
                 continue;
-            int rc = check_edge(sw, c, &c->edges[e], k, err);
+            int rc = check_edge(sw, c, e, k, err);
             if (rc)
                 return rc;
         }
