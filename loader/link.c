@@ -92,15 +92,15 @@ static int build_cell(struct batch *b, struct batch_item *it)
             img->symbols[r->symbol].shndx == SHN_UNDEF)
             it->max_edges++;
     }
+    if (it->max_edges > UINT32_MAX)
+        return loader_cell_fail(b->err, KE_NOMEM, who, "too many relocations");
     c->pool = loader_zalloc(pf, pool);
     c->exports = nexp ? zalloc_array(pf, nexp, sizeof(*c->exports)) : NULL;
     c->addrsyms = naddr ? zalloc_array(pf, naddr, sizeof(*c->addrsyms)) : NULL;
-    if (it->max_edges > UINT32_MAX)
-        return loader_cell_fail(b->err, KE_NOMEM, who, "too many relocations");
     /* The edges, then the index of those into cells (uint32_t after 8-aligned edges). */
-    c->edges = it->max_edges ? zalloc_array(pf, it->max_edges,
-                                            sizeof(*c->edges) + sizeof(*c->cell_edges))
-                             : NULL;
+    c->edges = it->max_edges
+                   ? zalloc_array(pf, it->max_edges, sizeof(*c->edges) + sizeof(*c->cell_edges))
+                   : NULL;
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
         (it->max_edges && !c->edges))
         return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");

@@ -34,7 +34,7 @@ struct loaded_cell {
     uint32_t version;
     char origin[LOADER_ORIGIN_MAX]; /* the object it came from */
     bool retired;                   /* on the loader's retired list */
-    void *region[4]; /* by enum cell_region; NULL: empty */
+    void *region[4];                /* by enum cell_region; NULL: empty */
     uint64_t region_size[4];
     uint64_t writable_bytes;
     size_t relocations;
