@@ -103,8 +103,9 @@ def walker_view(walker, skip, files):
 
 
 def compare(files, dumped, walked, problems):
-    """Appends each disagreement to problems; returns (instructions, conditional jumps)."""
-    insns = jccs = 0
+    """Appends each disagreement to problems; returns (instructions, conditional jumps, bytes
+    both refused)."""
+    insns = jccs = refused = 0
     for key in sorted(set(dumped) | set(walked)):
         if key[0] not in files:
             continue
@@ -113,8 +114,9 @@ def compare(files, dumped, walked, problems):
             seen, got = d.get(addr), w.get(addr)
             where = f"{key[0]}: {key[1]} at {addr:#x}"
             if seen is None:
-                problems.append(f"{where}: decoder has an instruction ({got[0]} bytes), objdump "
-                                f"does not")
+                what = f"refused a byte ({got[2]})" if got[0] == "ERR" else \
+                    f"has an instruction of {got[0]} bytes"
+                problems.append(f"{where}: the decoder {what}, objdump no instruction here")
                 continue
             if got is None:
                 problems.append(f"{where}: objdump has '{seen[2]}' ({seen[0]} bytes), the decoder "
@@ -122,7 +124,8 @@ def compare(files, dumped, walked, problems):
                 continue
             if got[0] == "ERR":
                 if seen[0] == 1 and seen[2].startswith("<unknown>"):
-                    continue  # both refuse the byte
+                    refused += 1  # both refuse the byte
+                    continue
                 problems.append(f"{where}: objdump has '{seen[2]}' ({seen[0]} bytes), the decoder "
                                 f"refused it ({got[2]})")
                 continue
@@ -136,7 +139,7 @@ def compare(files, dumped, walked, problems):
                 problems.append(f"{where}: objdump has '{seen[2]}' ({want}), the decoder {said}")
             elif seen[1] is not None:
                 jccs += 1
-    return insns, jccs
+    return insns, jccs, refused
 
 
 def main():
@@ -158,7 +161,7 @@ def main():
     walked = walker_view(args.walker, [".boot"], files)
 
     problems = []
-    insns, jccs = compare(set(files), dumped, walked, problems)
+    insns, jccs, refused = compare(set(files), dumped, walked, problems)
     for p in problems[:SHOWN]:
         print(p)
     if len(problems) > SHOWN:
@@ -171,7 +174,7 @@ def main():
               file=sys.stderr)
         return 1
     print(f"insn_cells: {len(cells)} cells and the kernel: {insns} instructions, {jccs} "
-          f"conditional jumps, decoder and llvm-objdump agree")
+          f"conditional jumps, decoder and llvm-objdump agree ({refused} bytes both refuse)")
     return 0
 
 

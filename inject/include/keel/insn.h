@@ -5,7 +5,12 @@
  * Covered: legacy prefixes (66 67 F0 F2 F3, segments), REX, the one-byte map, the 0F, 0F 38 and
  * 0F 3A maps, ModRM/SIB/displacements (RIP-relative included; a 67 prefix keeps the 32/64-bit
  * ModRM forms), immediates by operand size, VEX (C4/C5) and EVEX (62, maps 0F, 0F 38, 0F 3A).
- * Not covered (refused with KE_INVAL): 3DNow (0F 0F), XOP, EVEX maps other than those three. */
+ * Refused with KE_INVAL besides what 64-bit mode forbids: 3DNow (0F 0F), XOP, EVEX maps other
+ * than those three, VEX maps other than 0F/0F 38/0F 3A, and a 66 prefix on a near CALL, JMP or
+ * Jcc with rel32 (Intel ignores it, AMD makes the displacement 16 bits: no one length).
+ * Opcodes left undefined inside the 0F 38 and 0F 3A maps, and inside the opcode ranges of the
+ * VEX/EVEX 0F map the decoder knows, are decoded with their map's operand shape (a ModRM, plus an
+ * imm8 in 0F 3A) rather than refused: the lengths of defined instructions are what matters. */
 #ifndef KEEL_INSN_H
 #define KEEL_INSN_H
 
