@@ -2,11 +2,11 @@
 """Every #include of the source tree keeps to the include layers of tests/layers.txt.
 
 Scans each .c, .h and .S file under the components' directories (kernel/, loader/, tasking/,
-cells/, tools/, tests/), resolves each #include "..." and #include <keel/...> to a file of the
-tree the way the build's include paths would, and checks the pair (including file, included file)
-against the rules of layers.txt: the first rule whose two patterns match decides, and an include
-no rule allows is refused. A "..." include that names no file of the tree is an error too (a rule
-cannot judge it) unless layers.txt names it as generated; <...> includes outside keel/ are the C library's and are not checked.
+inject/, cells/, tools/, tests/), resolves each #include "..." and #include <keel/...> to a file
+of the tree the way the build's include paths would, and checks the pair (including file,
+included file) against the rules of layers.txt: the first rule whose two patterns match decides,
+and an include no rule allows is refused. A "..." include that names no file of the tree is an
+error too (a rule cannot judge it) unless layers.txt names it as generated; <...> includes outside keel/ are the C library's and are not checked.
 
     layers_test.py --source DIR [--rules FILE]
 
@@ -19,16 +19,17 @@ import os
 import re
 import sys
 
-COMPONENTS = ("kernel", "loader", "tasking", "cells", "tools", "tests")
+COMPONENTS = ("kernel", "loader", "tasking", "inject", "cells", "tools", "tests")
 SUFFIXES = (".c", ".h", ".S")
 CLOSE = {"<": ">", '"': '"'}
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 # Where a header named with <keel/...> can live: the components' public include directories.
-INCLUDE_DIRS = ("kernel/include", "loader/include", "tasking/include", "cells/include")
+INCLUDE_DIRS = ("kernel/include", "loader/include", "tasking/include", "inject/include",
+                "cells/include")
 # Where a "..." header is looked up after the including file's own directory: the including
 # component's root, the public include directories, then the other roots the build puts on some
 # include path (a component's root, tests/host for the tests' helpers, the source root).
-ROOTS = ("kernel", "loader", "tasking", "cells", "tests/host", "tools", ".")
+ROOTS = ("kernel", "loader", "tasking", "inject", "cells", "tests/host", "tools", ".")
 
 
 class Rule:
