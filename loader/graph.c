@@ -143,6 +143,22 @@ int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct load
     return KE_NOENT;
 }
 
+int loader_cell_symbol(const struct loaded_cell *cell, const char *name,
+                       struct loader_symbol_info *out)
+{
+    if (!cell || !name)
+        return KE_INVAL;
+    for (size_t i = 0; i < cell->naddrsyms; i++) {
+        const struct lsym *s = &cell->addrsyms[i];
+        if (strcmp(cell->pool + s->name, name) != 0)
+            continue;
+        if (out)
+            *out = (struct loader_symbol_info){s->addr, s->size, (enum loader_sym_kind)s->kind};
+        return 0;
+    }
+    return KE_NOENT;
+}
+
 int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
                          struct loader_symbol_info *out)
 {

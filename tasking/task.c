@@ -79,6 +79,12 @@ task_id_t task_self(void)
     return t ? t->id : 0;
 }
 
+const char *task_current_name(void)
+{
+    struct task *t = task_current();
+    return t ? t->name : "";
+}
+
 struct mutex **task_held_mutexes(void)
 {
     struct task *t = task_current();

@@ -4,6 +4,7 @@
 #                     llvm-objdump: the same instruction boundaries, the same conditional jumps
 #                     (tests/host/insn_cells_test.py, with the libelf helper insn_walk.c)
 #   insn_fuzz         libFuzzer (tests/fuzz/insn_fuzz.c)
+#   inject_pick_test  the seeded choices of a fault (tests/host/inject_pick_test.c)
 keel_host_test(insn_decode_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/insn_decode_test.c
                LIBS keel_inject_host)
 
@@ -31,3 +32,7 @@ keel_fuzz_target(insn_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/insn_fuzz.c
 if(TARGET insn_fuzz)
   target_link_libraries(insn_fuzz PRIVATE keel_inject_fuzz)
 endif()
+
+# The injector's seeded choices (inject/inject_pick.c): PRNG, bit flip, word, NOP-out, branch.
+keel_host_test(inject_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/inject_pick_test.c
+               LIBS keel_inject_host)

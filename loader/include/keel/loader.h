@@ -251,6 +251,10 @@ int loader_retired_free(struct loader *ld, struct loaded_cell *cell);
  * pointer may be NULL. */
 int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct loaded_cell **cell,
                        const char **symbol, uint64_t *offset);
+/* A FUNC or OBJECT symbol of one cell by name, local ones included (the first in address order
+ * if a name is defined twice): 0 and *out, or KE_NOENT. */
+int loader_cell_symbol(const struct loaded_cell *cell, const char *name,
+                       struct loader_symbol_info *out);
 /* A global symbol a loaded cell exports: 0 and *out, or KE_NOENT. */
 int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
                          struct loader_symbol_info *out);
