@@ -159,6 +159,19 @@ int loader_cell_symbol(const struct loaded_cell *cell, const char *name,
     return KE_NOENT;
 }
 
+uint64_t loader_cell_region_used(const struct loaded_cell *cell, enum cell_region region)
+{
+    if (!cell || region < CELL_REGION_TEXT || region > CELL_REGION_DATA || !cell->region[region])
+        return 0;
+    uint64_t base = (uint64_t)(uintptr_t)cell->region[region], used = 0;
+    for (size_t i = 0; i < cell->naddrsyms; i++) {
+        const struct lsym *s = &cell->addrsyms[i];
+        if (s->addr - base < cell->region_size[region] && s->addr - base + s->size > used)
+            used = s->addr - base + s->size;
+    }
+    return used < cell->region_size[region] ? used : cell->region_size[region];
+}
+
 int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
                          struct loader_symbol_info *out)
 {

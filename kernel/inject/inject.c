@@ -80,6 +80,10 @@ static int locate(const struct loader *ld, const struct loaded_cell *cell,
             return loader_fail(err, KE_NOENT, "cell '%s' has no %s", s->cell, region_name(r));
         p->region_base = p->span_base = info.base[r];
         p->region_size = p->span_size = info.size[r];
+        /* A seed chooses among the bytes the cell's symbols cover, not the page's padding. */
+        uint64_t used = loader_cell_region_used(cell, r);
+        if (used)
+            p->span_size = used;
         if (s->has_offset && s->offset >= info.size[r])
             return loader_fail(err, KE_RANGE,
                                "offset 0x%llx out of range: the %s of '%s' has %llu bytes",

@@ -255,6 +255,9 @@ int loader_addr_lookup(const struct loader *ld, uint64_t addr, const struct load
  * if a name is defined twice): 0 and *out, or KE_NOENT. */
 int loader_cell_symbol(const struct loaded_cell *cell, const char *name,
                        struct loader_symbol_info *out);
+/* How many bytes of a cell's region its FUNC and OBJECT symbols reach (the end of the last one,
+ * from the region's start; 0 if none): the used part of a page-rounded region. */
+uint64_t loader_cell_region_used(const struct loaded_cell *cell, enum cell_region region);
 /* A global symbol a loaded cell exports: 0 and *out, or KE_NOENT. */
 int loader_symbol_lookup(const struct loader *ld, const char *name, const struct loaded_cell **cell,
                          struct loader_symbol_info *out);
