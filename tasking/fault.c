@@ -224,15 +224,20 @@ static uint64_t find_cell_caller(const struct trap_frame *f, struct task_fault *
 
 /* The cell a fault is charged to (struct task_fault.cell): the cell whose code faulted; in core
  * code, the cell of the innermost cell call site (caller_site, 0 if none); a stack overflow, the
- * task's entry cell. Otherwise the core's. */
+ * task's entry cell; inside a guarded call that lookups cannot place, the guarded hook's cell.
+ * Otherwise the core's. */
 static void charge(const struct task *t, struct task_fault *tf, bool in_cell, bool overflow,
                    uint64_t caller_site)
 {
     if (overflow && t->cell_name[0]) {
         ksnprintf(tf->cell, sizeof(tf->cell), "%s", t->cell_name);
         tf->cell_version = t->cell_version;
-    } else if (in_cell || caller_site) {
-        addr_cell(in_cell ? tf->rip : caller_site, tf->cell, sizeof(tf->cell), &tf->cell_version);
+    } else if ((in_cell || caller_site) && addr_cell(in_cell ? tf->rip : caller_site, tf->cell,
+                                                     sizeof(tf->cell), &tf->cell_version) == 0) {
+        return;
+    } else if (t->guard && t->guard->cell[0]) {
+        ksnprintf(tf->cell, sizeof(tf->cell), "%s", t->guard->cell);
+        tf->cell_version = t->guard->cell_version;
     } else {
         ksnprintf(tf->cell, sizeof(tf->cell), "core");
         tf->cell_version = 0;
