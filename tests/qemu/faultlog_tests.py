@@ -2,7 +2,8 @@
 """QEMU system tests of the fault log (tasking/fault.c, docs/fault-injection.md): each fault is
 charged to a cell — the cell whose code faulted (faulty's NULL dereference), the calling cell
 for a fault in core code on a task's behalf (badptr handing kprintf a bad pointer), the task's
-entry cell for a stack overflow (badptr recursing until its guard page) — and the shell's
+entry cell for a stack overflow (badptr recursing until its guard page) — a restart is a
+record of its own, and the shell's
 `faults` and `keelctl faults` (text and JSON) show the same records; the ring keeps the newest
 and says how many it dropped.
 
@@ -75,6 +76,30 @@ def case_overflow(build, workdir):
         check(r["kind"] in ("#DF(8)", "#PF(14)"), "a double fault or page fault", r)
         check(re.fullmatch(r"badptr@\d+", r["cell"]), "charged to the entry cell", r)
         check(r["step"] == "ended", "the task ended", r)
+        sh.vm.forbid(PANIC)
+
+
+def case_restart(build, workdir):
+    """A restartable task that faults (phoenix): two records about the one fault, both charged
+    to phoenix: the incarnation ended, then the restart done (outcome ok); keelctl's JSON names
+    the new task."""
+    with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
+        out = sh.run("run phoenix")
+        m = has(out, r"^phoenix v(\d+): started task (\d+)$")
+        version, tid = m.group(1), m.group(2)
+        # The task faults on its own time: ask until both records are there (or give up).
+        for _ in range(100):
+            rows, _ = faults(sh)
+            if len(rows) >= 2:
+                break
+        check([r["step"] for r in rows] == ["ended", "restart"], "ended, then restart", rows)
+        check(all(r["cell"] == f"phoenix@{version}" and r["task"] == tid and r["outcome"] == "ok"
+                  for r in rows), "both charged to phoenix, about its first task", rows)
+        check(rows[0]["time_us"] == rows[1]["time_us"] and rows[0]["where"] == rows[1]["where"],
+              "the same fault", rows)
+        recs = json.loads(KeelCtl(build, sh.vm)("faults", "--json"))["faults"]
+        check(recs[1]["new_task"] > int(tid) and recs[0]["new_task"] == 0,
+              "the restart names the new task", recs)
         sh.vm.forbid(PANIC)
 
 
