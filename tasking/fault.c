@@ -9,7 +9,8 @@
  *    preemption point: every change to it is made under a spinlock (interrupts off) or a core
  *    mutex, so nothing is left half done when the task goes.
  * The fault is reported (for core code: the core function and the cell call site that led
- * there), kept in the fault log and the kernel log; the task ends as TASK_FAULTED, which
+ * there), charged to a cell (charge(): docs/fault-injection.md), kept in the fault log (a ring,
+ * fault_ring.c: one record per fault and per step taken) and the kernel log; the task ends as TASK_FAULTED, which
  * releases what it held (task_finish). The boot and idle tasks are the core's: their faults are
  * the core's. A fault that is not contained goes on to the panic report, with the reason. */
 #include <keel/clock.h>
@@ -201,7 +202,8 @@ static const char *core_blocker(const struct task *t, const struct trap_frame *f
     return NULL;
 }
 
-/* The innermost cell call site on the way from the cell into the faulting core code. */
+/* The innermost cell call site on the way from the cell into the faulting core code (named in
+ * tf->caller); returns it, or 0 if no cell called. */
 static uint64_t find_cell_caller(const struct trap_frame *f, struct task_fault *tf)
 {
     uint64_t sites[CALL_SITES_MAX];
