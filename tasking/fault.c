@@ -10,9 +10,10 @@
  *    mutex, so nothing is left half done when the task goes.
  * The fault is reported (for core code: the core function and the cell call site that led
  * there), charged to a cell (charge(): docs/fault-injection.md), kept in the fault log (a ring,
- * fault_ring.c: one record per fault and per step taken) and the kernel log; the task ends as TASK_FAULTED, which
- * releases what it held (task_finish). The boot and idle tasks are the core's: their faults are
- * the core's. A fault that is not contained goes on to the panic report, with the reason. */
+ * fault_ring.c: one record per fault and per step taken) and the kernel log; the task ends as
+ * TASK_FAULTED, which releases what it held (task_finish). The boot and idle tasks are the core's:
+ * their faults are the core's. A fault that is not contained goes on to the panic report, with the
+ * reason. */
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
