@@ -9,9 +9,11 @@
  *    preemption point: every change to it is made under a spinlock (interrupts off) or a core
  *    mutex, so nothing is left half done when the task goes.
  * The fault is reported (for core code: the core function and the cell call site that led
- * there), kept in the fault log and the kernel log; the task ends as TASK_FAULTED, which
- * releases what it held (task_finish). The boot and idle tasks are the core's: their faults are
- * the core's. A fault that is not contained goes on to the panic report, with the reason. */
+ * there), charged to a cell (charge(): docs/fault-injection.md), kept in the fault log (a ring,
+ * fault_ring.c: one record per fault and per step taken) and the kernel log; the task ends as
+ * TASK_FAULTED, which releases what it held (task_finish). The boot and idle tasks are the core's:
+ * their faults are the core's. A fault that is not contained goes on to the panic report, with the
+ * reason. */
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
@@ -23,9 +25,9 @@
 #include <keel/export.h>
 #include <keel/noscan.h>
 #include <keel/core/trap.h>
+#include "fault_ring.h"
 #include "task_internal.h"
 
-#define FAULT_LOG_SIZE  32
 #define CALL_SITES_MAX  32 /* frames searched for the cell that called into the core */
 #define VEC_DOUBLEFAULT 8
 #define VEC_PAGEFAULT   14
@@ -34,43 +36,100 @@ extern char __text_start[], __text_end[]; /* kernel/linker.ld */
 extern char __data_start[], __data_end[]; /* .data and .bss */
 
 /* Diagnostic records: the addresses in them are not references (the reclaimer skips them). */
-static struct task_fault_record fault_log[FAULT_LOG_SIZE] KEEL_NOSCAN;
-static uint64_t fault_seq; /* records written so far */
+static struct fault_ring fault_log KEEL_NOSCAN;
 static struct spinlock fault_lock = SPINLOCK_INIT;
 /* The reason handed to the panic report (one CPU, and the system is going down). */
 static char why_text[96];
 
-void fault_log_add(const struct task *t, const struct task_fault *f)
+void fault_log_add(const struct task *t, const struct task_fault *f, enum fault_step step,
+                   int outcome, task_id_t new_task)
 {
+    /* Built on the stack, copied in under the lock: the ring slot is never half written. */
+    struct task_fault_record r = {
+        .time_ns = f->time_ns,
+        .task = t->id,
+        .kind = FAULT_KIND_EXCEPTION,
+        .step = step,
+        .outcome = outcome,
+        .new_task = new_task,
+        .fault = *f,
+    };
+    memcpy(r.task_name, t->name, sizeof(r.task_name));
+    uint64_t now = clock_ns();
+    r.duration_ns = now > f->time_ns ? now - f->time_ns : 0;
     int irq = spin_lock(&fault_lock);
-    struct task_fault_record *r = &fault_log[fault_seq % FAULT_LOG_SIZE];
-    r->seq = ++fault_seq;
-    r->time_ns = clock_ns();
-    r->task = t->id;
-    memcpy(r->task_name, t->name, sizeof(r->task_name));
-    r->fault = *f;
+    fault_ring_put(&fault_log, &r);
     spin_unlock(&fault_lock, irq);
 }
 
 size_t task_fault_log(struct task_fault_record *out, size_t max)
 {
     int irq = spin_lock(&fault_lock);
-    uint64_t end = fault_seq;
+    uint64_t end = fault_log.written, first = fault_ring_first(&fault_log);
     spin_unlock(&fault_lock, irq);
-    size_t have = end < FAULT_LOG_SIZE ? (size_t)end : FAULT_LOG_SIZE;
+    size_t have = (size_t)(end + 1 - first);
     size_t n = have < max ? have : max;
     /* The newest n, oldest first, one record at a time through a copy: out is the caller's
      * memory and is written with no lock held, so a bad pointer faults the caller alone. */
     for (size_t i = 0; i < n; i++) {
-        uint64_t seq = end - n + i + 1;
+        struct task_fault_record r;
         irq = spin_lock(&fault_lock);
-        struct task_fault_record r = fault_log[(seq - 1) % FAULT_LOG_SIZE];
+        bool held = fault_ring_get(&fault_log, end - n + i + 1, &r);
         spin_unlock(&fault_lock, irq);
-        if (r.seq != seq)
-            return i; /* overwritten by newer faults meanwhile */
+        if (!held)
+            return i; /* overwritten by newer faults, or cleared, meanwhile */
         out[i] = r;
     }
     return n;
+}
+
+void task_fault_log_stats(struct task_fault_log_stats *out)
+{
+    struct task_fault_log_stats s;
+    int irq = spin_lock(&fault_lock);
+    fault_ring_stats(&fault_log, &s);
+    spin_unlock(&fault_lock, irq);
+    *out = s; /* the caller's memory, written with no lock held */
+}
+
+void task_fault_log_clear(void)
+{
+    int irq = spin_lock(&fault_lock);
+    fault_ring_clear(&fault_log);
+    spin_unlock(&fault_lock, irq);
+}
+
+const char *fault_step_name(enum fault_step step)
+{
+    switch (step) {
+    case FAULT_STEP_ENDED:
+        return "ended";
+    case FAULT_STEP_CALL_FAILED:
+        return "call_failed";
+    case FAULT_STEP_RESTART:
+        return "restart";
+    case FAULT_STEP_RELOAD_CELL:
+        return "reload_cell";
+    case FAULT_STEP_RELOAD_DEPENDENTS:
+        return "reload_dependents";
+    case FAULT_STEP_GIVE_UP:
+        return "give_up";
+    }
+    return "?";
+}
+
+const char *fault_vector_name(unsigned vector)
+{
+    static const char *const names[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                          "#DF", NULL,  "#TS", "#NP", "#SS", "#GP", "#PF", NULL,
+                                          "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", NULL,  NULL,
+                                          NULL,  NULL,  NULL,  NULL,  "#HV", "#VC", "#SX", NULL};
+    return vector < 32 && names[vector] ? names[vector] : "";
+}
+
+const char *fault_kind_name(enum fault_kind kind)
+{
+    return kind == FAULT_KIND_EXCEPTION ? "exception" : "?";
 }
 
 static bool in_cell_area(uint64_t a)
@@ -144,8 +203,9 @@ static const char *core_blocker(const struct task *t, const struct trap_frame *f
     return NULL;
 }
 
-/* The innermost cell call site on the way from the cell into the faulting core code. */
-static void find_cell_caller(const struct trap_frame *f, struct task_fault *tf)
+/* The innermost cell call site on the way from the cell into the faulting core code (named in
+ * tf->caller); returns it, or 0 if no cell called. */
+static uint64_t find_cell_caller(const struct trap_frame *f, struct task_fault *tf)
 {
     uint64_t sites[CALL_SITES_MAX];
     unsigned n = 0;
@@ -159,8 +219,31 @@ static void find_cell_caller(const struct trap_frame *f, struct task_fault *tf)
             /* A version being linked by a live swap is not known to lookups yet: its address. */
             if (addr_describe(sites[i], tf->caller, sizeof(tf->caller)))
                 ksnprintf(tf->caller, sizeof(tf->caller), "0x%llx", (unsigned long long)sites[i]);
-            return;
+            return sites[i];
         }
+    }
+    return 0;
+}
+
+/* The cell a fault is charged to (struct task_fault.cell): the cell whose code faulted; in core
+ * code, the cell of the innermost cell call site (caller_site, 0 if none); a stack overflow, the
+ * task's entry cell; inside a guarded call that lookups cannot place, the guarded hook's cell.
+ * Otherwise the core's. */
+static void charge(const struct task *t, struct task_fault *tf, bool in_cell, bool overflow,
+                   uint64_t caller_site)
+{
+    if (overflow && t->cell_name[0]) {
+        ksnprintf(tf->cell, sizeof(tf->cell), "%s", t->cell_name);
+        tf->cell_version = t->cell_version;
+    } else if ((in_cell || caller_site) && addr_cell(in_cell ? tf->rip : caller_site, tf->cell,
+                                                     sizeof(tf->cell), &tf->cell_version) == 0) {
+        return;
+    } else if (t->guard && t->guard->cell[0]) {
+        ksnprintf(tf->cell, sizeof(tf->cell), "%s", t->guard->cell);
+        tf->cell_version = t->guard->cell_version;
+    } else {
+        ksnprintf(tf->cell, sizeof(tf->cell), "core");
+        tf->cell_version = 0;
     }
 }
 
@@ -235,6 +318,7 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
                     cr2 >= t->stack.guard && cr2 < t->stack.guard + PAGE_SIZE;
     bool in_core = !in_cell && !overflow; /* core code, or no code at all (a wild jump) */
     struct task_fault tf = {
+        .time_ns = clock_ns(),
         .vector = (unsigned)f->vector,
         .error = f->error,
         .rip = f->rip,
@@ -243,8 +327,8 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
     };
     if (addr_describe(f->rip, tf.where, sizeof(tf.where)))
         ksnprintf(tf.where, sizeof(tf.where), "0x%llx", (unsigned long long)f->rip);
-    if (in_core)
-        find_cell_caller(f, &tf);
+    uint64_t caller_site = in_core ? find_cell_caller(f, &tf) : 0;
+    charge(t, &tf, in_cell, overflow, caller_site);
     /* Inside a guarded call the task must not die (its caller cannot afford to lose it, e.g.
      * a live swap with the world stopped): the guard catches the fault, or it is the core's. */
     if (t->guard) {
@@ -255,7 +339,7 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
         if (!guard_catch(f, &tf, in_core, why))
             return false;
         report_guarded(t, &tf);
-        fault_log_add(t, &tf);
+        fault_log_add(t, &tf, FAULT_STEP_CALL_FAILED, 0, 0);
         return true;
     }
     /* A task that dies holding a core spinlock would leave it taken forever: the core's fault. */
@@ -267,8 +351,13 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
     if (*why)
         return false;
     report(t, f, &tf, in_core, overflow);
-    fault_log_add(t, &tf);
+    fault_log_add(t, &tf, FAULT_STEP_ENDED, 0, 0);
     task_finish(TASK_FAULTED, KE_FAULT, &tf);
 }
 
 KEEL_EXPORT_FUNC(task_fault_log);
+KEEL_EXPORT_FUNC(task_fault_log_stats);
+KEEL_EXPORT_FUNC(task_fault_log_clear);
+KEEL_EXPORT_FUNC(fault_step_name);
+KEEL_EXPORT_FUNC(fault_kind_name);
+KEEL_EXPORT_FUNC(fault_vector_name);

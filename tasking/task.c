@@ -196,6 +196,7 @@ static void pin_cell(struct task *t, const struct loaded_cell *cell)
     size_t n = strnlen(ci.name, sizeof(t->cell_name) - 1);
     memcpy(t->cell_name, ci.name, n);
     t->cell_name[n] = 0;
+    t->cell_version = ci.version;
     loader_cell_pin(cells_loader(), (struct loaded_cell *)cell);
 }
 
@@ -321,6 +322,7 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
                   t->name, freed);
     if ((t->flags & TASK_RESTARTABLE) && how == TASK_FAULTED && t->restarts < t->max_restarts) {
         struct task *n = respawn(t);
+        fault_log_add(t, &t->fault, FAULT_STEP_RESTART, n ? 0 : KE_NOMEM, n ? n->id : 0);
         if (n) {
             t->successor = n->id;
             log_notice(

@@ -20,8 +20,9 @@ struct task {
     task_id_t id;
     char name[TASK_NAME_MAX];
     unsigned flags;
-    owner_t owner;      /* heap owner of its allocations */
-    char cell_name[32]; /* the cell holding its entry ("" for the core) */
+    owner_t owner;         /* heap owner of its allocations */
+    char cell_name[32];    /* the cell holding its entry ("" for the core) */
+    uint32_t cell_version; /* that cell's version (0 for the core) */
     struct kstack stack;
 
     /* Scheduling (sched.c, waitq.c) — scheduler lock. */
@@ -110,7 +111,10 @@ int task_create(const char *name, task_entry_fn entry, const void *arg, size_t a
                 size_t ret_size, unsigned prio, unsigned flags, unsigned stack_pages,
                 struct task **out);
 
-void fault_log_add(const struct task *t, const struct task_fault *f);
+/* Record a step taken about fault f of task t in the fault log: outcome 0 or a negative KE_*
+ * code, new_task for a restart. Never fails; callable with the scheduler lock held. */
+void fault_log_add(const struct task *t, const struct task_fault *f, enum fault_step step,
+                   int outcome, task_id_t new_task);
 /* The first mutex of the core's own (in the kernel image's data or bss) on t's held list before
  * `until` (NULL: the whole list), or NULL. */
 const struct mutex *task_core_mutex_held(const struct task *t, const struct mutex *until);

@@ -24,6 +24,8 @@ enum ctl_type {
                            [u8 discard mask] -> swap report (docs), u8 discarded mask */
     CTL_T_QUERY = 7,    /* u8 what str name -> u32 count, records */
     CTL_T_REMOVE = 8,   /* u8 n, n x str name -> n x (u64 size, u8 enum ctl_removed) */
+    CTL_T_FAULTS = 9,   /* u8 flags -> u64 written u64 dropped u32 capacity u32 count, count x
+                           fault record (docs) */
     CTL_T_ERROR = 0x7f, /* reply to a frame that could not be taken as a request */
 };
 #define CTL_T_REPLY_BIT 0x80 /* a reply's type is the request's type | this bit */
@@ -31,6 +33,7 @@ enum ctl_type {
 #define CTL_PUSH_UNIQUE   0x01 /* name taken by a different file: store as NAME.1, NAME.2, ... */
 #define CTL_LOAD_DISCARD  0x01 /* refused: remove the object (keelctl's push just stored it) */
 #define CTL_SWAP_DRY_RUN  0x01
+#define CTL_FAULTS_CLEAR  0x01 /* empty the fault log after reading it */
 #define CTL_PING_MAX      1024
 #define CTL_REPLY_MAX     (64u * 1024u)
 #define CTL_UNIQUE_MAX    99 /* NAME.1 .. NAME.99 */

@@ -4,6 +4,7 @@
 #include <keel/clock.h>
 #include <keel/errno.h>
 #include <keel/export.h>
+#include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/loader.h>
 #include <keel/log.h>
@@ -201,9 +202,13 @@ static int plat_run_migrate(void *ctx, const struct loaded_cell *cell,
                             void *new_state)
 {
     (void)ctx;
-    (void)cell;
     struct migrate_call m = {migrate, old_version, old_state, old_size, new_state};
-    struct fault_guard g;
+    struct fault_guard g = {0};
+    /* The new version is not known to address lookups yet: a fault in it is charged by name. */
+    struct loader_cell_info ci;
+    loader_cell_info(cell, &ci);
+    ksnprintf(g.cell, sizeof(g.cell), "%s", ci.name);
+    g.cell_version = ci.version;
     return guard_call(&g, migrate_trampoline, &m);
 }
 

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import KeelShell, image_modules, run_cases  # noqa: E402
-from checks import check  # noqa: E402
+from checks import FAULTS_HEADER, check  # noqa: E402
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 SIZE = r"\d+ (?:B|KiB|MiB|GiB|TiB)"
@@ -340,27 +340,35 @@ def case_log(build, workdir):
 
 def case_faults(build, workdir):
     """faults: "no faults" after boot; after the crash test command faulted, one record naming
-    the task, #PF, the cell and symbol, and CR2 0."""
+    the task, #PF, the cell and symbol, CR2 0, the cell charged, the step and its outcome;
+    --clear empties the log and sequence numbers go on; bad arguments are refused."""
     index = command_index(build)
     with KeelShell(build, workdir=workdir) as sh:
         out = sh.run("faults")
         check(out == "no faults", "faults after a clean boot", out)
-        error(sh, "faults x", "faults", "too many arguments", "faults", 2)
+        error(sh, "faults x", "faults", "unknown option 'x'", "faults [--clear]", 2)
+        error(sh, "faults --clear x", "faults", "too many arguments", "faults [--clear]", 2)
         if "crash" not in index:
             raise AssertionError("the crash test command is not in commands.index")
         sh.run("crash")
         out = sh.run("faults")
-        _, rows = table(out, r"\s*SEQ\s+TIME\s+TASK\s+VECTOR\s+WHERE\s+CR2")
+        _, rows = table(out, FAULTS_HEADER)
         check(len(rows) == 1, "one fault expected", out)
-        m = re.fullmatch(r"\s*1\s+(\d+)\.(\d{6})\s+(\d+) crash\s+#PF\(14\)\s+(cmd_crash:\S+)"
-                         r"\s+0x0000000000000000", rows[0])
+        m = re.fullmatch(r"\s*1\s+(\d+)\s+(\d+) crash\s+#PF\(14\)\s+(cmd_crash:\S+)"
+                         r"\s+0x0000000000000000\s+cmd_crash@1\s+ended\s+ok\s+\d+\.\d{3}", rows[0])
         check(m, f"bad fault row {rows[0]!r}", out)
         sh.run("crash")
         out = sh.run("faults")
-        _, rows = table(out, r"\s*SEQ\s+TIME\s+TASK\s+VECTOR\s+WHERE\s+CR2")
+        _, rows = table(out, FAULTS_HEADER)
         check(len(rows) == 2 and re.match(r"\s*2\s", rows[1]), "second fault: sequence 2", out)
         ids = [int(re.split(r"\s+", r.strip())[2]) for r in rows]
         check(ids[1] > ids[0], "the second crash is a later task", out)
+        check(sh.run("faults --clear") == "faults: cleared 2 record(s)", "faults --clear")
+        check(sh.run("faults") == "no faults", "no faults after --clear")
+        sh.run("crash")
+        _, rows = table(sh.run("faults"), FAULTS_HEADER)
+        check(len(rows) == 1 and re.match(r"\s*3\s", rows[0]), "numbers go on after a clear",
+              rows)
 
 
 def case_ls(build, workdir):

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelvm import EXIT_FAILURE, EXIT_SUCCESS, KeelShell, KeelVM, run_cases  # noqa: E402
-from checks import check, has, hasnt  # noqa: E402
+from checks import check, fault_table, has, hasnt  # noqa: E402
 
 SYM = r"[A-Za-z_][A-Za-z0-9_]*\+0x[0-9a-f]+"
 NULL_PAGE = "0x0000000000000018"
@@ -44,23 +44,8 @@ def core_fault(sh, mode, core_fn, caller, cr2):
 
 
 def fault_rows(sh):
-    """The rows of `faults` as dicts (the CALLED FROM column appears when some row has one)."""
-    out = sh.run("faults")
-    if out == "no faults":
-        return []
-    lines = out.splitlines()
-    check(re.fullmatch(r"\s*SEQ\s+TIME\s+TASK\s+VECTOR\s+WHERE\s+CR2(\s+CALLED FROM)?", lines[0]),
-          "faults header", out)
-    callers = lines[0].rstrip().endswith("CALLED FROM")
-    rows = []
-    for line in lines[1:]:
-        m = re.fullmatch(r"\s*(\d+)\s+(\d+\.\d{6})\s+(\d+) (\S+)\s+(\S+)\s+(\S+)\s+(0x[0-9a-f]{16})"
-                         + (r"\s+(\S+)" if callers else ""), line)
-        check(m, f"bad faults row {line!r}", out)
-        rows.append({"seq": int(m.group(1)), "task": m.group(3), "name": m.group(4),
-                     "vector": m.group(5), "where": m.group(6), "cr2": m.group(7),
-                     "caller": m.group(8) if callers else None})
-    return rows
+    """The rows of `faults` as dicts (checks.fault_table)."""
+    return fault_table(sh.run("faults"))[0]
 
 
 def case_kprintf(build, workdir):
@@ -71,7 +56,7 @@ def case_kprintf(build, workdir):
         rows = fault_rows(sh)
         check(len(rows) == 1, "one fault in the log", rows)
         r = rows[0]
-        check(r["task"] == tid and r["name"] == "badptr" and r["vector"] == "#PF(14)",
+        check(r["task"] == tid and r["name"] == "badptr" and r["kind"] == "#PF(14)",
               "the record names the task and #PF", r)
         check(re.fullmatch(r"(strlen|strnlen|kvformat)\+0x[0-9a-f]+", r["where"]),
               "WHERE is the core function", r)

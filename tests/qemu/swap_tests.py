@@ -206,7 +206,7 @@ def case_migrate_fault(build, workdir):
         r1 = settle(sh, r0)
         check(r1["version"] == 1, "counter v1 still counts", r1["out"])
         out = ok(sh, "faults")
-        has(out, r"^\s+1\s+\d+\.\d+\s+\d+ swap\s+#PF\(14\)\s+")
+        has(out, r"^\s+1\s+\d+\s+\d+ swap\s+#PF\(14\)\s+.*\s+counter@5\s+call_failed\s+ok\s")
         check(version(cells(sh), "counter") == 1, "cells still shows counter 1", "")
         swapped(ok(sh, "swap counter 3"), "counter", 1, 3, "migrated")
         r2 = settle(sh, r1)

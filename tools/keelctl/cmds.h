@@ -8,7 +8,7 @@
 struct opts {
     const char *socket, *key;
     int timeout_ms;
-    bool verbose, json, dry_run, unique, as_is;
+    bool verbose, json, dry_run, unique, as_is, clear;
     const char *name;
     long long deadline_ms; /* -1: the guest's default */
     int fail_at;           /* 0: none */
@@ -24,6 +24,7 @@ int cmd_swap(struct opts *o);
 int cmd_query(struct opts *o);
 int cmd_badframe(struct opts *o);
 int cmd_rm(struct opts *o);
+int cmd_faults(struct opts *o);
 int cmd_batch(struct opts *o);
 
 /* Parse a command line (argv[0] is skipped) on top of defaults and run it: keelctl's exit

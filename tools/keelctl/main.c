@@ -18,6 +18,7 @@ enum opt_bit {
     O_FAILAT = 1 << 4,
     O_JSON = 1 << 5,
     O_ASIS = 1 << 6,
+    O_CLEAR = 1 << 7,
 };
 
 struct command {
@@ -68,6 +69,13 @@ static const struct command commands[] = {
      "cells: every loaded cell with version, code address, sizes, state, dependents and pins.\n"
      "tasks: every task with state, priority, cell, CPU time.\n"
      "cell NAME: one cell and every relocation site in other cells that refers to it.\n"},
+    {"faults", cmd_faults, 0, 0, O_CLEAR | O_JSON, "faults [--clear] [--json]",
+     "The guest's fault log, oldest first: each fault and each recovery step, with the task, the\n"
+     "kind (exception vector), where it faulted (symbol+offset), CR2, the cell it is charged to,\n"
+     "the step taken, its outcome and how long it took; the same table as the shell's faults\n"
+     "(times in microseconds). A last line says how many older records the log dropped.\n"
+     "  --clear            empty the log after reading it\n"
+     "  --json             one JSON object (times in nanoseconds) instead of text\n"},
     {"rm", cmd_rm, 1, 32, 0, "rm NAME...",
      "Remove files from the guest's ramfs, all or none (at most 32). Refused, changing nothing,\n"
      "for a name that is not there and for a file that a loaded or retired cell version was\n"
@@ -182,6 +190,9 @@ int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batc
         } else if (strcmp(a, "-n") == 0 || strcmp(a, "--dry-run") == 0) {
             given |= O_DRY;
             o.dry_run = true;
+        } else if (strcmp(a, "--clear") == 0) {
+            given |= O_CLEAR;
+            o.clear = true;
         } else if (strcmp(a, "--json") == 0) {
             given |= O_JSON;
             o.json = true;

@@ -17,7 +17,8 @@
 
 #define USAGE                                                                                      \
     "usage: badptr kprintf|ksnprintf|memcpy|console|send|recv|log|stats|jump (the task faults "    \
-    "in core code, or at a bad address)\n       badptr objects|kfree (refused: the task carries "  \
+    "in core code, or at a bad address)\n       badptr overflow (the task runs off its stack)\n"   \
+    "       badptr objects|kfree (refused: the task carries "                                      \
     "on)\n"
 
 /* volatile: the compiler must neither see these values nor inline the calls that use them. */
@@ -184,6 +185,26 @@ static int bad_kfree(void)
     return q ? 0 : 1;
 }
 
+/* Unbounded recursion with a call into the core at every level: the task's stack runs into its
+ * guard page (in the cell or in the core's formatter, wherever the last push lands). A stack
+ * overflow is charged to the task's entry cell: this one. */
+static volatile unsigned depth_limit = 1u << 30;
+
+__attribute__((noinline)) static unsigned overflow_level(unsigned depth)
+{
+    char buf[96];
+    ksnprintf(buf, sizeof(buf), "level %u", depth);
+    if (depth >= depth_limit)
+        return (unsigned char)buf[0];
+    return overflow_level(depth + 1) + (unsigned char)buf[0]; /* not a tail call */
+}
+
+static int bad_overflow(void)
+{
+    overflow_level(0);
+    return 1;
+}
+
 int badptr_main(const void *arg, void *ret)
 {
     const char *argv[3];
@@ -197,10 +218,10 @@ int badptr_main(const void *arg, void *ret)
         const char *name;
         int (*fn)(void);
     } modes[] = {
-        {"kprintf", bad_kprintf}, {"ksnprintf", bad_ksnprintf}, {"memcpy", bad_memcpy},
-        {"console", bad_console}, {"send", bad_send},           {"recv", bad_recv},
-        {"log", bad_log},         {"stats", bad_stats},         {"jump", bad_jump},
-        {"objects", bad_objects}, {"kfree", bad_kfree},
+        {"kprintf", bad_kprintf},   {"ksnprintf", bad_ksnprintf}, {"memcpy", bad_memcpy},
+        {"console", bad_console},   {"send", bad_send},           {"recv", bad_recv},
+        {"log", bad_log},           {"stats", bad_stats},         {"jump", bad_jump},
+        {"overflow", bad_overflow}, {"objects", bad_objects},     {"kfree", bad_kfree},
     };
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {

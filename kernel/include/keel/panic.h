@@ -22,6 +22,9 @@ uint64_t ksym_address(const char *name);
 unsigned ksym_count(void);
 /* "symbol+0xoff" for the core, "cell:symbol+0xoff" inside a loaded cell, else "?" (KE_NOENT). */
 int addr_describe(uint64_t addr, char *buf, size_t size);
+/* The cell (loaded or retired version) whose image holds addr: its name in buf and its version;
+ * KE_NOENT (buf "core", version 0) when no cell does. Takes no lock: for fault reports. */
+int addr_cell(uint64_t addr, char *buf, size_t size, uint32_t *version);
 
 /* Print how to leave QEMU, then halt (interrupts off), or exit QEMU with the failure code if
  * configured. */

@@ -68,12 +68,17 @@ enum task_end {
 };
 
 struct task_fault {
+    uint64_t time_ns; /* guest clock when the fault was taken */
     unsigned vector;
     uint64_t error, rip, cr2, rsp;
     char where[96]; /* rip as "cell:symbol+0xoff" or "symbol+0xoff" */
     /* A fault in core code: the innermost cell call site on the way there ("cell:symbol+0xoff";
      * "" if rip is in a cell, or no cell called: a task of the core's own). */
     char caller[96];
+    /* The cell the fault is charged to: the cell whose code faulted; for core code, the cell of
+     * caller; for a stack overflow, the task's entry cell. "core" (version 0) when none. */
+    char cell[32];
+    uint32_t cell_version;
 };
 
 struct task_result {
@@ -127,13 +132,50 @@ int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
 int task_info(task_id_t id, struct task_info *out);
 size_t task_count(void);
 
-/* The fault log: the last faults of tasks (vector, where, cr2, task), oldest first. */
+/* The fault log (docs/fault-injection.md): a fixed ring of records, one per fault and one per
+ * recovery step, each with a sequence number (1, 2, ... since boot) so that a reader can tell
+ * how many were overwritten. */
+enum fault_kind {
+    FAULT_KIND_EXCEPTION = 1, /* a CPU exception: fault.vector, fault.cr2 */
+};
+/* What was done about a fault. The recovery ladder adds its rungs after FAULT_STEP_RESTART. */
+enum fault_step {
+    FAULT_STEP_ENDED = 1,         /* the task ended (TASK_FAULTED) */
+    FAULT_STEP_CALL_FAILED,       /* a guarded call returned KE_FAULT; the task goes on */
+    FAULT_STEP_RESTART,           /* a restartable task respawned as a new task */
+    FAULT_STEP_RELOAD_CELL,       /* (the ladder, later) */
+    FAULT_STEP_RELOAD_DEPENDENTS, /* (the ladder, later) */
+    FAULT_STEP_GIVE_UP,           /* (the ladder, later) */
+};
 struct task_fault_record {
-    uint64_t seq, time_ns;
+    uint64_t seq;         /* 1, 2, ...: a gap tells records were overwritten */
+    uint64_t time_ns;     /* guest clock when the fault was taken */
+    uint64_t duration_ns; /* from the fault being taken to the step being done */
     task_id_t task;
     char task_name[TASK_NAME_MAX];
+    enum fault_kind kind;
+    enum fault_step step;
+    int outcome;        /* 0: done; else a negative KE_* code (the step failed) */
+    task_id_t new_task; /* FAULT_STEP_RESTART: the new incarnation (0 if none) */
     struct task_fault fault;
 };
+/* The newest records (at most max) since the last clear, oldest first; returns how many. */
 size_t task_fault_log(struct task_fault_record *out, size_t max);
+struct task_fault_log_stats {
+    uint64_t written;  /* records written since boot (the newest sequence number) */
+    uint64_t cleared;  /* sequence number of the last record cleared away (0: never cleared) */
+    uint64_t dropped;  /* records since the clear that the ring overwrote */
+    uint32_t held;     /* records in the ring since the clear */
+    uint32_t capacity; /* records the ring holds */
+};
+void task_fault_log_stats(struct task_fault_log_stats *out);
+/* Forget every record so far (sequence numbers go on). */
+void task_fault_log_clear(void);
+/* The log's words for a step and a kind: "ended", "call_failed", "restart", "reload_cell",
+ * "reload_dependents", "give_up"; "exception". Never NULL. */
+const char *fault_step_name(enum fault_step step);
+const char *fault_kind_name(enum fault_kind kind);
+/* An exception vector's short name: "#PF", "#GP", ...; "" for a vector without one. */
+const char *fault_vector_name(unsigned vector);
 
 #endif

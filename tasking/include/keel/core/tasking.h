@@ -30,6 +30,10 @@ struct fault_guard {
     const struct mutex *held;                   /* the task's held list at the call */
     struct task_fault fault;                    /* what happened, if it faulted */
     bool faulted;
+    /* The cell whose hook runs ("" if none): a fault in the call that address lookups cannot
+     * place (a version a swap is linking) is charged to it. */
+    char cell[32];
+    uint32_t cell_version;
 };
 /* Run fn(arg) under g: its value, or KE_FAULT (g->fault filled) if it raised a containable
  * exception, in cell code or in core code it called (see guard.c for when a fault in core code

@@ -1,0 +1,3 @@
+# The fault log (tasking/fault.c, docs/fault-injection.md): faults charged to cells, the shell's
+# faults and keelctl faults, the ring's wrap (tests/qemu/faultlog_tests.py).
+keel_qemu_cases(faultlog_tests.py PREFIX qemu_faultlog_ TIMEOUT 240 WORKDIR faultlog)
