@@ -58,8 +58,10 @@ def settled(sh, before, what):
 def golden_case(name):
     def run(build, workdir):
         with KeelShell(build, workdir=workdir) as sh:
+            files = ramfs_line(ok(sh, "mem"))  # no run yet: the boot modules only
             first = digest(sh, name)  # loads the cells; what stays for good from here on
-            ok(sh, "ls")
+            check(ramfs_line(ok(sh, "mem")) == files, f"{name} left files in the ramfs",
+                  ok(sh, "ls"))
             before = heap_figures(ok(sh, "mem"))
             again = digest(sh, name, "--seed 1")
             check(first == again, f"seed 1 twice: {first} then {again}")
@@ -72,6 +74,7 @@ def golden_case(name):
             fewer = digest(sh, name, "--seed 1 --rounds 3")
             check(fewer[1] == 3 and fewer[2] != first[2], f"rounds 3 gives {fewer}")
             settled(sh, before, f"after workload {name}")
+            hasnt(ok(sh, "ls"), r"wl-ramfs")
     run.__doc__ = (f"workload {name}: the golden digest for seeds 1 and 2, every time; another "
                    f"seed or rounds another digest; nothing left behind.")
     return run
