@@ -91,3 +91,6 @@ keel_qemu_cases(commands1_tests.py PREFIX qemu_cmd_ TIMEOUT 120)
 # The shell (cells/shell): prompt, dispatch errors, quoting, line editing, history, completion,
 # Ctrl-C, type-ahead, fault and exit-status reports; typed at the prompt of the default image.
 keel_qemu_cases(shell_tests.py PREFIX qemu_shell_ TIMEOUT 120)
+
+# The workload cells and the workload command (docs/workloads.md).
+keel_qemu_cases(workload_tests.py PREFIX qemu_workload_ TIMEOUT 120)
