@@ -133,3 +133,19 @@ int inject_branch(const uint8_t *code, uint64_t size, bool at_offset, uint64_t o
     walk_jccs(code, size, inject_rng_below(r, n), false, 0, out);
     return 0;
 }
+
+int inject_stub(const uint8_t *code, uint64_t size, enum inject_model model,
+                struct inject_patch *out)
+{
+    if (model != INJECT_EXCEPTION && model != INJECT_LOOP)
+        return KE_INVAL;
+    if (size < 2)
+        return KE_RANGE;
+    out->offset = 0;
+    out->len = 2;
+    out->old_bytes[0] = code[0];
+    out->old_bytes[1] = code[1];
+    out->new_bytes[0] = model == INJECT_EXCEPTION ? 0x0f : 0xeb; /* ud2 / jmp rel8 */
+    out->new_bytes[1] = model == INJECT_EXCEPTION ? 0x0b : 0xfe; /* -2: itself */
+    return 0;
+}

@@ -36,3 +36,18 @@ endif()
 # The injector's seeded choices (inject/inject_pick.c): PRNG, bit flip, word, NOP-out, branch.
 keel_host_test(inject_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/inject_pick_test.c
                LIBS keel_inject_host)
+
+# The inject spec language (cells/commands/inject/injargs.c), shared by the shell's inject and
+# the control channel's INJECT: host test and fuzz target.
+set(KEEL_INJARGS_SOURCES ${CMAKE_SOURCE_DIR}/cells/commands/inject/injargs.c
+                         ${CMAKE_SOURCE_DIR}/kernel/lib/format.c)
+set(KEEL_INJARGS_INCLUDES ${CMAKE_SOURCE_DIR}/cells ${CMAKE_SOURCE_DIR}/tasking/include)
+keel_host_test(injargs_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/injargs_test.c
+               ${KEEL_INJARGS_SOURCES} LIBS keel_inject_host keel_loader_api)
+target_include_directories(injargs_test PRIVATE ${KEEL_INJARGS_INCLUDES})
+keel_fuzz_target(injargs_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/injargs_fuzz.c
+                 ${KEEL_INJARGS_SOURCES} CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/injargs)
+if(TARGET injargs_fuzz)
+  target_include_directories(injargs_fuzz PRIVATE ${KEEL_INJARGS_INCLUDES})
+  target_link_libraries(injargs_fuzz PRIVATE keel_inject_api keel_loader_api)
+endif()

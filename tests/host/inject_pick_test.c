@@ -133,8 +133,24 @@ static void test_branch(void)
     CHECK_EQ_INT(inject_branch(flat, sizeof(flat), false, 0, &r, &p), KE_NOENT);
 }
 
+/* Exception and loop: the entry's two bytes become ud2 / jmp . whatever they were. */
+static void test_stub(void)
+{
+    struct inject_patch p;
+    CHECK_EQ_INT(inject_stub(code, sizeof(code), INJECT_EXCEPTION, &p), 0);
+    CHECK_EQ_U64(p.offset, 0);
+    CHECK_EQ_INT(p.len, 2);
+    CHECK(p.old_bytes[0] == 0x55 && p.old_bytes[1] == 0x81);
+    CHECK(p.new_bytes[0] == 0x0f && p.new_bytes[1] == 0x0b);
+    CHECK_EQ_INT(inject_stub(code, sizeof(code), INJECT_LOOP, &p), 0);
+    CHECK(p.new_bytes[0] == 0xeb && p.new_bytes[1] == 0xfe);
+    CHECK_EQ_INT(inject_stub(code, 1, INJECT_LOOP, &p), KE_RANGE);
+    CHECK_EQ_INT(inject_stub(code, sizeof(code), INJECT_NOP, &p), KE_INVAL);
+}
+
 int main(void)
 {
+    test_stub();
     test_rng();
     test_bitflip();
     test_word();

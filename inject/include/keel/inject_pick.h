@@ -22,7 +22,14 @@ uint64_t inject_rng_next(struct inject_rng *r);
 uint64_t inject_rng_below(struct inject_rng *r, uint64_t n);
 
 /* What the injector writes. */
-enum inject_model { INJECT_BITFLIP = 1, INJECT_WORD, INJECT_NOP, INJECT_BRANCH };
+enum inject_model {
+    INJECT_BITFLIP = 1,
+    INJECT_WORD,
+    INJECT_NOP,
+    INJECT_BRANCH,
+    INJECT_EXCEPTION, /* a function's first bytes made ud2 (0f 0b): #UD on entry */
+    INJECT_LOOP,      /* a function's first bytes made jmp . (eb fe): spins on entry */
+};
 /* The new value of a corrupted word. */
 enum inject_value { INJECT_VALUE_RANDOM = 1, INJECT_VALUE_ZERO, INJECT_VALUE_ONES };
 
@@ -53,5 +60,12 @@ int inject_nop_at(const uint8_t *code, uint64_t size, uint64_t offset, struct in
  * no Jcc (at offset). */
 int inject_branch(const uint8_t *code, uint64_t size, bool at_offset, uint64_t offset,
                   struct inject_rng *r, struct inject_patch *out);
+
+/* Exception and loop: the two bytes at code[0] (a function's entry) replaced by ud2 (0f 0b) or
+ * jmp . (eb fe). Two bytes may cover more than the entry's first instruction (push %rbp is one
+ * byte): execution enters at code[0] and never reaches the rest. 0 and *out, KE_RANGE if size <
+ * 2, KE_INVAL for another model. */
+int inject_stub(const uint8_t *code, uint64_t size, enum inject_model model,
+                struct inject_patch *out);
 
 #endif

@@ -13,6 +13,13 @@
 
 #define INJECT_SYMBOL_MAX 64
 
+/* When the fault is written: at once, at the Nth call of a function (an execute breakpoint on its
+ * entry counts the calls; the #DB handler writes the fault), or a delay after the injection. */
+enum inject_trigger { INJECT_NOW = 0, INJECT_AFTER_CALLS, INJECT_AFTER_US };
+
+#define INJECT_AFTER_CALLS_MAX 1000000000ull
+#define INJECT_AFTER_US_MAX    60000000ull /* one minute */
+
 /* What to inject where. */
 struct inject_spec {
     enum inject_model model;
@@ -24,14 +31,23 @@ struct inject_spec {
     uint64_t offset;
     uint64_t seed;
     enum inject_value value; /* word only (0: random) */
+    enum inject_trigger trigger;
+    uint64_t trigger_n;         /* the call count (>= 1) or the delay in µs */
+    const char *trigger_symbol; /* --of: the function whose calls are counted */
 };
 
-/* An injection: its proof (what was read back) and whether it was activated. */
+/* An injection: armed (a trigger waits: nothing written yet) or applied, with its proof (what was
+ * read back) and whether it was activated. */
 struct inject_record {
     bool valid; /* an injection was made (and not restored) */
     uint64_t seq;
     struct inject_spec spec; /* spec.symbol points into symbol_name */
     char symbol_name[INJECT_SYMBOL_MAX];
+    char trigger_name[INJECT_SYMBOL_MAX]; /* spec.trigger_symbol points here */
+    uint64_t trigger_addr;                /* the entry of the function whose calls count */
+    bool applied;                         /* the fault is written (a trigger may still wait) */
+    uint64_t applied_ns;                  /* clock_ns() when it was written */
+    uint64_t calls;                       /* --after-calls: the calls counted so far */
     uint64_t addr;                        /* the first faulted byte */
     char where_symbol[INJECT_SYMBOL_MAX]; /* the symbol covering addr ("" if none) */
     uint64_t where_offset;                /* addr minus that symbol (or the region's start) */

@@ -1,0 +1,127 @@
+/* The inject spec language (cells/commands/inject/injargs.c), as the shell and keelctl inject
+ * both take it: every model, region, trigger and option parsed into the spec the injector gets,
+ * and every refusal with its message. */
+#include <string.h>
+#include "check.h"
+#include "commands/inject/injargs.h"
+
+static char msg[128];
+
+static int parse(struct injargs *a, const char *line)
+{
+    static char buf[512];
+    const char *argv[32] = {"inject"};
+    int argc = 1;
+    strcpy(buf, line);
+    for (char *p = strtok(buf, " "); p && argc < 31; p = strtok(NULL, " "))
+        argv[argc++] = p;
+    argv[argc] = NULL;
+    memset(msg, 0, sizeof(msg));
+    return injargs_parse(argc, argv, a, msg, sizeof(msg));
+}
+
+static void refused(const char *line, const char *why)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, line), 2);
+    CHECK_EQ_STR(msg, why);
+}
+
+static void test_actions(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "status"), 0);
+    CHECK_EQ_INT(a.action, INJARGS_STATUS);
+    CHECK_EQ_INT(parse(&a, "restore"), 0);
+    CHECK_EQ_INT(a.action, INJARGS_RESTORE);
+    refused("", "want a fault model and a cell, 'status' or 'restore'");
+    refused("status now",
+            "unknown fault model 'status' (bitflip, word, nop, branch, exception or loop)");
+}
+
+static void test_models(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "bitflip hello --at hello_init+0x10 --seed 7"), 0);
+    CHECK_EQ_INT(a.action, INJARGS_FAULT);
+    CHECK_EQ_INT(a.spec.model, INJECT_BITFLIP);
+    CHECK_EQ_STR(a.spec.cell, "hello");
+    CHECK_EQ_STR(a.spec.symbol, "hello_init");
+    CHECK(a.spec.symbol == a.symbol);
+    CHECK(a.spec.has_offset);
+    CHECK_EQ_U64(a.spec.symbol_offset, 16);
+    CHECK_EQ_U64(a.spec.seed, 7);
+    CHECK_EQ_INT(a.spec.trigger, INJECT_NOW);
+    CHECK_EQ_INT(parse(&a, "word injtarget --region data --offset 8 --value ones"), 0);
+    CHECK_EQ_INT(a.spec.region, CELL_REGION_DATA);
+    CHECK_EQ_U64(a.spec.offset, 8);
+    CHECK_EQ_INT(a.spec.value, INJECT_VALUE_ONES);
+    CHECK(a.spec.symbol == NULL);
+    CHECK_EQ_INT(parse(&a, "exception injtarget --at injtarget_dead"), 0);
+    CHECK_EQ_INT(a.spec.model, INJECT_EXCEPTION);
+    CHECK(!a.spec.has_offset);
+    CHECK_EQ_INT(parse(&a, "loop injtarget --at injtarget_live --region text"), 0);
+    CHECK_EQ_INT(a.spec.model, INJECT_LOOP);
+    for (int m = INJECT_BITFLIP; m <= INJECT_LOOP; m++)
+        CHECK(strcmp(injargs_model_name((enum inject_model)m), "?") != 0);
+    CHECK_EQ_STR(injargs_model_name((enum inject_model)99), "?");
+}
+
+static void test_triggers(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "exception injtarget --at injtarget_live --after-calls 3 --of "
+                           "injtarget_live"),
+                 0);
+    CHECK_EQ_INT(a.spec.trigger, INJECT_AFTER_CALLS);
+    CHECK_EQ_U64(a.spec.trigger_n, 3);
+    CHECK_EQ_STR(a.spec.trigger_symbol, "injtarget_live");
+    CHECK(a.spec.trigger_symbol == a.trigger_symbol);
+    CHECK_EQ_INT(parse(&a, "bitflip injtarget --after-us 0x10"), 0);
+    CHECK_EQ_INT(a.spec.trigger, INJECT_AFTER_US);
+    CHECK_EQ_U64(a.spec.trigger_n, 16);
+    CHECK_EQ_STR(injargs_trigger_name(INJECT_AFTER_CALLS), "after-calls");
+    refused("bitflip x --after-calls 0 --of f",
+            "bad --after-calls '0': want a count, 1..1000000000");
+    refused("bitflip x --after-us 60000001",
+            "bad --after-us '60000001': want microseconds, 0..60000000");
+    refused("bitflip x --after-calls 2", "--after-calls N and --of <function> go together");
+    refused("bitflip x --of f", "--after-calls N and --of <function> go together");
+    refused("bitflip x --after-us 5 --after-calls 2 --of f",
+            "one trigger only: --after-calls or --after-us");
+    refused("bitflip x --of f+1 --after-calls 1", "bad --of 'f+1': want a function of the cell");
+}
+
+static void test_refusals(void)
+{
+    refused("flip hello",
+            "unknown fault model 'flip' (bitflip, word, nop, branch, exception or loop)");
+    refused("bitflip hello --region heapish", "unknown region 'heapish' (text, rodata or data)");
+    refused("bitflip hello --at", "--at needs a value");
+    refused("bitflip hello --at f+zz", "bad --at 'f+zz': want symbol or symbol+offset");
+    refused("bitflip hello --at +4", "bad --at '+4': want symbol or symbol+offset");
+    refused("bitflip hello --at f --offset 2", "--at and --offset exclude each other");
+    refused("bitflip hello --value zero", "--value is for word faults only");
+    refused("word hello --value many", "unknown value 'many' (random, zero or ones)");
+    refused("word hello --seed 18446744073709551616",
+            "bad --seed '18446744073709551616': want a number");
+    refused("exception hello", "exception needs --at <function> (no +offset: the entry)");
+    refused("loop hello --at f+2", "loop needs --at <function> (no +offset: the entry)");
+    refused("loop hello --at f --region data", "loop needs code: --region text");
+    refused("nop hello --frob 1", "unknown option '--frob'");
+    /* A message that does not fit is cut, never overflows. */
+    const char *argv[] = {"inject", "flip", "x", NULL};
+    struct injargs a;
+    char small[8];
+    CHECK_EQ_INT(injargs_parse(3, argv, &a, small, sizeof(small)), 2);
+    CHECK_EQ_INT((int)strlen(small), 7);
+}
+
+int main(void)
+{
+    test_actions();
+    test_models();
+    test_triggers();
+    test_refusals();
+    return check_report("injargs_test");
+}
