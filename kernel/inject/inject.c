@@ -3,6 +3,9 @@
  * (the direct map's writable alias: a cell's text and rodata stay write-protected), read them
  * back as the proof, and arm the activation watch (activation.c). */
 #include <keel/cells.h>
+#include <keel/clock.h>
+#include <keel/core/x86.h>
+#include <keel/paging.h>
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/inject.h>
@@ -92,9 +95,16 @@ static int locate(const struct loader *ld, const struct loaded_cell *cell,
         p->fixed = s->has_offset;
         p->addr = info.base[r] + s->offset;
     }
-    if ((s->model == INJECT_NOP || s->model == INJECT_BRANCH) && r != CELL_REGION_TEXT)
+    static const char *const code_models[] = {[INJECT_NOP] = "nop",
+                                              [INJECT_BRANCH] = "branch",
+                                              [INJECT_EXCEPTION] = "exception",
+                                              [INJECT_LOOP] = "loop"};
+    if (s->model >= INJECT_NOP && r != CELL_REGION_TEXT)
         return loader_fail(err, KE_INVAL, "%s needs code: the location is in %s",
-                           s->model == INJECT_NOP ? "nop" : "branch", region_name(r));
+                           code_models[s->model], region_name(r));
+    if ((s->model == INJECT_EXCEPTION || s->model == INJECT_LOOP) && (!s->symbol || s->has_offset))
+        return loader_fail(err, KE_INVAL, "%s needs --at <function> (its entry)",
+                           code_models[s->model]);
     *region = r;
     return 0;
 }
@@ -106,7 +116,8 @@ static int choose(const struct loader *ld, const struct inject_spec *s, struct p
     struct inject_rng rng;
     inject_rng_seed(&rng, s->seed);
     const uint8_t *region = (const uint8_t *)(uintptr_t)p->region_base;
-    if (!p->fixed && s->model != INJECT_BRANCH)
+    if (!p->fixed && s->model != INJECT_BRANCH && s->model != INJECT_EXCEPTION &&
+        s->model != INJECT_LOOP)
         p->addr = p->span_base + inject_rng_below(&rng, p->span_size);
     uint64_t off = p->addr - p->region_base;
     switch (s->model) {
@@ -142,6 +153,12 @@ static int choose(const struct loader *ld, const struct inject_spec *s, struct p
         patch->offset += base;
         return 0;
     }
+    case INJECT_EXCEPTION:
+    case INJECT_LOOP:
+        if (inject_stub(region + off, p->region_size - off, s->model, patch))
+            return loader_fail(err, KE_RANGE, "'%s' is shorter than 2 bytes", s->symbol);
+        patch->offset += off;
+        return 0;
     }
     return loader_fail(err, KE_INVAL, "unknown fault model %d", (int)s->model);
 }
@@ -194,14 +211,64 @@ static void fill_where(const struct loader *ld, struct inject_record *rec, enum 
     rec->spec.region = r;
 }
 
+/* --of: the function whose calls are counted, in the cell's text. */
+static int trigger_entry(const struct loaded_cell *cell, const struct inject_spec *s,
+                         uint64_t *entry, struct loader_error *err)
+{
+    if (s->trigger != INJECT_AFTER_CALLS)
+        return 0;
+    struct loader_symbol_info si;
+    struct loader_cell_info info;
+    loader_cell_info(cell, &info);
+    if (loader_cell_symbol(cell, s->trigger_symbol, &si))
+        return loader_fail(err, KE_NOENT, "no symbol '%s' in cell '%s'", s->trigger_symbol,
+                           s->cell);
+    if (si.addr - info.base[CELL_REGION_TEXT] >= info.size[CELL_REGION_TEXT])
+        return loader_fail(err, KE_INVAL, "--of '%s' is not a function: not in the text of '%s'",
+                           s->trigger_symbol, s->cell);
+    *entry = si.addr;
+    return 0;
+}
+
+/* Work out everything the trigger's write needs now (the direct-map alias of every byte: the
+ * #DB handler must not walk page tables) and arm it. */
+static int arm_trigger(const struct inject_record *rec, struct loader_error *err)
+{
+    struct inject_deferred d = {.addr = rec->addr,
+                                .len = rec->len,
+                                .watch_addr = rec->watch_addr,
+                                .watch_len = rec->watch_len,
+                                .watch_execute = rec->watch_execute};
+    memcpy(d.old_bytes, rec->old_bytes, rec->len);
+    memcpy(d.new_bytes, rec->new_bytes, rec->len);
+    for (unsigned i = 0; i < rec->len; i++) {
+        uint64_t pa;
+        if (paging_translate(rec->addr + i, &pa, NULL))
+            return loader_fail(err, KE_FAULT, "cannot write 0x%llx",
+                               (unsigned long long)(rec->addr + i));
+        d.alias[i] = (volatile uint8_t *)phys_to_virt(pa);
+    }
+    int rc = rec->spec.trigger == INJECT_AFTER_CALLS
+                 ? inject_trigger_calls(&d, rec->trigger_addr, rec->spec.trigger_n)
+                 : inject_trigger_delay(&d, rec->spec.trigger_n);
+    if (rc)
+        return loader_fail(err, rc, "cannot arm the trigger");
+    return 0;
+}
+
 int inject_fault(const struct inject_spec *spec, struct inject_record *out,
                  struct loader_error *err)
 {
     loader_error_clear(err);
-    if (!spec || spec->model < INJECT_BITFLIP || spec->model > INJECT_BRANCH)
+    if (!spec || spec->model < INJECT_BITFLIP || spec->model > INJECT_LOOP)
         return loader_fail(err, KE_INVAL, "unknown fault model");
     if (spec->region > CELL_REGION_DATA)
         return loader_fail(err, KE_INVAL, "unknown region");
+    if (spec->trigger > INJECT_AFTER_US ||
+        (spec->trigger == INJECT_AFTER_CALLS &&
+         (!spec->trigger_symbol || !spec->trigger_n || spec->trigger_n > INJECT_AFTER_CALLS_MAX)) ||
+        (spec->trigger == INJECT_AFTER_US && spec->trigger_n > INJECT_AFTER_US_MAX))
+        return loader_fail(err, KE_INVAL, "bad trigger");
     cells_lock();
     int rc = 0;
     struct loader *ld = cells_loader();
@@ -220,7 +287,8 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
         rc = loader_fail(err, KE_NOENT, "no cell '%s' is loaded", spec->cell);
         goto out;
     }
-    if ((rc = locate(ld, cell, spec, &p, &r, err)) || (rc = choose(ld, spec, &p, &patch, err)))
+    if ((rc = locate(ld, cell, spec, &p, &r, err)) || (rc = choose(ld, spec, &p, &patch, err)) ||
+        (rc = trigger_entry(cell, spec, &rec.trigger_addr, err)))
         goto out;
     rec.valid = true;
     rec.spec = *spec;
@@ -231,11 +299,30 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     memcpy(rec.old_bytes, patch.old_bytes, patch.len);
     fill_where(ld, &rec, r, p.region_base);
     choose_watch(ld, &p, r, &rec);
-    if ((rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)rec.addr, patch.new_bytes,
-                                           patch.len))) {
+    copy_name(rec.trigger_name, sizeof(rec.trigger_name), spec->trigger_symbol);
+    rec.spec.trigger_symbol = spec->trigger_symbol ? rec.trigger_name : NULL;
+    if (spec->trigger != INJECT_NOW) {
+        /* Armed, not applied: new_bytes are what the trigger will write. */
+        memcpy(rec.new_bytes, patch.new_bytes, patch.len);
+        if ((rc = arm_trigger(&rec, err)))
+            goto out;
+        rec.seq = next_seq++;
+        last = rec;
+        if (out)
+            *out = rec;
+        goto out;
+    }
+    /* Interrupts off: no task runs half-written bytes (a jmp . or ud2 is two). */
+    int irq = irq_save();
+    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)rec.addr, patch.new_bytes,
+                                      patch.len);
+    irq_restore(irq);
+    if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)rec.addr);
         goto out;
     }
+    rec.applied = true;
+    rec.applied_ns = clock_ns();
     /* The proof: what the location holds now, read through the cell's own mapping. */
     memcpy(rec.new_bytes, (const void *)(uintptr_t)rec.addr, patch.len);
     if (memcmp(rec.new_bytes, patch.new_bytes, patch.len) != 0) {
@@ -260,6 +347,17 @@ void inject_last(struct inject_record *out)
     cells_lock();
     *out = last;
     out->spec.symbol = last.spec.symbol ? out->symbol_name : NULL;
+    out->spec.trigger_symbol = last.spec.trigger_symbol ? out->trigger_name : NULL;
+    if (last.valid && last.spec.trigger != INJECT_NOW) {
+        struct inject_trigger_state t;
+        inject_trigger_get(&t);
+        out->applied = t.applied;
+        out->applied_ns = t.applied_ns;
+        out->calls = t.calls;
+        out->armed = t.watch_armed;
+        if (t.applied)
+            memcpy(out->new_bytes, t.read_back, last.len);
+    }
     struct inject_hit hit;
     inject_watch_hit(&hit);
     if (last.valid && last.armed && hit.hit) {
@@ -283,7 +381,20 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
         rc = loader_fail(err, KE_NOENT, "no fault in place");
         goto out;
     }
+    struct inject_trigger_state t = {0};
+    if (last.spec.trigger != INJECT_NOW) {
+        inject_trigger_cancel(&t); /* from here on nothing more is written */
+        last.applied = t.applied;
+    }
     inject_watch_disarm();
+    if (!last.applied) { /* a trigger that never fired: nothing was written */
+        memcpy(rec.new_bytes, (const void *)(uintptr_t)last.addr, last.len);
+        rec.applied = false;
+        last.valid = false;
+        if (out)
+            *out = rec;
+        goto out;
+    }
     /* The cell must still be the one faulted: same name, same region (an unloaded or replaced
      * cell's memory is no longer its). */
     struct loader *ld = cells_loader();
@@ -298,8 +409,11 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
                          last.spec.cell);
         goto out;
     }
-    if ((rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)last.addr, last.old_bytes,
-                                           last.len))) {
+    int irq = irq_save(); /* a task spinning in a jmp . must not see half of the old bytes */
+    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)last.addr, last.old_bytes,
+                                      last.len);
+    irq_restore(irq);
+    if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)last.addr);
         goto out;
     }
