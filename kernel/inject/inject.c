@@ -314,8 +314,8 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     }
     /* Interrupts off: no task runs half-written bytes (a jmp . or ud2 is two). */
     int irq = irq_save();
-    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)rec.addr, patch.new_bytes,
-                                      patch.len);
+    rc =
+        kernel_loader_platform.patch(NULL, (void *)(uintptr_t)rec.addr, patch.new_bytes, patch.len);
     irq_restore(irq);
     if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)rec.addr);
@@ -410,8 +410,7 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
         goto out;
     }
     int irq = irq_save(); /* a task spinning in a jmp . must not see half of the old bytes */
-    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)last.addr, last.old_bytes,
-                                      last.len);
+    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)last.addr, last.old_bytes, last.len);
     irq_restore(irq);
     if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)last.addr);

@@ -1,4 +1,4 @@
-/* Fuzz the inject spec parser (cells/commands/inject/injargs.c): the input, split at NULs and
+/* Fuzz the inject spec parser (cells/commands/inject/injargs.h): the input, split at NULs and
  * newlines, is argv after "inject"; the first byte picks the message buffer size. Checks: the
  * result is 0 or 2; a refusal leaves a terminated, non-empty message inside the buffer; an
  * accepted spec is consistent (a known model, strings terminated and pointing into the result,

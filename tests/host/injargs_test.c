@@ -1,4 +1,4 @@
-/* The inject spec language (cells/commands/inject/injargs.c), as the shell and keelctl inject
+/* The inject spec language (cells/commands/inject/injargs.h), as the shell and keelctl inject
  * both take it: every model, region, trigger and option parsed into the spec the injector gets,
  * and every refusal with its message. */
 #include <string.h>

@@ -37,10 +37,9 @@ endif()
 keel_host_test(inject_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/inject_pick_test.c
                LIBS keel_inject_host)
 
-# The inject spec language (cells/commands/inject/injargs.c), shared by the shell's inject and
+# The inject spec language (cells/commands/inject/injargs.h), shared by the shell's inject and
 # the control channel's INJECT: host test and fuzz target.
-set(KEEL_INJARGS_SOURCES ${CMAKE_SOURCE_DIR}/cells/commands/inject/injargs.c
-                         ${CMAKE_SOURCE_DIR}/kernel/lib/format.c)
+set(KEEL_INJARGS_SOURCES ${CMAKE_SOURCE_DIR}/kernel/lib/format.c)
 set(KEEL_INJARGS_INCLUDES ${CMAKE_SOURCE_DIR}/cells ${CMAKE_SOURCE_DIR}/tasking/include)
 keel_host_test(injargs_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/injargs_test.c
                ${KEEL_INJARGS_SOURCES} LIBS keel_inject_host keel_loader_api)

@@ -1,7 +1,7 @@
 /* inject: the fault injector from the shell (docs/fault-injection.md, "Injecting a fault").
- * Parses the fault spec (injargs.c, the language keelctl inject shares), asks the core's injector (keel/inject.h) to write it and prints the
- * proof; `status` shows the last injection and whether it was activated; `restore` puts the old
- * bytes back. */
+ * Parses the fault spec (injargs.h, the language keelctl inject shares), asks the core's injector
+ * (keel/inject.h) to write it and prints the proof; `status` shows the last injection and whether
+ * it was activated; `restore` puts the old bytes back. */
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/errno.h>
@@ -90,8 +90,7 @@ static int restore(void)
         kprintf("inject: disarmed: the fault at 0x%016llx in cell %s was never applied\n",
                 (unsigned long long)r.addr, r.spec.cell);
     else
-        kprintf("inject: restored 0x%016llx in cell %s\n", (unsigned long long)r.addr,
-                r.spec.cell);
+        kprintf("inject: restored 0x%016llx in cell %s\n", (unsigned long long)r.addr, r.spec.cell);
     print_bytes("now", r.new_bytes, r.len);
     return 0;
 }
