@@ -227,6 +227,8 @@ int ctl_ops_handle(struct ctl_session *ses, const struct ctl_header *h, const ui
         return op_query(&rd, body, msg, msg_size);
     case CTL_T_FAULTS:
         return ctl_op_faults(&rd, body, msg, msg_size);
+    case CTL_T_INJECT:
+        return ctl_op_inject(&rd, body, msg, msg_size);
     default:
         FAIL(CTL_E_TYPE, "unknown request type %u", h->type);
     }

@@ -1,4 +1,4 @@
-/* Shared by the request handlers of the ctl cell (ops.c, ops_files.c, ops_swap.c, ops_faults.c). */
+/* Shared by the request handlers of the ctl cell (ops.c, ops_files.c, ops_swap.c, ops_faults.c, ops_inject.c). */
 #ifndef CELLS_CTL_OPS_INTERNAL_H
 #define CELLS_CTL_OPS_INTERNAL_H
 #include <stddef.h>
@@ -25,6 +25,7 @@ uint8_t ctl_discard(const char *const *names, size_t n, uint8_t mask);
 int ctl_op_push(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size);
 int ctl_op_remove(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size);
 int ctl_op_swap(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size);
+int ctl_op_inject(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size);
 int ctl_op_faults(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size);
 
 #endif

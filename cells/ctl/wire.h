@@ -26,6 +26,8 @@ enum ctl_type {
     CTL_T_REMOVE = 8,   /* u8 n, n x str name -> n x (u64 size, u8 enum ctl_removed) */
     CTL_T_FAULTS = 9,   /* u8 flags -> u64 written u64 dropped u32 capacity u32 count, count x
                            fault record (docs) */
+    CTL_T_INJECT = 10,  /* u8 n, n x str word (inject's words) -> u8 action u8 valid [inject
+                           record] (docs) */
     CTL_T_ERROR = 0x7f, /* reply to a frame that could not be taken as a request */
 };
 #define CTL_T_REPLY_BIT 0x80 /* a reply's type is the request's type | this bit */
@@ -35,6 +37,8 @@ enum ctl_type {
 #define CTL_SWAP_DRY_RUN  0x01
 #define CTL_FAULTS_CLEAR  0x01 /* empty the fault log after reading it */
 #define CTL_PING_MAX      1024
+#define CTL_INJECT_WORDS  32  /* words of an INJECT request, at most */
+#define CTL_INJECT_WORD   128 /* bytes of one word, NUL included */
 #define CTL_REPLY_MAX     (64u * 1024u)
 #define CTL_UNIQUE_MAX    99 /* NAME.1 .. NAME.99 */
 #define CTL_PROTO_VERSION 1

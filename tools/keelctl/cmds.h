@@ -25,6 +25,7 @@ int cmd_query(struct opts *o);
 int cmd_badframe(struct opts *o);
 int cmd_rm(struct opts *o);
 int cmd_faults(struct opts *o);
+int cmd_inject(struct opts *o);
 int cmd_batch(struct opts *o);
 
 /* Parse a command line (argv[0] is skipped) on top of defaults and run it: keelctl's exit

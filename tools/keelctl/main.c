@@ -76,6 +76,17 @@ static const struct command commands[] = {
      "(times in microseconds). A last line says how many older records the log dropped.\n"
      "  --clear            empty the log after reading it\n"
      "  --json             one JSON object (times in nanoseconds) instead of text\n"},
+    {"inject", cmd_inject, 1, 64, O_JSON,
+     "inject <model> <cell> [inject's options] | inject status | inject restore  [--json]",
+     "The guest's fault injector, in the words of the shell's inject command (the guest parses\n"
+     "them with the same parser): inject one fault into a loaded cell, show the one in place\n"
+     "(whether armed, applied, activated: when and by which task), or restore it.\n"
+     "  models    bitflip, word, nop, branch, exception, loop\n"
+     "  options   --region text|rodata|data, --at sym[+off] | --offset N, --seed N,\n"
+     "            --value random|zero|ones, --after-calls N --of fn | --after-us N\n"
+     "  --json    one JSON object (times in nanoseconds) instead of text\n"
+     "Global options (--socket, --key, --timeout, -v) go before 'inject'. A refused spec\n"
+     "changes nothing. See docs/fault-injection.md.\n"},
     {"rm", cmd_rm, 1, 32, 0, "rm NAME...",
      "Remove files from the guest's ramfs, all or none (at most 32). Refused, changing nothing,\n"
      "for a name that is not there and for a file that a loaded or retired cell version was\n"
@@ -161,6 +172,16 @@ int keelctl_run(int argc, char **argv, const struct opts *defaults, bool in_batc
         const char *a = argv[i];
         const char *v;
         long long num;
+        /* inject's words are the guest's spec language: passed as they are (but --json, -h). */
+        if (cmd && cmd->fn == cmd_inject && strcmp(a, "--json") && strcmp(a, "-h") &&
+            strcmp(a, "--help")) {
+            if (o.npos >= (int)(sizeof(o.pos) / sizeof(o.pos[0]))) {
+                fprintf(stderr, "keelctl: too many arguments\n");
+                return EXIT_USAGE;
+            }
+            o.pos[o.npos++] = a;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             help = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
