@@ -256,6 +256,14 @@ static int arm_trigger(const struct inject_record *rec, struct loader_error *err
     return 0;
 }
 
+/* A record's spec names its strings in the record itself: a copy must point into the copy. */
+static void copy_record(struct inject_record *dst, const struct inject_record *src)
+{
+    *dst = *src;
+    dst->spec.symbol = src->spec.symbol ? dst->symbol_name : NULL;
+    dst->spec.trigger_symbol = src->spec.trigger_symbol ? dst->trigger_name : NULL;
+}
+
 int inject_fault(const struct inject_spec *spec, struct inject_record *out,
                  struct loader_error *err)
 {
@@ -307,9 +315,9 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
         if ((rc = arm_trigger(&rec, err)))
             goto out;
         rec.seq = next_seq++;
-        last = rec;
+        copy_record(&last, &rec);
         if (out)
-            *out = rec;
+            copy_record(out, &rec);
         goto out;
     }
     /* Interrupts off: no task runs half-written bytes (a jmp . or ud2 is two). */
@@ -334,9 +342,9 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     }
     rec.seq = next_seq++;
     rec.armed = inject_watch_arm(rec.watch_addr, rec.watch_len, rec.watch_execute) == 0;
-    last = rec;
+    copy_record(&last, &rec);
     if (out)
-        *out = rec;
+        copy_record(out, &rec);
 out:
     cells_unlock();
     return rc;
@@ -345,9 +353,7 @@ out:
 void inject_last(struct inject_record *out)
 {
     cells_lock();
-    *out = last;
-    out->spec.symbol = last.spec.symbol ? out->symbol_name : NULL;
-    out->spec.trigger_symbol = last.spec.trigger_symbol ? out->trigger_name : NULL;
+    copy_record(out, &last);
     if (last.valid && last.spec.trigger != INJECT_NOW) {
         struct inject_trigger_state t;
         inject_trigger_get(&t);
@@ -360,7 +366,7 @@ void inject_last(struct inject_record *out)
     }
     struct inject_hit hit;
     inject_watch_hit(&hit);
-    if (last.valid && last.armed && hit.hit) {
+    if (last.valid && out->armed && hit.hit) {
         out->activated = true;
         out->activated_ns = hit.ns;
         out->task = hit.task;
@@ -392,7 +398,7 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
         rec.applied = false;
         last.valid = false;
         if (out)
-            *out = rec;
+            copy_record(out, &rec);
         goto out;
     }
     /* The cell must still be the one faulted: same name, same region (an unloaded or replaced
@@ -419,7 +425,7 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
     memcpy(rec.new_bytes, (const void *)(uintptr_t)last.addr, last.len); /* read back */
     last.valid = false;
     if (out)
-        *out = rec;
+        copy_record(out, &rec);
 out:
     cells_unlock();
     return rc;

@@ -1,3 +1,6 @@
 # The fault injector from the shell: proof, activation by debug register, seeds, restore and
 # refusals (inject_tests.py; docs/fault-injection.md, "Injecting a fault").
 keel_qemu_cases(inject_tests.py PREFIX qemu_inject_ TIMEOUT 180 WORKDIR inject)
+# Exception and loop models, triggers, keelctl inject, the same seed on two boots
+# (inject_models_tests.py).
+keel_qemu_cases(inject_models_tests.py PREFIX qemu_injmodels_ TIMEOUT 240 WORKDIR injmodels)
