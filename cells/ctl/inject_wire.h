@@ -35,6 +35,13 @@ static inline void ctl_wr_inject(struct ctl_wr *w, const struct inject_record *r
     ctl_wr_u64(w, r->task);
     ctl_wr_str(w, r->task_name);
     ctl_wr_u64(w, r->rip);
+    ctl_wr_u8(w, (uint8_t)r->spec.place);
+    ctl_wr_str(w, r->spec.task);
+    ctl_wr_u64(w, r->target);
+    ctl_wr_str(w, r->target_name);
+    ctl_wr_u64(w, r->block);
+    ctl_wr_u64(w, r->block_size);
+    ctl_wr_u32(w, r->owner);
 }
 
 /* Into *r (valid set); rd->bad if malformed. */
@@ -78,6 +85,14 @@ static inline void ctl_rd_inject(struct ctl_rd *rd, struct inject_record *r)
     r->task = ctl_rd_u64(rd);
     ctl_rd_str(rd, r->task_name, sizeof(r->task_name));
     r->rip = ctl_rd_u64(rd);
+    r->spec.place = (enum inject_place)ctl_rd_u8(rd);
+    ctl_rd_str(rd, r->task_arg, sizeof(r->task_arg));
+    r->spec.task = r->task_arg[0] ? r->task_arg : NULL;
+    r->target = ctl_rd_u64(rd);
+    ctl_rd_str(rd, r->target_name, sizeof(r->target_name));
+    r->block = ctl_rd_u64(rd);
+    r->block_size = ctl_rd_u64(rd);
+    r->owner = ctl_rd_u32(rd);
 }
 
 #endif

@@ -1,4 +1,5 @@
-/* Shared by the request handlers of the ctl cell (ops.c, ops_files.c, ops_swap.c, ops_faults.c, ops_inject.c). */
+/* Shared by the request handlers of the ctl cell (ops.c, ops_files.c, ops_swap.c, ops_faults.c,
+ * ops_inject.c). */
 #ifndef CELLS_CTL_OPS_INTERNAL_H
 #define CELLS_CTL_OPS_INTERNAL_H
 #include <stddef.h>

@@ -12,6 +12,7 @@
 #include <keel/insn.h>
 #include <keel/string.h>
 #include "inject/activation.h"
+#include "inject/places.h"
 #include "link/cells.h"
 
 static struct inject_record last; /* the last injection; valid while its bytes are in place */
@@ -262,6 +263,43 @@ static void copy_record(struct inject_record *dst, const struct inject_record *s
     *dst = *src;
     dst->spec.symbol = src->spec.symbol ? dst->symbol_name : NULL;
     dst->spec.trigger_symbol = src->spec.trigger_symbol ? dst->trigger_name : NULL;
+    dst->spec.task = src->spec.task ? dst->task_arg : NULL;
+}
+
+/* A heap block or a stack word (places.c): written at once, watched for read/write. */
+static int inject_elsewhere(const struct inject_spec *spec, struct inject_record *rec,
+                            struct loader_error *err)
+{
+    const char *where = spec->place == INJECT_IN_HEAP ? "heap" : "stack";
+    if (spec->model != INJECT_BITFLIP && spec->model != INJECT_WORD)
+        return loader_fail(err, KE_INVAL, "the %s takes bitflip or word faults", where);
+    if (spec->trigger != INJECT_NOW)
+        return loader_fail(err, KE_INVAL,
+                           "a %s fault takes no trigger (its place may be gone by then)", where);
+    if (spec->symbol || spec->has_offset)
+        return loader_fail(err, KE_INVAL, "the %s place is chosen by the seed: no --at/--offset",
+                           where);
+    if ((spec->place == INJECT_IN_STACK) != (spec->task != NULL))
+        return loader_fail(err, KE_INVAL, "--task goes with --region stack");
+    rec->valid = true;
+    rec->spec = *spec;
+    rec->spec.symbol = NULL;
+    rec->spec.trigger_symbol = NULL;
+    copy_name(rec->task_arg, sizeof(rec->task_arg), spec->task);
+    rec->spec.task = spec->task ? rec->task_arg : NULL;
+    /* places.c writes under the heap's or the scheduler's lock: the owner cannot run. */
+    int rc =
+        spec->place == INJECT_IN_HEAP ? inject_heap(spec, rec, err) : inject_stack(spec, rec, err);
+    if (rc)
+        return rc;
+    rec->applied = true;
+    rec->applied_ns = clock_ns();
+    if (memcmp(rec->new_bytes, rec->old_bytes, rec->len) == 0)
+        return loader_fail(err, KE_FAULT, "read back of 0x%llx shows no change",
+                           (unsigned long long)rec->addr);
+    rec->seq = next_seq++;
+    rec->armed = inject_watch_arm(rec->watch_addr, rec->watch_len, false) == 0;
+    return 0;
 }
 
 int inject_fault(const struct inject_spec *spec, struct inject_record *out,
@@ -293,6 +331,14 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     }
     if (!cell) {
         rc = loader_fail(err, KE_NOENT, "no cell '%s' is loaded", spec->cell);
+        goto out;
+    }
+    if (spec->place != INJECT_IN_CELL) {
+        if ((rc = inject_elsewhere(spec, &rec, err)))
+            goto out;
+        copy_record(&last, &rec);
+        if (out)
+            copy_record(out, &rec);
         goto out;
     }
     if ((rc = locate(ld, cell, spec, &p, &r, err)) || (rc = choose(ld, spec, &p, &patch, err)) ||
@@ -393,6 +439,13 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
         last.applied = t.applied;
     }
     inject_watch_disarm();
+    if (last.spec.place != INJECT_IN_CELL) {
+        rc = inject_place_restore(&rec, err);
+        last.valid = false; /* restored, or its place is gone: either way nothing is in place */
+        if (!rc && out)
+            copy_record(out, &rec);
+        goto out;
+    }
     if (!last.applied) { /* a trigger that never fired: nothing was written */
         memcpy(rec.new_bytes, (const void *)(uintptr_t)last.addr, last.len);
         rec.applied = false;

@@ -53,6 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             check_str(s->symbol, a.symbol, sizeof(a.symbol));
             check_str(s->trigger_symbol, a.trigger_symbol, sizeof(a.trigger_symbol));
+            check_str(s->task, a.task, sizeof(a.task));
+            if ((s->place == INJECT_IN_STACK) != (s->task != NULL) ||
+                (s->place && (s->trigger || s->symbol || s->has_offset ||
+                              (s->model != INJECT_BITFLIP && s->model != INJECT_WORD))))
+                abort();
             if ((s->trigger == INJECT_AFTER_CALLS) != (s->trigger_symbol != NULL) ||
                 (s->trigger == INJECT_AFTER_CALLS && !s->trigger_n) ||
                 (s->value && s->model != INJECT_WORD))

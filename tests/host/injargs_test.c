@@ -67,6 +67,20 @@ static void test_models(void)
     CHECK_EQ_STR(injargs_model_name((enum inject_model)99), "?");
 }
 
+static void test_places(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "word wl_storm --region heap --seed 4 --value zero"), 0);
+    CHECK_EQ_INT(a.spec.place, INJECT_IN_HEAP);
+    CHECK_EQ_STR(injargs_where_name(&a.spec), "heap");
+    CHECK(a.spec.task == NULL);
+    CHECK_EQ_INT(parse(&a, "bitflip shell --region stack --task shell"), 0);
+    CHECK_EQ_INT(a.spec.place, INJECT_IN_STACK);
+    CHECK_EQ_STR(a.spec.task, "shell");
+    CHECK(a.spec.task == a.task);
+    CHECK_EQ_STR(injargs_where_name(&a.spec), "stack");
+}
+
 static void test_triggers(void)
 {
     struct injargs a;
@@ -96,7 +110,17 @@ static void test_refusals(void)
 {
     refused("flip hello",
             "unknown fault model 'flip' (bitflip, word, nop, branch, exception or loop)");
-    refused("bitflip hello --region heapish", "unknown region 'heapish' (text, rodata or data)");
+    refused("bitflip hello --region heapish",
+            "unknown region 'heapish' (text, rodata, data, heap or stack)");
+    refused("nop hello --region heap", "--region heap takes bitflip or word");
+    refused("word hello --region heap --at f",
+            "--region heap: the seed chooses the place (no --at or --offset)");
+    refused("word hello --region stack --task 3 --after-us 5",
+            "--region stack takes no trigger (fault at once)");
+    refused("word hello --region stack",
+            "--region stack needs --task <id|name>, and --task goes with it only");
+    refused("word hello --task shell",
+            "--region stack needs --task <id|name>, and --task goes with it only");
     refused("bitflip hello --at", "--at needs a value");
     refused("bitflip hello --at f+zz", "bad --at 'f+zz': want symbol or symbol+offset");
     refused("bitflip hello --at +4", "bad --at '+4': want symbol or symbol+offset");
@@ -122,6 +146,7 @@ int main(void)
     test_actions();
     test_models();
     test_triggers();
+    test_places();
     test_refusals();
     return check_report("injargs_test");
 }

@@ -35,10 +35,16 @@ static void json_record(const char *action, const struct inject_record *r)
     printf(", \"model\": \"%s\", \"cell\": ", injargs_model_name(r->spec.model));
     json_str(stdout, r->spec.cell);
     printf(", \"region\": \"%s\", \"seed\": %llu, \"address\": %llu, \"symbol\": ",
-           injargs_region_name(r->spec.region), (unsigned long long)r->spec.seed,
+           injargs_where_name(&r->spec), (unsigned long long)r->spec.seed,
            (unsigned long long)r->addr);
     json_str(stdout, r->where_symbol);
     printf(", \"offset\": %llu", (unsigned long long)r->where_offset);
+    if (r->spec.place != INJECT_IN_CELL) {
+        printf(", \"target_task\": %llu, \"target_task_name\": ", (unsigned long long)r->target);
+        json_str(stdout, r->target_name);
+        printf(", \"block\": %llu, \"block_size\": %llu", (unsigned long long)r->block,
+               (unsigned long long)r->block_size);
+    }
     json_bytes("old", r->old_bytes, r->len);
     json_bytes(r->applied ? "new" : "to_write", r->new_bytes, r->len);
     printf(", \"trigger\": \"%s\", \"after\": %llu, \"of\": ",

@@ -20,6 +20,7 @@ struct injargs {
     struct inject_spec spec; /* INJARGS_FAULT: its strings point into this struct */
     char symbol[INJECT_SYMBOL_MAX];
     char trigger_symbol[INJECT_SYMBOL_MAX];
+    char task[TASK_NAME_MAX];
 };
 
 /* injargs_parse: argv[0] is the command's name ("inject"). 0 with *out filled, or 2 after
@@ -43,6 +44,14 @@ static inline const char *injargs_region_name(enum cell_region r)
            : r == CELL_REGION_RODATA ? "rodata"
            : r == CELL_REGION_DATA   ? "data"
                                      : "?";
+}
+
+/* The region word of a spec: text, rodata, data, heap or stack. */
+static inline const char *injargs_where_name(const struct inject_spec *s)
+{
+    return s->place == INJECT_IN_HEAP    ? "heap"
+           : s->place == INJECT_IN_STACK ? "stack"
+                                         : injargs_region_name(s->region);
 }
 
 static inline const char *injargs_trigger_name(enum inject_trigger t)
@@ -138,9 +147,13 @@ static inline int injargs_parse(int argc, const char *const *argv, struct injarg
                 s->region = CELL_REGION_RODATA;
             else if (strcmp(val, "data") == 0)
                 s->region = CELL_REGION_DATA;
+            else if (strcmp(val, "heap") == 0)
+                s->place = INJECT_IN_HEAP;
+            else if (strcmp(val, "stack") == 0)
+                s->place = INJECT_IN_STACK;
             else
-                return injargs_bad(msg, msg_size, "unknown region '%s' (text, rodata or data)",
-                                   val);
+                return injargs_bad(msg, msg_size,
+                                   "unknown region '%s' (text, rodata, data, heap or stack)", val);
         } else if (strcmp(opt, "--at") == 0) {
             const char *p = strchr(val, '+');
             unsigned long n = p ? (unsigned long)(p - val) : strlen(val);
@@ -181,6 +194,10 @@ static inline int injargs_parse(int argc, const char *const *argv, struct injarg
                                          : "bad --after-us '%s': want microseconds, 0..60000000",
                                    val);
             s->trigger = calls ? INJECT_AFTER_CALLS : INJECT_AFTER_US;
+        } else if (strcmp(opt, "--task") == 0) {
+            if (!injargs_copy_word(out->task, sizeof(out->task), val, strlen(val)))
+                return injargs_bad(msg, msg_size, "bad --task '%s': want a task's id or name", val);
+            s->task = out->task;
         } else if (strcmp(opt, "--of") == 0) {
             if (!injargs_copy_word(out->trigger_symbol, sizeof(out->trigger_symbol), val,
                                    strlen(val)) ||
@@ -204,6 +221,22 @@ static inline int injargs_parse(int argc, const char *const *argv, struct injarg
         if (s->region && s->region != CELL_REGION_TEXT)
             return injargs_bad(msg, msg_size, "%s needs code: --region text", argv[1]);
     }
+    if (s->place) {
+        const char *where = s->place == INJECT_IN_HEAP ? "heap" : "stack";
+        if (s->model != INJECT_BITFLIP && s->model != INJECT_WORD)
+            return injargs_bad(msg, msg_size, "--region %s takes bitflip or word", where);
+        if (at || offset)
+            return injargs_bad(msg, msg_size,
+                               "--region %s: the seed chooses the place (no --at or --offset)",
+                               where);
+        if (s->trigger)
+            return injargs_bad(msg, msg_size, "--region %s takes no trigger (fault at once)",
+                               where);
+    }
+    if ((s->place == INJECT_IN_STACK) != (s->task != NULL))
+        return injargs_bad(msg, msg_size, "%s",
+                           "--region stack needs --task <id|name>, and "
+                           "--task goes with it only");
     if ((s->trigger == INJECT_AFTER_CALLS) != of)
         return injargs_bad(msg, msg_size, "%s", "--after-calls N and --of <function> go together");
     out->action = INJARGS_FAULT;

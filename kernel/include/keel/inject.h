@@ -20,6 +20,12 @@ enum inject_trigger { INJECT_NOW = 0, INJECT_AFTER_CALLS, INJECT_AFTER_US };
 #define INJECT_AFTER_CALLS_MAX 1000000000ull
 #define INJECT_AFTER_US_MAX    60000000ull /* one minute */
 
+/* Where, beyond a cell's own regions: a live heap block owned by one of the cell's tasks (a task
+ * whose entry is in the cell: its allocations are charged to it), or a word of a task's live
+ * stack (between the stack pointer it saved and its stack's top). Bit flip and word only, and
+ * at once (no trigger: the block or the frame may be gone by then). */
+enum inject_place { INJECT_IN_CELL = 0, INJECT_IN_HEAP, INJECT_IN_STACK };
+
 /* What to inject where. */
 struct inject_spec {
     enum inject_model model;
@@ -31,6 +37,8 @@ struct inject_spec {
     uint64_t offset;
     uint64_t seed;
     enum inject_value value; /* word only (0: random) */
+    enum inject_place place;
+    const char *task; /* --task id|name: the task whose stack (INJECT_IN_STACK) */
     enum inject_trigger trigger;
     uint64_t trigger_n;         /* the call count (>= 1) or the delay in µs */
     const char *trigger_symbol; /* --of: the function whose calls are counted */
@@ -44,6 +52,11 @@ struct inject_record {
     struct inject_spec spec; /* spec.symbol points into symbol_name */
     char symbol_name[INJECT_SYMBOL_MAX];
     char trigger_name[INJECT_SYMBOL_MAX]; /* spec.trigger_symbol points here */
+    char task_arg[TASK_NAME_MAX];         /* spec.task points here */
+    task_id_t target;                     /* heap: the owning task; stack: the task */
+    char target_name[TASK_NAME_MAX];
+    uint64_t block, block_size;           /* heap: the block (payload start, bytes) */
+    uint32_t owner;                       /* heap: its owner */
     uint64_t trigger_addr;                /* the entry of the function whose calls count */
     bool applied;                         /* the fault is written (a trigger may still wait) */
     uint64_t applied_ns;                  /* clock_ns() when it was written */

@@ -178,4 +178,13 @@ const char *fault_kind_name(enum fault_kind kind);
 /* An exception vector's short name: "#PF", "#GP", ...; "" for a vector without one. */
 const char *fault_vector_name(unsigned vector);
 
+/* For the fault injector (kernel/inject/, tasking/probe.c): a task's heap owner (what its
+ * allocations are charged to), KE_NOENT if no such task. */
+int task_heap_owner(task_id_t id, uint32_t *owner);
+/* Calls fn with a task's live stack, [rsp, top): the stack pointer it saved when it last stopped
+ * running, and its stack's top. fn runs with the scheduler lock held (interrupts off: the task
+ * cannot run meanwhile) and must not block or allocate; its value is returned. KE_NOENT if no
+ * such task (or it has ended), KE_BUSY for the calling task (its stack is in use). */
+int task_with_stack(task_id_t id, int (*fn)(void *ctx, uint64_t rsp, uint64_t top), void *ctx);
+
 #endif
