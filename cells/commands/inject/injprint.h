@@ -39,12 +39,26 @@ static inline void injprint_bytes(const char *label, const uint8_t *b, unsigned 
 static inline void injprint_proof(const struct inject_record *r, injprint_out out, void *ctx)
 {
     injprint_f(out, ctx, "inject: %s in cell %s, %s, seed %llu\n",
-               injargs_model_name(r->spec.model), r->spec.cell, injargs_region_name(r->spec.region),
+               injargs_model_name(r->spec.model), r->spec.cell, injargs_where_name(&r->spec),
                (unsigned long long)r->spec.seed);
-    injprint_f(out, ctx, "  address 0x%016llx <%s:%s+0x%llx>\n", (unsigned long long)r->addr,
-               r->spec.cell,
-               r->where_symbol[0] ? r->where_symbol : injargs_region_name(r->spec.region),
-               (unsigned long long)r->where_offset);
+    if (r->spec.place == INJECT_IN_HEAP)
+        injprint_f(out, ctx,
+                   "  address 0x%016llx <heap block 0x%016llx+0x%llx, %llu bytes, of task %llu "
+                   "'%s'>\n",
+                   (unsigned long long)r->addr, (unsigned long long)r->block,
+                   (unsigned long long)r->where_offset, (unsigned long long)r->block_size,
+                   (unsigned long long)r->target, r->target_name);
+    else if (r->spec.place == INJECT_IN_STACK)
+        injprint_f(out, ctx,
+                   "  address 0x%016llx <stack of task %llu '%s', rsp+0x%llx of %llu live "
+                   "bytes>\n",
+                   (unsigned long long)r->addr, (unsigned long long)r->target, r->target_name,
+                   (unsigned long long)r->where_offset, (unsigned long long)r->block_size);
+    else
+        injprint_f(out, ctx, "  address 0x%016llx <%s:%s+0x%llx>\n", (unsigned long long)r->addr,
+                   r->spec.cell,
+                   r->where_symbol[0] ? r->where_symbol : injargs_region_name(r->spec.region),
+                   (unsigned long long)r->where_offset);
     injprint_bytes("old", r->old_bytes, r->len, out, ctx);
     if (!r->applied) {
         injprint_bytes("to write", r->new_bytes, r->len, out, ctx);
