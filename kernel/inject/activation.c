@@ -127,6 +127,14 @@ static void record_hit(const struct trap_frame *f)
 static void apply_deferred(const struct trap_frame *f)
 {
     const struct inject_deferred *d = &deferred;
+    /* The frames must still hold what was there when the fault was armed: if the cell went
+     * meanwhile, they may be someone else's now, and the fault is not written. */
+    for (unsigned i = 0; i < d->len; i++)
+        if (*d->alias[i] != d->old_bytes[i]) {
+            trig.waiting = false;
+            trig.failed = true;
+            return;
+        }
     for (unsigned i = 0; i < d->len; i++)
         *d->alias[i] = d->new_bytes[i];
     bool same = true;

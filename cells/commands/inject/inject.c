@@ -49,7 +49,8 @@ int cmd_inject_main(const void *arg, void *ret)
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1)
         return usage("bad argument block");
-    /* Other fault families parse their own words (one line each here). */
+    /* Other fault families parse their own words: one line each here, before the spec parser,
+     * e.g. if (argc >= 2 && strcmp(argv[1], "ipc") == 0) return inject_ipc_main(argc, argv); */
     struct injargs a;
     char msg[128];
     if (injargs_parse(argc, argv, &a, msg, sizeof(msg)))
