@@ -7,6 +7,7 @@
 #include <keel/errno.h>
 #include <keel/inject.h>
 #include <keel/string.h>
+#include "inject_alloc.h"
 
 static int usage(const char *why)
 {
@@ -154,6 +155,9 @@ int cmd_inject_main(const void *arg, void *ret)
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1)
         return usage("bad argument block");
+    int alloc_rc;
+    if (inject_alloc_dispatch(argc, argv, &alloc_rc)) /* inject alloc, and its status/restore */
+        return alloc_rc;
     if (argc == 2 && strcmp(argv[1], "status") == 0)
         return status();
     if (argc == 2 && (strcmp(argv[1], "restore") == 0 || strcmp(argv[1], "--restore") == 0))
