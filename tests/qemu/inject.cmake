@@ -1,3 +1,6 @@
 # The fault injector from the shell: proof, activation by debug register, seeds, restore and
 # refusals (inject_tests.py; docs/fault-injection.md, "Injecting a fault").
 keel_qemu_cases(inject_tests.py PREFIX qemu_inject_ TIMEOUT 180 WORKDIR inject)
+# Allocation failure per cell and the allocation sweep over every workload (alloc_sweep_tests.py;
+# docs/fault-injection.md, "Allocation failure"): one case per workload, so they run in parallel.
+keel_qemu_cases(alloc_sweep_tests.py PREFIX qemu_allocsweep_ TIMEOUT 240 WORKDIR allocsweep)
