@@ -9,6 +9,7 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/inject.h>
+#include <keel/inject_alloc.h>
 #include <keel/insn.h>
 #include <keel/string.h>
 #include "inject/activation.h"
@@ -323,6 +324,12 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     enum cell_region r = CELL_REGION_NONE;
     struct inject_patch patch = {0};
     struct inject_record rec = {0};
+    if (inject_alloc_in_place()) {
+        rc = loader_fail(err, KE_BUSY,
+                         "an allocation fault is in place: restore it first "
+                         "(inject restore)");
+        goto out;
+    }
     if (last.valid) {
         rc = loader_fail(err, KE_BUSY,
                          "a fault is in place at 0x%llx: restore it first (inject restore)",

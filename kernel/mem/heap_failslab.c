@@ -18,9 +18,10 @@ int heap_failslab_set(struct heap *h, const struct heap_failslab *cfg)
     if (!h || h->magic != HEAP_MAGIC || !cfg)
         return KE_INVAL;
     if (cfg->probability > 100 || cfg->times < -1 ||
-        (cfg->filter_owner && cfg->owner == HEAP_OWNER_NONE))
+        (cfg->filter_owner && cfg->owner == HEAP_OWNER_NONE) || (cfg->fired && !cfg->match))
         return KE_INVAL;
     h->fs = *cfg;
+    h->fs.seen = 0;
     h->fs_rng = cfg->seed;
     h->fs_calls = 0;
     return 0;
@@ -37,13 +38,9 @@ void heap_failslab_get(struct heap *h, struct heap_failslab *out)
     *out = h->fs;
 }
 
-bool heap_failslab_should_fail(struct heap *h, owner_t owner)
+/* One eligible call: the countdown and the probabilistic knobs. */
+static bool decide(struct heap *h, struct heap_failslab *fs)
 {
-    if (!h || h->magic != HEAP_MAGIC)
-        return false;
-    struct heap_failslab *fs = &h->fs;
-    if (fs->filter_owner && owner != fs->owner)
-        return false;
     /* The one-shot countdown runs beside the probabilistic knobs and does not disturb them. */
     bool nth = fs->fail_nth && --fs->fail_nth == 0;
     if (fs->times == 0 || fs->probability == 0)
@@ -55,4 +52,23 @@ bool heap_failslab_should_fail(struct heap *h, owner_t owner)
     if (fs->times > 0)
         fs->times--;
     return true;
+}
+
+bool heap_failslab_should_fail(struct heap *h, owner_t owner)
+{
+    if (!h || h->magic != HEAP_MAGIC)
+        return false;
+    struct heap_failslab *fs = &h->fs;
+    /* Disarmed (the usual case): nothing to count, no filter to ask. */
+    if (!fs->fail_nth && (fs->times == 0 || fs->probability == 0))
+        return false;
+    if (fs->filter_owner && owner != fs->owner)
+        return false;
+    if (fs->match && !fs->match(fs->hook_ctx))
+        return false;
+    fs->seen++;
+    bool fail = decide(h, fs);
+    if (fail && fs->fired)
+        fs->fired(fs->hook_ctx);
+    return fail;
 }

@@ -4,3 +4,5 @@ set(KEEL_HEAP_SOURCES ${CMAKE_SOURCE_DIR}/kernel/mem/heap.c
 keel_host_test(heap_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/heap_test.c ${KEEL_HEAP_SOURCES})
 keel_host_test(heap_stress_test
                SOURCES ${CMAKE_SOURCE_DIR}/tests/host/heap_stress_test.c ${KEEL_HEAP_SOURCES})
+keel_host_test(failslab_filter_test
+               SOURCES ${CMAKE_SOURCE_DIR}/tests/host/failslab_filter_test.c ${KEEL_HEAP_SOURCES})

@@ -80,13 +80,14 @@ def case_command(build, workdir):
         has(sh.run("failslab"), r"^failslab: allocation 3 from now fails")
         has(sh.run("failslab off"), r"^failslab: off$")
         has(sh.run("failslab"), r"^failslab: off$")
-        usage = r"^usage: failslab \[nth N \[owner core\|loader\|ramfs\|task:ID\] \| off\]$"
+        usage = (r"^usage: failslab \[nth N \[owner core\|loader\|ramfs\|task:ID \| cell CELL\] \| off\] "
+                 r"\(or --nth N --owner O --cell C\)$")
         for line, why in (("failslab x", "want 'nth N' or 'off'"),
                           ("failslab nth 0", "nth wants a number from 1 to 4294967295"),
                           ("failslab nth 4294967296", "nth wants a number"),
                           ("failslab nth 2 owner bob", "owner is core, loader, ramfs or task:ID"),
                           ("failslab nth 2 owner task:0", "owner is core"),
-                          ("failslab nth 2 ramfs", "after 'nth N' only 'owner OWNER' may follow"),
+                          ("failslab nth 2 ramfs", "after 'nth N' only 'owner OWNER' or 'cell CELL' may follow"),
                           ("failslab off now", "too many arguments")):
             out = sh.run(line)
             has(out, rf"^failslab: {re.escape(why)}")

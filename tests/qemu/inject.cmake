@@ -4,3 +4,6 @@ keel_qemu_cases(inject_tests.py PREFIX qemu_inject_ TIMEOUT 180 WORKDIR inject)
 # Exception and loop models, triggers, keelctl inject, the same seed on two boots
 # (inject_models_tests.py).
 keel_qemu_cases(inject_models_tests.py PREFIX qemu_injmodels_ TIMEOUT 240 WORKDIR injmodels)
+# Allocation failure per cell and the allocation sweep over every workload (alloc_sweep_tests.py;
+# docs/fault-injection.md, "Allocation failure"): one case per workload, so they run in parallel.
+keel_qemu_cases(alloc_sweep_tests.py PREFIX qemu_allocsweep_ TIMEOUT 240 WORKDIR allocsweep)

@@ -9,6 +9,7 @@
 #include <keel/string.h>
 #include "commands/inject/injargs.h"
 #include "commands/inject/injprint.h"
+#include "inject_alloc.h"
 
 static int usage(const char *why)
 {
@@ -49,8 +50,10 @@ int cmd_inject_main(const void *arg, void *ret)
     int argc = argv_from_arg(arg, argv, ARGV_MAX_ARGS + 1);
     if (argc < 1)
         return usage("bad argument block");
-    /* Other fault families parse their own words: one line each here, before the spec parser,
-     * e.g. if (argc >= 2 && strcmp(argv[1], "ipc") == 0) return inject_ipc_main(argc, argv); */
+    /* Other fault families parse their own words: one line each here, before the spec parser. */
+    int alloc_rc;
+    if (inject_alloc_dispatch(argc, argv, &alloc_rc)) /* inject alloc, and its status/restore */
+        return alloc_rc;
     struct injargs a;
     char msg[128];
     if (injargs_parse(argc, argv, &a, msg, sizeof(msg)))

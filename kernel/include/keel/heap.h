@@ -67,6 +67,15 @@ struct heap_failslab {
     uint32_t fail_nth; /* if non-zero, the nth eligible call from now fails once, independent
                           of probability/interval/times (heap_failslab_get shows the countdown) */
     uint64_t seed;     /* seed of the deterministic PRNG behind probability */
+    /* A caller filter (the kernel's per-cell filter, keel/inject_alloc.h): if match is set, a
+     * call is eligible only when match(hook_ctx) says so — asked after the owner filter, under
+     * the caller's lock, and only while something is armed (fail_nth, or probability with
+     * times), so a disarmed injector costs one test per call. */
+    bool (*match)(void *hook_ctx);
+    /* If set, told each time the injector fails a call (same lock: record, never allocate). */
+    void (*fired)(void *hook_ctx);
+    void *hook_ctx;
+    uint64_t seen; /* eligible calls since the last set (heap_failslab_get; ignored by set) */
 };
 
 /* Private bookkeeping; defined here only so a heap can be a static object. */
@@ -148,10 +157,12 @@ int heap_for_each_owner(struct heap *h,
                         int (*fn)(void *ctx, owner_t owner, const struct heap_owner_stats *st),
                         void *ctx);
 
-/* Replaces the injection settings and restarts the PRNG, interval counter and countdowns.
- * KE_INVAL if probability > 100, times < -1, or the filter names HEAP_OWNER_NONE. */
+/* Replaces the injection settings and restarts the PRNG, interval counter, countdowns and the
+ * eligible-call count. KE_INVAL if probability > 100, times < -1, the filter names
+ * HEAP_OWNER_NONE, or fired is set without match. */
 int heap_failslab_set(struct heap *h, const struct heap_failslab *cfg);
-/* The current settings, with times and fail_nth showing what is left. */
+/* The current settings, with times and fail_nth showing what is left and seen counting the
+ * eligible calls. */
 void heap_failslab_get(struct heap *h, struct heap_failslab *out);
 /* Advances the injector for one allocation call of owner; true if this call must fail. Used by
  * heap_alloc/heap_realloc; exported so other allocators can share the same knobs. */
