@@ -9,7 +9,9 @@
 #include <keel/insn.h>
 #include <keel/string.h>
 #include "inject/activation.h"
+#include "inject/ipc.h"
 #include "link/cells.h"
+#include <keel/core/chan_fault.h>
 
 static struct inject_record last; /* the last injection; valid while its bytes are in place */
 static uint64_t next_seq = 1;
@@ -210,6 +212,10 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
     enum cell_region r = CELL_REGION_NONE;
     struct inject_patch patch = {0};
     struct inject_record rec = {0};
+    if (chan_fault_armed()) { /* one fault in place: an IPC fault counts */
+        rc = loader_fail(err, KE_BUSY, "an IPC fault is armed: restore it first (inject restore)");
+        goto out;
+    }
     if (last.valid) {
         rc = loader_fail(err, KE_BUSY,
                          "a fault is in place at 0x%llx: restore it first (inject restore)",
@@ -253,6 +259,11 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
 out:
     cells_unlock();
     return rc;
+}
+
+bool inject_code_in_place(void)
+{
+    return last.valid; /* cells lock held by the caller */
 }
 
 void inject_last(struct inject_record *out)

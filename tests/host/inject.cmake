@@ -36,3 +36,7 @@ endif()
 # The injector's seeded choices (inject/inject_pick.c): PRNG, bit flip, word, NOP-out, branch.
 keel_host_test(inject_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/inject_pick_test.c
                LIBS keel_inject_host)
+
+# The IPC fault's choices (inject/ipc_pick.c): kind words, the nth-call counter, the seeded bit.
+keel_host_test(ipc_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/ipc_pick_test.c
+               LIBS keel_inject_host)

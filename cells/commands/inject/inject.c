@@ -7,6 +7,7 @@
 #include <keel/errno.h>
 #include <keel/inject.h>
 #include <keel/string.h>
+#include "ipc_cmd.h"
 
 static int usage(const char *why)
 {
@@ -93,6 +94,8 @@ static int status(void)
 {
     struct inject_record r;
     inject_last(&r);
+    if (!r.valid && inject_ipc_status())
+        return 0;
     if (!r.valid) {
         kprintf("inject: no fault in place\n");
         return 0;
@@ -111,7 +114,10 @@ static int restore(void)
 {
     struct inject_record r;
     struct loader_error err;
-    int rc = inject_restore(&r, &err);
+    int rc;
+    if (inject_ipc_restore_cmd(&rc))
+        return rc;
+    rc = inject_restore(&r, &err);
     if (rc) {
         kprintf("inject: %s\n", err.msg);
         return 1;
@@ -158,6 +164,8 @@ int cmd_inject_main(const void *arg, void *ret)
         return status();
     if (argc == 2 && (strcmp(argv[1], "restore") == 0 || strcmp(argv[1], "--restore") == 0))
         return restore();
+    if (argc >= 2 && strcmp(argv[1], "ipc") == 0)
+        return inject_ipc_main(argc, argv);
     if (argc < 3)
         return usage("want a fault model and a cell, 'status' or 'restore'");
     struct inject_spec spec = {0};
