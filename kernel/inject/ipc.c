@@ -68,3 +68,6 @@ int inject_ipc_restore(struct ipc_fault_record *out, struct loader_error *err)
 KEEL_EXPORT_FUNC(inject_ipc);
 KEEL_EXPORT_FUNC(inject_ipc_last);
 KEEL_EXPORT_FUNC(inject_ipc_restore);
+/* The words of keel/ipc_pick.h, for the inject command (inject/ipc_pick.c is freestanding). */
+KEEL_EXPORT_FUNC(ipc_fault_kind_name);
+KEEL_EXPORT_FUNC(ipc_fault_kind_parse);
