@@ -4,8 +4,8 @@
 #include <keel/ipc_pick.h>
 
 static const char *const names[] = {
-    [IPC_FAULT_DROP] = "drop",       [IPC_FAULT_DUP] = "dup",       [IPC_FAULT_CORRUPT] = "corrupt",
-    [IPC_FAULT_DELAY] = "delay",     [IPC_FAULT_BADPTR] = "badptr", [IPC_FAULT_PAGEFAULT] = "pagefault",
+    [IPC_FAULT_DROP] = "drop",   [IPC_FAULT_DUP] = "dup",       [IPC_FAULT_CORRUPT] = "corrupt",
+    [IPC_FAULT_DELAY] = "delay", [IPC_FAULT_BADPTR] = "badptr", [IPC_FAULT_PAGEFAULT] = "pagefault",
 };
 
 const char *ipc_fault_kind_name(enum ipc_fault_kind k)

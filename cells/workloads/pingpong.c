@@ -61,9 +61,9 @@ static int partner_main(const void *arg, void *ret)
             return r;
         if (m.word != want) {
             struct wl_rng ahead = rng;
-            const char *what = answered && m.word == prev          ? "duplicate"
-                               : m.word == wl_next(&ahead)         ? "lost"
-                                                                   : "corrupt";
+            const char *what = answered && m.word == prev  ? "duplicate"
+                               : m.word == wl_next(&ahead) ? "lost"
+                                                           : "corrupt";
             log_warn("wl_pingpong: message %llu %s", (unsigned long long)answered + 1, what);
             end_pair((struct pair *)p);
             return WL_DETECTED;

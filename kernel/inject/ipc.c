@@ -21,7 +21,8 @@ int inject_ipc(const struct ipc_fault_spec *spec, struct ipc_fault_record *out,
         return loader_fail(err, KE_INVAL, "unknown side (send or recv)");
     if (spec->nth == 0)
         return loader_fail(err, KE_INVAL, "--nth counts from 1");
-    if (spec->kind == IPC_FAULT_DELAY && (spec->delay_ns == 0 || spec->delay_ns > IPC_FAULT_DELAY_MAX_NS))
+    if (spec->kind == IPC_FAULT_DELAY &&
+        (spec->delay_ns == 0 || spec->delay_ns > IPC_FAULT_DELAY_MAX_NS))
         return loader_fail(err, KE_INVAL, "delay wants --delay-us 1..%llu",
                            (unsigned long long)(IPC_FAULT_DELAY_MAX_NS / 1000));
     if (spec->kind != IPC_FAULT_DELAY && spec->delay_ns)

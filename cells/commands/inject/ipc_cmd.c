@@ -9,7 +9,7 @@
 #include "ipc_cmd.h"
 
 #define IPC_USAGE                                                                                  \
-    "inject ipc <drop|dup|corrupt|delay|badptr|pagefault> <cell|any> [--side send|recv] "        \
+    "inject ipc <drop|dup|corrupt|delay|badptr|pagefault> <cell|any> [--side send|recv] "          \
     "[--nth N] [--seed N] [--delay-us N]"
 
 static int usage(const char *why)
@@ -111,7 +111,7 @@ bool inject_ipc_status(void)
     if (!r.valid)
         return false;
     print_spec(&r);
-    kprintf("  matching calls so far: %llu\n", (unsigned long long)r.seen);
+    kprintf("  calls counted: %llu\n", (unsigned long long)r.seen);
     if (!r.activated) {
         kprintf("  not activated\n");
         return true;

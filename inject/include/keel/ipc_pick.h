@@ -20,8 +20,8 @@ enum ipc_fault_kind {
 
 enum ipc_fault_side { IPC_SIDE_SEND = 1, IPC_SIDE_RECV };
 
-#define IPC_FAULT_CELL_MAX 32
-#define IPC_FAULT_NAME_MAX 24
+#define IPC_FAULT_CELL_MAX     32
+#define IPC_FAULT_NAME_MAX     24
 #define IPC_FAULT_DELAY_MAX_NS 10000000000ull /* 10 s */
 
 struct ipc_fault_spec {
