@@ -17,6 +17,7 @@
 #include <keel/channel.h>
 #include <keel/task.h>
 #include <keel/waitq.h>
+#include <keel/core/chan_fault.h>
 #include "chan_ring.h"
 #include "task_internal.h"
 
@@ -182,7 +183,11 @@ static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait
 {
     if (!ch || !msg)
         return KE_INVAL;
+    struct chan_fault_act fa; /* an armed IPC fault (chan_fault.c) may hit this call */
+    msg = chan_fault_send_begin(ch, msg, &fa);
     struct channel_msg m = *msg; /* before the lock: a bad msg faults the caller alone */
+    if (chan_fault_send_msg(&fa, ch, &m))
+        return 0;
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
     int irq;
@@ -214,6 +219,7 @@ static int send(struct channel *ch, const struct channel_msg *msg, bool may_wait
             break; /* killed while waiting for room: nothing was queued */
     }
     depart(ch, irq);
+    chan_fault_send_end(&fa, ch, &m, r);
     return r;
 }
 
@@ -245,17 +251,24 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
         return KE_INVAL;
     /* Touch out before taking anything: a bad pointer faults the caller with the message still
      * queued. The message itself is stored after the lock is released. */
+    struct chan_fault_act fa;
+    out = chan_fault_recv_begin(ch, out, &fa);
     (void)*(volatile const uint64_t *)&out->word;
     struct channel_msg m = {0, 0};
     owner_t me = kheap_current_owner();
     bool can_block = can_block_now(may_wait);
     int irq;
+again:;
     int r = enter(ch, &irq);
     if (r)
         return r;
     for (;;) {
         if (ch->doomed) {
             r = KE_CLOSED;
+            break;
+        }
+        if (chan_fault_replay(ch, &m)) {
+            r = 0;
             break;
         }
         /* After close, a rendezvous message whose sender still waits is going back to it. */
@@ -276,6 +289,8 @@ static int recv(struct channel *ch, struct channel_msg *out, bool may_wait)
             break;
     }
     depart(ch, irq);
+    if (r == 0 && chan_fault_recv_msg(&fa, ch, &m))
+        goto again; /* dropped: wait for the next one */
     if (r == 0)
         *out = m;
     return r;

@@ -11,6 +11,7 @@
 #include <keel/export.h>
 #include <keel/inject.h>
 #include <keel/inject_alloc.h>
+#include <keel/core/chan_fault.h>
 #include <keel/kmalloc.h>
 #include <keel/panic.h>
 #include <keel/string.h>
@@ -140,6 +141,8 @@ int inject_alloc_arm(const struct inject_alloc_spec *spec, struct inject_alloc_r
                          "an allocation fault is in place for cell %s: restore it first "
                          "(inject restore)",
                          cur.spec.cell);
+    } else if (chan_fault_armed()) { /* one fault in place: an IPC fault counts */
+        rc = loader_fail(err, KE_BUSY, "an IPC fault is armed: restore it first (inject restore)");
     } else if (fs.fail_nth || (fs.probability && fs.times)) {
         rc = loader_fail(err, KE_BUSY, "failslab is armed: turn it off first (failslab off)");
     } else if (!cell) {

@@ -14,7 +14,9 @@
 #include <keel/string.h>
 #include "inject/activation.h"
 #include "inject/places.h"
+#include "inject/ipc.h"
 #include "link/cells.h"
+#include <keel/core/chan_fault.h>
 
 static struct inject_record last; /* the last injection; valid while its bytes are in place */
 static uint64_t next_seq = 1;
@@ -330,6 +332,10 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
                          "(inject restore)");
         goto out;
     }
+    if (chan_fault_armed()) { /* one fault in place: an IPC fault counts */
+        rc = loader_fail(err, KE_BUSY, "an IPC fault is armed: restore it first (inject restore)");
+        goto out;
+    }
     if (last.valid) {
         rc = loader_fail(err, KE_BUSY,
                          "a fault is in place at 0x%llx: restore it first (inject restore)",
@@ -401,6 +407,11 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
 out:
     cells_unlock();
     return rc;
+}
+
+bool inject_code_in_place(void)
+{
+    return last.valid; /* cells lock held by the caller */
 }
 
 void inject_last(struct inject_record *out)

@@ -7,3 +7,7 @@ keel_qemu_cases(inject_models_tests.py PREFIX qemu_injmodels_ TIMEOUT 240 WORKDI
 # Allocation failure per cell and the allocation sweep over every workload (alloc_sweep_tests.py;
 # docs/fault-injection.md, "Allocation failure"): one case per workload, so they run in parallel.
 keel_qemu_cases(alloc_sweep_tests.py PREFIX qemu_allocsweep_ TIMEOUT 240 WORKDIR allocsweep)
+# IPC faults: the 13 sender/receiver faults on wl_pingpong with their outcomes known by
+# construction, and the one-fault rule shared with code faults (ipc_fault_tests.py;
+# docs/fault-injection.md, "IPC faults").
+keel_qemu_cases(ipc_fault_tests.py PREFIX qemu_ipcfault_ TIMEOUT 180 WORKDIR ipcfault)

@@ -10,6 +10,7 @@
 #include "commands/inject/injargs.h"
 #include "commands/inject/injprint.h"
 #include "inject_alloc.h"
+#include "ipc_cmd.h"
 
 static int usage(const char *why)
 {
@@ -27,6 +28,8 @@ static int status(void)
 {
     struct inject_record r;
     inject_last(&r);
+    if (!r.valid && inject_ipc_status())
+        return 0;
     injprint_status(&r, to_console, NULL);
     return 0;
 }
@@ -35,6 +38,9 @@ static int restore(void)
 {
     struct inject_record r;
     struct loader_error err;
+    int rc;
+    if (inject_ipc_restore_cmd(&rc))
+        return rc;
     if (inject_restore(&r, &err)) {
         kprintf("inject: %s\n", err.msg);
         return 1;
@@ -54,6 +60,8 @@ int cmd_inject_main(const void *arg, void *ret)
     int alloc_rc;
     if (inject_alloc_dispatch(argc, argv, &alloc_rc)) /* inject alloc, and its status/restore */
         return alloc_rc;
+    if (argc >= 2 && strcmp(argv[1], "ipc") == 0)
+        return inject_ipc_main(argc, argv);
     struct injargs a;
     char msg[128];
     if (injargs_parse(argc, argv, &a, msg, sizeof(msg)))

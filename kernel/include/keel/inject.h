@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <keel/inject_pick.h>
+#include <keel/ipc_pick.h>
 #include <keel/loader.h>
 #include <keel/task.h>
 
@@ -88,5 +89,16 @@ void inject_last(struct inject_record *out);
  * record restored in *out (may be NULL), KE_NOENT if there is nothing to restore, KE_STALE
  * (with a message) if the cell was unloaded or replaced meanwhile. */
 int inject_restore(struct inject_record *out, struct loader_error *err);
+
+/* IPC faults (kernel/inject/ipc.c; docs/fault-injection.md, "IPC faults"): arm spec's fault on
+ * channel messages (keel/ipc_pick.h). It shares the rule of one fault in place: KE_BUSY while a
+ * code fault or another IPC fault is in place; KE_NOENT for a cell that is not loaded, KE_INVAL
+ * for a bad kind, side, nth or delay. 0 and the record in *out (may be NULL). */
+int inject_ipc(const struct ipc_fault_spec *spec, struct ipc_fault_record *out,
+               struct loader_error *err);
+/* The armed IPC fault with its activation (valid false if none). */
+void inject_ipc_last(struct ipc_fault_record *out);
+/* Disarms it: 0 and the record in *out (may be NULL), KE_NOENT if none is armed. */
+int inject_ipc_restore(struct ipc_fault_record *out, struct loader_error *err);
 
 #endif
