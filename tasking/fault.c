@@ -48,7 +48,7 @@ void fault_log_add(const struct task *t, const struct task_fault *f, enum fault_
     struct task_fault_record r = {
         .time_ns = f->time_ns,
         .task = t->id,
-        .kind = FAULT_KIND_EXCEPTION,
+        .kind = f->kind ? f->kind : FAULT_KIND_EXCEPTION,
         .step = step,
         .outcome = outcome,
         .new_task = new_task,
@@ -129,7 +129,24 @@ const char *fault_vector_name(unsigned vector)
 
 const char *fault_kind_name(enum fault_kind kind)
 {
-    return kind == FAULT_KIND_EXCEPTION ? "exception" : "?";
+    switch (kind) {
+    case FAULT_KIND_EXCEPTION:
+        return "exception";
+    case FAULT_KIND_HANG:
+        return "hang";
+    }
+    return "?";
+}
+
+const char *fault_hang_name(enum hang_detector by)
+{
+    switch (by) {
+    case HANG_HEARTBEAT:
+        return "heartbeat";
+    case HANG_CPU_BUDGET:
+        return "cpu_budget";
+    }
+    return "";
 }
 
 static bool in_cell_area(uint64_t a)
@@ -319,6 +336,7 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
     bool in_core = !in_cell && !overflow; /* core code, or no code at all (a wild jump) */
     struct task_fault tf = {
         .time_ns = clock_ns(),
+        .kind = FAULT_KIND_EXCEPTION,
         .vector = (unsigned)f->vector,
         .error = f->error,
         .rip = f->rip,
@@ -360,4 +378,5 @@ KEEL_EXPORT_FUNC(task_fault_log_stats);
 KEEL_EXPORT_FUNC(task_fault_log_clear);
 KEEL_EXPORT_FUNC(fault_step_name);
 KEEL_EXPORT_FUNC(fault_kind_name);
+KEEL_EXPORT_FUNC(fault_hang_name);
 KEEL_EXPORT_FUNC(fault_vector_name);

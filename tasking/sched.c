@@ -107,9 +107,14 @@ void sched_switch(void)
         return;
     }
     uint64_t now = clock_tsc();
-    prev->cpu_ns += clock_tsc_to_ns(now - prev->switched_in_tsc);
-    if (prev->state == TASK_DEAD)
+    uint64_t slice = clock_tsc_to_ns(now - prev->switched_in_tsc);
+    prev->cpu_ns += slice;
+    /* The CPU budget counts from the last block: a yield or a preemption carries it on. */
+    prev->run_ns = prev->state == TASK_READY ? prev->run_ns + slice : 0;
+    if (prev->state == TASK_DEAD) {
         pending_reap = prev;
+        watchdog_task_gone(prev);
+    }
     next->state = TASK_RUNNING;
     next->switches++;
     if (next != idle_task)
@@ -168,9 +173,12 @@ void sched_timer_tick(struct trap_frame *f)
         t->sleep_next = 0;
         waitq_timeout(t);
     }
+    watchdog_tick(current, now); /* a hung task is asked to die, as by task_kill */
     /* A kill takes effect here only if the task was running cell code: the core may be in the
      * middle of something (it reaches a safe point at its next blocking call instead). */
     if (current->kill_requested && current != idle_task && in_cell_code(f->rip)) {
+        if (current->hang)
+            watchdog_stopped_at(current, f->rip);
         sched_unlock(irq);
         task_finish(TASK_KILLED, KE_KILLED, 0);
     }

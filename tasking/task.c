@@ -237,6 +237,9 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     t->detached = (spec->flags & TASK_DETACHED) != 0;
     t->max_restarts = spec->max_restarts ? spec->max_restarts : DEFAULT_MAX_RESTARTS;
     t->backoff_ns = spec->backoff_ns ? spec->backoff_ns : DEFAULT_BACKOFF_NS;
+    t->heartbeat_ns = spec->heartbeat_ns;
+    t->cpu_budget_ns = spec->cpu_budget_ns;
+    t->last_beat_ns = clock_ns();
     task_id_t id = t->id;
     /* The cell lookup, its pin and the task's appearance are one step for a live swap, which
      * moves pins and entries with the scheduler lock held. */
@@ -252,6 +255,7 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     if (t->cell)
         pin_cell(t, t->cell);
     task_list_add(t);
+    watchdog_task_added(t);
     sched_make_ready(t);
     sched_unlock(irq);
     if (id_out)
@@ -287,10 +291,14 @@ static struct task *respawn(struct task *old)
     t->backoff_ns = old->backoff_ns;
     t->restarts = old->restarts + 1;
     t->not_before_ns = clock_ns() + backoff_delay_ns(old->backoff_ns, t->restarts, BACKOFF_CAP_NS);
+    t->heartbeat_ns = old->heartbeat_ns;
+    t->cpu_budget_ns = old->cpu_budget_ns;
+    t->last_beat_ns = t->not_before_ns; /* its heartbeat counts from its start */
     t->cell = old->cell;
     if (t->cell)
         pin_cell(t, t->cell);
     task_list_add(t);
+    watchdog_task_added(t);
     sched_make_ready(t);
     return t;
 }
@@ -307,6 +315,12 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     if (t->kill_requested && (how == TASK_RETURNED || how == TASK_EXITED)) {
         how = TASK_KILLED;
         status = KE_KILLED;
+    }
+    /* Hang detection (watchdog.c): the kill it asked for ends the task as a hang fault. */
+    if (t->hang && how != TASK_FAULTED) {
+        how = TASK_FAULTED;
+        status = KE_TIMEDOUT;
+        fault = watchdog_hang_ended(t);
     }
     t->end = how;
     t->status = status;

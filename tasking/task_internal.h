@@ -72,6 +72,14 @@ struct task {
     const struct trap_frame *preempted; /* the timer's frame while switched away by it (sched) */
     unsigned channel_depth;             /* own: inside channel send/recv (not resettable there) */
     unsigned swaps; /* service task: re-spawns by live swaps (the swap's commit) */
+
+    /* Hang detection (watchdog.c) — scheduler lock (last_beat_ns: own, one aligned store). */
+    uint64_t heartbeat_ns;  /* 0: none */
+    uint64_t last_beat_ns;  /* its start (a restart: after its back-off) or its last beat */
+    uint64_t cpu_budget_ns; /* 0: the global budget */
+    uint64_t run_ns;        /* CPU time up to its last switch-out since it last blocked */
+    bool hang;              /* found hung: it ends as TASK_FAULTED with hang_fault */
+    struct task_fault hang_fault;
 };
 
 /* The running task (NULL before tasking_init). */
@@ -120,6 +128,17 @@ void fault_log_add(const struct task *t, const struct task_fault *f, enum fault_
 const struct mutex *task_core_mutex_held(const struct task *t, const struct mutex *until);
 /* "core mutex 'name'<suffix>", for a panic report (static storage, overwritten by each call). */
 const char *fault_mutex_reason(const struct mutex *m, const char *suffix);
+
+/* Hang detection (watchdog.c), scheduler lock held. A task with a heartbeat appears / ends
+ * (the tick scans only while some exist); the tick judges the running task's CPU budget and
+ * every heartbeat, and marks a hung task for its end (a kill, at its next safe point);
+ * watchdog_stopped_at records where a hung task was stopped in cell code. */
+void watchdog_task_added(const struct task *t);
+void watchdog_task_gone(const struct task *t);
+void watchdog_tick(struct task *cur, uint64_t now_ns);
+void watchdog_stopped_at(struct task *t, uint64_t rip);
+/* task_finish of a hung task: charge, report and log the hang; returns the fault to end with. */
+const struct task_fault *watchdog_hang_ended(struct task *t);
 
 /* From task_fault_contain, for a fault inside a guarded call: resume the call at its landing
  * (true), or not (false, *why says why: the fault is then the core's). */

@@ -29,6 +29,8 @@ static void write_record(struct ctl_wr *w, const struct task_fault_record *r)
     ctl_wr_u32(w, (uint32_t)r->outcome);
     ctl_wr_str(w, r->outcome ? keel_errname(r->outcome) : "ok");
     ctl_wr_u64(w, r->new_task);
+    ctl_wr_str(w, r->kind == FAULT_KIND_HANG ? fault_hang_name(f->hang_by) : "");
+    ctl_wr_u64(w, r->kind == FAULT_KIND_HANG ? f->hang_limit_ns : 0);
 }
 
 int ctl_op_faults(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size)

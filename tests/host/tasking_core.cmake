@@ -7,3 +7,6 @@ target_include_directories(backoff_test PRIVATE ${CMAKE_SOURCE_DIR})
 keel_host_test(runqueue_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/runqueue_test.c
                LIBS keel_tasking_host)
 target_include_directories(runqueue_test PRIVATE ${CMAKE_SOURCE_DIR})
+keel_host_test(hang_calc_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/hang_calc_test.c
+               LIBS keel_tasking_host)
+target_include_directories(hang_calc_test PRIVATE ${CMAKE_SOURCE_DIR})

@@ -11,7 +11,7 @@
 struct fault_wire {
     struct fault_row row;
     char task_name[64], kind[32], vector_name[16], where[128], caller[128], cell[64], step[32],
-        outcome[32];
+        outcome[32], hang_by[32];
     uint64_t error, rip, new_task;
     int32_t outcome_code;
 };
@@ -38,6 +38,9 @@ static void read_record(struct ctl_rd *rd, struct fault_wire *f)
     f->outcome_code = (int32_t)ctl_rd_u32(rd);
     ctl_rd_str(rd, f->outcome, sizeof(f->outcome));
     f->new_task = ctl_rd_u64(rd);
+    ctl_rd_str(rd, f->hang_by, sizeof(f->hang_by));
+    r->hang_limit_ns = ctl_rd_u64(rd);
+    r->hang_by = f->hang_by;
     r->task_name = f->task_name;
     r->kind = f->kind;
     r->vector_name = f->vector_name;
@@ -75,8 +78,10 @@ static void json_record(const struct fault_wire *f)
     json_str(stdout, r->step);
     printf(", \"outcome\": ");
     json_str(stdout, r->outcome);
-    printf(", \"outcome_code\": %d, \"duration_ns\": %llu, \"new_task\": %llu}", f->outcome_code,
-           (unsigned long long)r->duration_ns, (unsigned long long)f->new_task);
+    printf(", \"outcome_code\": %d, \"duration_ns\": %llu, \"new_task\": %llu, \"hang_by\": ",
+           f->outcome_code, (unsigned long long)r->duration_ns, (unsigned long long)f->new_task);
+    json_str(stdout, r->hang_by);
+    printf(", \"hang_limit_ns\": %llu}", (unsigned long long)r->hang_limit_ns);
 }
 
 static int print_faults(struct ctl_rd *rd, bool json)

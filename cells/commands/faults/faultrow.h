@@ -14,16 +14,18 @@
 struct fault_row {
     uint64_t seq, time_ns, duration_ns, task, cr2;
     const char *task_name;
-    const char *kind;        /* "exception" */
+    const char *kind;        /* "exception", "hang" */
     unsigned vector;         /* kind "exception" */
     const char *vector_name; /* "#PF", or "" */
+    const char *hang_by;     /* kind "hang": "heartbeat" or "cpu_budget" */
+    uint64_t hang_limit_ns;  /* kind "hang": the heartbeat interval or CPU budget it broke */
     const char *where, *caller, *cell, *step, *outcome;
     uint32_t cell_version; /* 0: the core */
 };
 
 /* Column widths that fit every row. */
 struct fault_widths {
-    int task, where, cell;
+    int task, kind, where, cell;
     bool callers; /* some row has a cell call site: the CALLED FROM column */
 };
 
@@ -32,15 +34,17 @@ static inline int fault_row_task(const struct fault_row *r, char *buf, size_t n)
     return ksnprintf(buf, n, "%llu %s", (unsigned long long)r->task, r->task_name);
 }
 
-/* "#PF(14)"; the vector's number alone when it has no name; the kind for other kinds. */
-static inline void fault_row_kind(const struct fault_row *r, char *buf, size_t n)
+/* "#PF(14)"; the vector's number alone when it has no name; "hang(heartbeat)" or
+ * "hang(cpu_budget)"; the kind for other kinds. */
+static inline int fault_row_kind(const struct fault_row *r, char *buf, size_t n)
 {
+    if (strcmp(r->kind, "hang") == 0 && r->hang_by && r->hang_by[0])
+        return ksnprintf(buf, n, "hang(%s)", r->hang_by);
     if (strcmp(r->kind, "exception") != 0)
-        ksnprintf(buf, n, "%s", r->kind);
-    else if (r->vector_name[0])
-        ksnprintf(buf, n, "%s(%u)", r->vector_name, r->vector);
-    else
-        ksnprintf(buf, n, "%u", r->vector);
+        return ksnprintf(buf, n, "%s", r->kind);
+    if (r->vector_name[0])
+        return ksnprintf(buf, n, "%s(%u)", r->vector_name, r->vector);
+    return ksnprintf(buf, n, "%u", r->vector);
 }
 
 /* "faulty@1", or "core". */
@@ -56,6 +60,8 @@ static inline void fault_widths_add(struct fault_widths *w, const struct fault_r
     char buf[64];
     int len = fault_row_task(r, buf, sizeof(buf));
     w->task = len > w->task ? len : w->task;
+    len = fault_row_kind(r, buf, sizeof(buf));
+    w->kind = len > w->kind ? len : w->kind;
     len = (int)strlen(r->where);
     w->where = len > w->where ? len : w->where;
     len = fault_row_cell(r, buf, sizeof(buf));
@@ -65,28 +71,28 @@ static inline void fault_widths_add(struct fault_widths *w, const struct fault_r
 
 static inline void fault_widths_init(struct fault_widths *w)
 {
-    *w = (struct fault_widths){.task = 4, .where = 5, .cell = 4};
+    *w = (struct fault_widths){.task = 4, .kind = 7, .where = 5, .cell = 4};
 }
 
 static inline void fault_table_header(const struct fault_widths *w, format_emit_fn emit, void *ctx)
 {
-    kformat(emit, ctx, "%4s  %12s  %-*s  %-7s  %-*s  %-18s  %-*s  %-11s  %-8s  %10s%s\n", "SEQ",
-            "TIME(us)", w->task, "TASK", "KIND", w->where, "WHERE", "CR2", w->cell, "CELL", "STEP",
+    kformat(emit, ctx, "%4s  %12s  %-*s  %-*s  %-*s  %-18s  %-*s  %-11s  %-8s  %10s%s\n", "SEQ",
+            "TIME(us)", w->task, "TASK", w->kind, "KIND", w->where, "WHERE", "CR2", w->cell, "CELL", "STEP",
             "OUTCOME", "TOOK(us)", w->callers ? "  CALLED FROM" : "");
 }
 
 static inline void fault_table_row(const struct fault_row *r, const struct fault_widths *w,
                                    format_emit_fn emit, void *ctx)
 {
-    char task[64], kind[24], cell[64];
+    char task[64], kind[32], cell[64];
     fault_row_task(r, task, sizeof(task));
     fault_row_kind(r, kind, sizeof(kind));
     fault_row_cell(r, cell, sizeof(cell));
     const char *caller = !w->callers ? "" : r->caller[0] ? r->caller : "-";
     kformat(emit, ctx,
-            "%4llu  %12llu  %-*s  %-7s  %-*s  0x%016llx  %-*s  %-11s  %-8s  %6llu.%03llu%s%s\n",
+            "%4llu  %12llu  %-*s  %-*s  %-*s  0x%016llx  %-*s  %-11s  %-8s  %6llu.%03llu%s%s\n",
             (unsigned long long)r->seq, (unsigned long long)(r->time_ns / 1000u), w->task, task,
-            kind, w->where, r->where, (unsigned long long)r->cr2, w->cell, cell, r->step,
+            w->kind, kind, w->where, r->where, (unsigned long long)r->cr2, w->cell, cell, r->step,
             r->outcome, (unsigned long long)(r->duration_ns / 1000u),
             (unsigned long long)(r->duration_ns % 1000u), w->callers ? "  " : "", caller);
 }

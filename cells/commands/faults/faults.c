@@ -45,6 +45,10 @@ static void row_of(const struct task_fault_record *r, struct row_strings *s, str
                               .kind = fault_kind_name(r->kind),
                               .vector = r->fault.vector,
                               .vector_name = fault_vector_name(r->fault.vector),
+                              .hang_by = r->kind == FAULT_KIND_HANG
+                                             ? fault_hang_name(r->fault.hang_by)
+                                             : "",
+                              .hang_limit_ns = r->fault.hang_limit_ns,
                               .where = s->where,
                               .caller = s->caller,
                               .cell = s->cell,

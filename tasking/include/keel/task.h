@@ -58,13 +58,34 @@ struct task_spec {
     unsigned stack_pages;  /* 0 = default (4 pages = 16 KiB), at most 64 */
     unsigned max_restarts; /* restartable tasks: 0 = default (5) */
     uint64_t backoff_ns;   /* restartable tasks: first back-off, doubled each time; 0 = 1 ms */
+    /* Hang detection (docs/fault-injection.md, "Hangs"). heartbeat_ns: the task promises to call
+     * task_heartbeat() at least this often (from its start, then from each beat); 0 = no
+     * heartbeat. cpu_budget_ns: the longest it may run without blocking (CPU time; a yield or a
+     * preemption is not blocking); 0 = the global budget (task_cpu_budget_ns). A task that breaks
+     * either is hung: it ends as TASK_FAULTED with a fault of kind FAULT_KIND_HANG (restarted if
+     * restartable), at its next safe point, as a kill does. */
+    uint64_t heartbeat_ns;
+    uint64_t cpu_budget_ns;
 };
 
 enum task_end {
     TASK_RETURNED = 1, /* entry returned; status is its value */
     TASK_EXITED,       /* task_exit(status) */
     TASK_KILLED,       /* task_kill(); status is KE_KILLED */
-    TASK_FAULTED,      /* a CPU exception contained in the task; see fault */
+    TASK_FAULTED,      /* a CPU exception contained in the task, or a hang; see fault */
+};
+
+/* The fault log (docs/fault-injection.md): a fixed ring of records, one per fault and one per
+ * recovery step, each with a sequence number (1, 2, ... since boot) so that a reader can tell
+ * how many were overwritten. */
+enum fault_kind {
+    FAULT_KIND_EXCEPTION = 1, /* a CPU exception: fault.vector, fault.cr2 */
+    FAULT_KIND_HANG,          /* a hang: fault.hang_by, fault.hang_limit_ns */
+};
+/* Which detector found a hang. */
+enum hang_detector {
+    HANG_HEARTBEAT = 1, /* no task_heartbeat() within the task's heartbeat_ns */
+    HANG_CPU_BUDGET,    /* ran without blocking longer than its CPU budget */
 };
 
 struct task_fault {
@@ -79,6 +100,11 @@ struct task_fault {
      * caller; for a stack overflow, the task's entry cell. "core" (version 0) when none. */
     char cell[32];
     uint32_t cell_version;
+    /* What it was: an exception (vector, error, cr2) or a hang (hang_by, hang_limit_ns; rip and
+     * where: where it was stopped in cell code, 0 and "" if it was stopped elsewhere). */
+    enum fault_kind kind;
+    enum hang_detector hang_by;
+    uint64_t hang_limit_ns; /* the heartbeat interval or CPU budget it broke */
 };
 
 struct task_result {
@@ -126,18 +152,16 @@ struct task_info {
     char cell[32];  /* the cell that holds its entry, or "core" */
     unsigned flags; /* enum task_flags */
     unsigned swaps; /* service tasks: times re-spawned by a live swap */
+    uint64_t heartbeat_ns;  /* its spec's (0: none) */
+    uint64_t since_beat_ns; /* heartbeat tasks: since its start or last beat */
+    uint64_t cpu_budget_ns; /* the budget it is judged by now (0: none) */
+    uint64_t run_ns;        /* CPU time since it last blocked */
 };
 /* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
 int task_info(task_id_t id, struct task_info *out);
 size_t task_count(void);
 
-/* The fault log (docs/fault-injection.md): a fixed ring of records, one per fault and one per
- * recovery step, each with a sequence number (1, 2, ... since boot) so that a reader can tell
- * how many were overwritten. */
-enum fault_kind {
-    FAULT_KIND_EXCEPTION = 1, /* a CPU exception: fault.vector, fault.cr2 */
-};
 /* What was done about a fault. The recovery ladder adds its rungs after FAULT_STEP_RESTART. */
 enum fault_step {
     FAULT_STEP_ENDED = 1,         /* the task ended (TASK_FAULTED) */
@@ -171,12 +195,25 @@ struct task_fault_log_stats {
 void task_fault_log_stats(struct task_fault_log_stats *out);
 /* Forget every record so far (sequence numbers go on). */
 void task_fault_log_clear(void);
-/* The log's words for a step and a kind: "ended", "call_failed", "restart", "reload_cell",
- * "reload_dependents", "give_up"; "exception". Never NULL. */
+/* The log's words for a step, a kind and a hang detector: "ended", "call_failed", "restart",
+ * "reload_cell", "reload_dependents", "give_up"; "exception", "hang"; "heartbeat",
+ * "cpu_budget". Never NULL. */
 const char *fault_step_name(enum fault_step step);
 const char *fault_kind_name(enum fault_kind kind);
+const char *fault_hang_name(enum hang_detector by);
 /* An exception vector's short name: "#PF", "#GP", ...; "" for a vector without one. */
 const char *fault_vector_name(unsigned vector);
+
+/* Hang detection (tasking/watchdog.c). A task with a heartbeat calls this at least every
+ * heartbeat_ns; a no-op for other tasks. */
+void task_heartbeat(void);
+/* The global CPU budget for tasks whose spec has none: 0 = off (the default: benchmarks run long
+ * without blocking). The core's own tasks are never judged. */
+uint64_t task_cpu_budget_ns(void);
+/* 0 (off) or TASK_CPU_BUDGET_MIN_NS..TASK_CPU_BUDGET_MAX_NS, else KE_RANGE. */
+#define TASK_CPU_BUDGET_MIN_NS (1000ull * 1000)               /* 1 ms */
+#define TASK_CPU_BUDGET_MAX_NS (3600ull * 1000 * 1000 * 1000) /* 1 h */
+int task_set_cpu_budget_ns(uint64_t ns);
 
 /* For the fault injector (kernel/inject/, tasking/probe.c): a task's heap owner (what its
  * allocations are charged to), KE_NOENT if no such task. */
