@@ -193,6 +193,13 @@ static void report(const char *name, const struct task_result *res)
         kprintf("keel: %s interrupted\n", name);
         break;
     case TASK_FAULTED: {
+        if (res->fault.kind == FAULT_KIND_HANG) { /* the watchdog (docs/fault-injection.md) */
+            kprintf("keel: %s hung: %s limit %llu us, ended at %s\n", name,
+                    res->fault.hang_by == HANG_HEARTBEAT ? "heartbeat" : "CPU budget",
+                    (unsigned long long)(res->fault.hang_limit_ns / 1000),
+                    res->fault.where[0] ? res->fault.where : "a blocking call");
+            break;
+        }
         char vec[32];
         const char *what = exception_name ? exception_name(res->fault.vector) : NULL;
         if (!what) {

@@ -9,7 +9,12 @@
  * a corruption; the workload checks each answer against the one it expects. A mismatch closes
  * both channels (the other end wakes with KE_CLOSED), and the workload task, once its partner is
  * joined and the channels are gone, faults on purpose (ud2) so that its restart runs the
- * workload again: a detected error is recovered, never folded into the digest. */
+ * workload again: a detected error is recovered, never folded into the digest.
+ *
+ * The workload task has a heartbeat (the workload command declares it): it beats on every
+ * message, so a message that never comes (a lost one) is a hang the watchdog ends; its blocking
+ * call returns KE_KILLED, it closes the channels (the partner ends), leaves the run to the next
+ * start as stale, and the restart runs the workload again. */
 #include <keel/cell.h>
 #include <keel/channel.h>
 #include <keel/log.h>
@@ -39,8 +44,11 @@ static void clean_stale(void)
         return;
     end_pair(&stale);
     struct task_result res;
-    if (stale_partner && task_join(stale_partner, &res) == 0)
-        kfree(res.ret);
+    if (stale_partner) {
+        task_kill(stale_partner); /* its work is moot; a partner stuck in cell code ends too */
+        if (task_join(stale_partner, &res) == 0)
+            kfree(res.ret);
+    }
     channel_destroy(stale.pong);
     channel_destroy(stale.ping);
     stale.ping = stale.pong = NULL;
@@ -108,8 +116,10 @@ static int pingpong_body(const struct wl_args *a, uint64_t *digest, char *why, s
         uint64_t word = wl_next(&rng);
         struct channel_msg m = {.word = word, .block = NULL};
         r = channel_send(p.ping, &m);
+        task_heartbeat();
         if (!r)
             r = channel_recv(p.pong, &m);
+        task_heartbeat();
         if (!r && m.word != wl_mix(word) + round) {
             log_warn("wl_pingpong: answer %u corrupt or out of order", round + 1);
             end_pair(&p);
@@ -126,6 +136,8 @@ static int pingpong_body(const struct wl_args *a, uint64_t *digest, char *why, s
     if (partner) {
         struct task_result res;
         int j = task_join(partner, &res);
+        if (j == KE_KILLED)
+            return r; /* ended (killed, or hung): the next start joins the partner (stale) */
         if (!j) {
             detected = detected || (res.how == TASK_RETURNED && res.status == WL_DETECTED);
             if (!r && (res.how != TASK_RETURNED || res.status != 0 || !res.ret ||

@@ -19,8 +19,9 @@ struct fault_row {
     const char *vector_name; /* "#PF", or "" */
     const char *hang_by;     /* kind "hang": "heartbeat" or "cpu_budget" */
     uint64_t hang_limit_ns;  /* kind "hang": the heartbeat interval or CPU budget it broke */
-    const char *where, *caller, *cell, *step, *outcome;
-    uint32_t cell_version; /* 0: the core */
+    const char *where, *caller, *cell, *step, *outcome; /* where "": shown as "-" (a hang that
+                                                           was stopped in a blocking call) */
+    uint32_t cell_version;                              /* 0: the core */
 };
 
 /* Column widths that fit every row. */
@@ -77,8 +78,8 @@ static inline void fault_widths_init(struct fault_widths *w)
 static inline void fault_table_header(const struct fault_widths *w, format_emit_fn emit, void *ctx)
 {
     kformat(emit, ctx, "%4s  %12s  %-*s  %-*s  %-*s  %-18s  %-*s  %-11s  %-8s  %10s%s\n", "SEQ",
-            "TIME(us)", w->task, "TASK", w->kind, "KIND", w->where, "WHERE", "CR2", w->cell, "CELL", "STEP",
-            "OUTCOME", "TOOK(us)", w->callers ? "  CALLED FROM" : "");
+            "TIME(us)", w->task, "TASK", w->kind, "KIND", w->where, "WHERE", "CR2", w->cell, "CELL",
+            "STEP", "OUTCOME", "TOOK(us)", w->callers ? "  CALLED FROM" : "");
 }
 
 static inline void fault_table_row(const struct fault_row *r, const struct fault_widths *w,
@@ -92,8 +93,8 @@ static inline void fault_table_row(const struct fault_row *r, const struct fault
     kformat(emit, ctx,
             "%4llu  %12llu  %-*s  %-*s  %-*s  0x%016llx  %-*s  %-11s  %-8s  %6llu.%03llu%s%s\n",
             (unsigned long long)r->seq, (unsigned long long)(r->time_ns / 1000u), w->task, task,
-            w->kind, kind, w->where, r->where, (unsigned long long)r->cr2, w->cell, cell, r->step,
-            r->outcome, (unsigned long long)(r->duration_ns / 1000u),
+            w->kind, kind, w->where, r->where[0] ? r->where : "-", (unsigned long long)r->cr2,
+            w->cell, cell, r->step, r->outcome, (unsigned long long)(r->duration_ns / 1000u),
             (unsigned long long)(r->duration_ns % 1000u), w->callers ? "  " : "", caller);
 }
 

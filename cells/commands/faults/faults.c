@@ -36,25 +36,24 @@ static void row_of(const struct task_fault_record *r, struct row_strings *s, str
     ksnprintf(s->where, sizeof(s->where), "%.*s", (int)sizeof(r->fault.where), r->fault.where);
     ksnprintf(s->caller, sizeof(s->caller), "%.*s", (int)sizeof(r->fault.caller), r->fault.caller);
     ksnprintf(s->cell, sizeof(s->cell), "%.*s", (int)sizeof(r->fault.cell), r->fault.cell);
-    *row = (struct fault_row){.seq = r->seq,
-                              .time_ns = r->time_ns,
-                              .duration_ns = r->duration_ns,
-                              .task = r->task,
-                              .cr2 = r->fault.cr2,
-                              .task_name = s->task_name,
-                              .kind = fault_kind_name(r->kind),
-                              .vector = r->fault.vector,
-                              .vector_name = fault_vector_name(r->fault.vector),
-                              .hang_by = r->kind == FAULT_KIND_HANG
-                                             ? fault_hang_name(r->fault.hang_by)
-                                             : "",
-                              .hang_limit_ns = r->fault.hang_limit_ns,
-                              .where = s->where,
-                              .caller = s->caller,
-                              .cell = s->cell,
-                              .step = fault_step_name(r->step),
-                              .outcome = r->outcome ? keel_errname(r->outcome) : "ok",
-                              .cell_version = r->fault.cell_version};
+    *row = (struct fault_row){
+        .seq = r->seq,
+        .time_ns = r->time_ns,
+        .duration_ns = r->duration_ns,
+        .task = r->task,
+        .cr2 = r->fault.cr2,
+        .task_name = s->task_name,
+        .kind = fault_kind_name(r->kind),
+        .vector = r->fault.vector,
+        .vector_name = fault_vector_name(r->fault.vector),
+        .hang_by = r->kind == FAULT_KIND_HANG ? fault_hang_name(r->fault.hang_by) : "",
+        .hang_limit_ns = r->fault.hang_limit_ns,
+        .where = s->where,
+        .caller = s->caller,
+        .cell = s->cell,
+        .step = fault_step_name(r->step),
+        .outcome = r->outcome ? keel_errname(r->outcome) : "ok",
+        .cell_version = r->fault.cell_version};
 }
 
 static void print(const struct task_fault_record *rec, size_t n)

@@ -123,6 +123,13 @@ static int wait_for(const char *cell, task_id_t id)
     kfree(res.ret);
     switch (res.how) {
     case TASK_FAULTED:
+        if (res.fault.kind == FAULT_KIND_HANG) {
+            kprintf("run: %s hung: %s limit %llu us, ended at %s\n", cell,
+                    res.fault.hang_by == HANG_HEARTBEAT ? "heartbeat" : "CPU budget",
+                    (unsigned long long)(res.fault.hang_limit_ns / 1000),
+                    res.fault.where[0] ? res.fault.where : "a blocking call");
+            return 1;
+        }
         kprintf("run: %s faulted: %s at %s\n", cell, exception_name(res.fault.vector),
                 res.fault.where[0] ? res.fault.where : "an unknown address");
         return 1;

@@ -19,6 +19,7 @@ struct workload {
     uint32_t rounds;     /* the default */
     const char *deps[2]; /* objects loaded first if their cells are missing */
     const char *what;
+    uint32_t heartbeat_ms; /* the workload task's heartbeat (0: none; the cell beats) */
 };
 
 static const struct workload workloads[] = {
@@ -26,23 +27,27 @@ static const struct workload workloads[] = {
      "wl_storm",
      32,
      {0},
-     "spawn/join storm: 1-4 tasks a round, argument and return blocks"},
+     "spawn/join storm: 1-4 tasks a round, argument and return blocks",
+     0},
     {"pingpong",
      "wl_pingpong",
      256,
      {0},
-     "two tasks over rendezvous channels, one exchange a round"},
+     "two tasks over rendezvous channels, one exchange a round",
+     1000},
     {"pipeline",
      "wl_pipeline",
      256,
      {0},
-     "three stage tasks over async channels, one word a round"},
-    {"ramfs", "wl_ramfs", 16, {0}, "write one ramfs file a round, read back, verify, remove"},
+     "three stage tasks over async channels, one word a round",
+     0},
+    {"ramfs", "wl_ramfs", 16, {0}, "write one ramfs file a round, read back, verify, remove", 0},
     {"demo",
      "wl_demo",
      64,
      {"counter@1.o", "salute@1.o"},
-     "client of the counter and salute demo cells, one call of each a round"},
+     "client of the counter and salute demo cells, one call of each a round",
+     0},
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
@@ -147,7 +152,8 @@ static int spawn(const struct workload *w, const struct wl_args *a, task_id_t *i
                              .arg = a,
                              .arg_size = sizeof(*a),
                              .ret_size = sizeof(struct wl_result),
-                             .flags = TASK_RESTARTABLE};
+                             .flags = TASK_RESTARTABLE,
+                             .heartbeat_ns = w->heartbeat_ms * 1000000ull};
     int r = task_spawn(&spec, id);
     cells_unlock();
     if (r) {
@@ -176,7 +182,13 @@ static int wait_for(const struct workload *w, const struct wl_args *a, task_id_t
         kprintf("workload %s: restarted %u time%s\n", w->name, res.restarts,
                 res.restarts == 1 ? "" : "s");
     const struct wl_result *out = res.ret;
-    if (res.how == TASK_FAULTED) {
+    if (res.how == TASK_FAULTED && res.fault.kind == FAULT_KIND_HANG) {
+        kprintf("workload %s: hung (%s limit %llu us) at %s (gave up after %u restarts)\n", w->name,
+                res.fault.hang_by == HANG_HEARTBEAT ? "heartbeat" : "CPU budget",
+                (unsigned long long)(res.fault.hang_limit_ns / 1000),
+                res.fault.where[0] ? res.fault.where : "a blocking call", res.restarts);
+        status = 1;
+    } else if (res.how == TASK_FAULTED) {
         kprintf("workload %s: faulted at %s (gave up after %u restarts)\n", w->name,
                 res.fault.where[0] ? res.fault.where : "an unknown address", res.restarts);
         status = 1;

@@ -149,9 +149,9 @@ struct task_info {
     uint64_t cpu_ns;   /* time on the CPU */
     uint64_t switches; /* times switched in */
     unsigned restarts;
-    char cell[32];  /* the cell that holds its entry, or "core" */
-    unsigned flags; /* enum task_flags */
-    unsigned swaps; /* service tasks: times re-spawned by a live swap */
+    char cell[32];          /* the cell that holds its entry, or "core" */
+    unsigned flags;         /* enum task_flags */
+    unsigned swaps;         /* service tasks: times re-spawned by a live swap */
     uint64_t heartbeat_ns;  /* its spec's (0: none) */
     uint64_t since_beat_ns; /* heartbeat tasks: since its start or last beat */
     uint64_t cpu_budget_ns; /* the budget it is judged by now (0: none) */
