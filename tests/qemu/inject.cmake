@@ -11,3 +11,6 @@ keel_qemu_cases(alloc_sweep_tests.py PREFIX qemu_allocsweep_ TIMEOUT 240 WORKDIR
 # construction, and the one-fault rule shared with code faults (ipc_fault_tests.py;
 # docs/fault-injection.md, "IPC faults").
 keel_qemu_cases(ipc_fault_tests.py PREFIX qemu_ipcfault_ TIMEOUT 180 WORKDIR ipcfault)
+# Hang detection: an injected loop ended by the heartbeat watchdog, the CPU budget, the watchdog
+# command's refusals (watchdog_tests.py; docs/fault-injection.md, "Hangs").
+keel_qemu_cases(watchdog_tests.py PREFIX qemu_watchdog_ TIMEOUT 180 WORKDIR watchdog)
