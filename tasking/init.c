@@ -19,6 +19,14 @@ struct task *sched_boot_task(void)
     return boot_task;
 }
 
+/* The boot task's record is freed once it has ended (kernel/main.c exits it): forget it, or a
+ * later task whose record the heap puts at the same address would pass for the core's own
+ * (its faults not contained, task_kill refused, never judged by the watchdog). */
+void sched_boot_task_reaped(void)
+{
+    boot_task = 0;
+}
+
 static owner_t current_owner(void)
 {
     struct task *t = task_current();

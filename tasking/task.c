@@ -370,6 +370,8 @@ void task_reap_after_switch(struct task *dead)
     kstack_free(&dead->stack);
     /* Detached: nobody will ever look at the record again (a successor carries on alone). */
     if (dead->detached) {
+        if (dead == sched_boot_task())
+            sched_boot_task_reaped();
         task_list_remove(dead);
         free_record(dead);
     }

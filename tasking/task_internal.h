@@ -88,6 +88,7 @@ struct task *task_current(void);
  * scheduler lock held). */
 struct task *sched_idle_task(void);
 struct task *sched_boot_task(void);
+void sched_boot_task_reaped(void); /* its record is being freed (scheduler lock held) */
 struct task *swap_all_tasks(void);
 /* The list head of mutexes held by the running task (NULL outside tasks). */
 struct mutex **task_held_mutexes(void);
