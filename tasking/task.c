@@ -10,6 +10,10 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include "backoff.h"
+
+/* A notice on the console, or only in the kernel log while fault reports are off. */
+#define klog_maybe_quiet(level, ...)                                                               \
+    (task_fault_console_on() ? klog(level, __VA_ARGS__) : klog_quiet(level, __VA_ARGS__))
 #include <keel/core/recovery.h>
 #include <keel/cells.h>
 #include "sync_internal.h"
@@ -345,8 +349,8 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
         fault_log_add(t, &t->fault, FAULT_STEP_RESTART, n ? 0 : KE_NOMEM, n ? n->id : 0);
         if (n) {
             t->successor = n->id;
-            log_notice(
-                "task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
+            klog_maybe_quiet(
+                LOG_NOTICE, "task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
                 (unsigned long long)t->id, t->name, (unsigned long long)n->id, n->restarts,
                 (unsigned long long)(backoff_delay_ns(t->backoff_ns, n->restarts, BACKOFF_CAP_NS) /
                                      1000));

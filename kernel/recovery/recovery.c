@@ -14,6 +14,7 @@
 #include <keel/string.h>
 #include <keel/task.h>
 #include <keel/core/recovery.h>
+#include <keel/core/tasking.h>
 #include "recovery/ladder.h"
 #include "recovery/reload.h"
 
@@ -167,9 +168,10 @@ static void handle(const struct recovery_request *rq)
                     recovery_rung_name(rung), rq->fault.cell, (unsigned long long)rq->task,
                     keel_errname(rc));
         else
-            log_notice("recovery: cell '%s' reloaded%s after the fault of task %llu",
-                       rq->fault.cell, rung == RECOVERY_DEPENDENTS ? " with its dependents" : "",
-                       (unsigned long long)rq->task);
+            (task_fault_console_on() ? klog : klog_quiet)(
+                LOG_NOTICE, "recovery: cell '%s' reloaded%s after the fault of task %llu",
+                rq->fault.cell, rung == RECOVERY_DEPENDENTS ? " with its dependents" : "",
+                (unsigned long long)rq->task);
         break;
     case RECOVERY_GIVE_UP:
         give_up_cell(rq->fault.cell, rq->incarnation);
