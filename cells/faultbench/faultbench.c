@@ -1,11 +1,14 @@
-/* faultbench: the recovery latency benchmark (tools/bench/faults.py). Its task waits for the end
- * of the boot, then runs trials of fbvictim's restartable task: for "task_restart" the task
+/* faultbench: the recovery latency benchmark (tools/bench/faults.py: `run faultbench bench`) and
+ * single recovery trials for the tests (`run faultbench trial N`: fbvictim's task faults N times,
+ * climbing the ladder; it prints how the task ended). The benchmark runs trials of fbvictim's
+ * restartable task: for "task_restart" the task
  * faults once (the ladder's first rung restarts it); for "cell_reload" twice (the second fault
  * climbs to the second rung: fbvictim is reloaded from its pristine object before the task runs
  * again). Each trial's latency is from the last fault being taken (the fault log's time) to the
  * final incarnation running (its own clock reading), on the guest clock. Fault reports are kept
  * off the console meanwhile (a serial report takes milliseconds). Prints a line per metric and
  * "BENCH_JSON {...}". */
+#include <keel/argv.h>
 #include <keel/cell.h>
 #include <keel/cells.h>
 #include <keel/clock.h>
@@ -105,11 +108,8 @@ static void us(char *buf, size_t n, uint64_t ns)
               (unsigned long long)(ns % 1000));
 }
 
-static int faultbench_main(const void *arg, void *ret)
+static int bench(void)
 {
-    (void)arg;
-    (void)ret;
-    boot_wait_ready();
     struct metric ms[] = {
         {.name = "task_restart",
          .what = "fault -> the restarted task runs",
@@ -158,15 +158,52 @@ static int faultbench_main(const void *arg, void *ret)
     }
     ksnprintf(json + at, sizeof(json) - at, "]}");
     kprintf("BENCH_JSON %s\n", json);
-    return 0;
+    return ms[0].err || ms[1].err;
 }
 
-static int faultbench_init(void)
+/* One trial: fbvictim's task faults `faults` times (0..9), each fault climbing fbvictim's ladder
+ * (restart, reload, reload with dependents, give up). */
+static int one_trial(unsigned faults)
 {
-    struct task_spec spec = {
-        .name = "faultbench", .entry = faultbench_main, .flags = TASK_DETACHED};
+    fbvictim_arm(faults);
+    struct task_spec spec = {.name = "fbvictim",
+                             .entry = fbvictim_run,
+                             .ret_size = sizeof(uint64_t),
+                             .flags = TASK_RESTARTABLE};
     task_id_t id;
-    return task_spawn(&spec, &id);
+    int r = task_spawn(&spec, &id);
+    if (r) {
+        kprintf("faultbench: cannot start fbvictim's task: %s (%s)\n", keel_strerror(r),
+                keel_errname(r));
+        return 1;
+    }
+    struct task_result res;
+    if ((r = task_join(id, &res))) {
+        kprintf("faultbench: join: %s\n", keel_strerror(r));
+        return 1;
+    }
+    kfree(res.ret);
+    const char *how = res.how == TASK_RETURNED  ? "returned"
+                      : res.how == TASK_KILLED  ? "killed"
+                      : res.how == TASK_FAULTED ? "faulted"
+                                                : "exited";
+    kprintf("faultbench: trial of %u faults: the task %s after %u restarts\n", faults, how,
+            res.restarts);
+    return res.how == TASK_RETURNED ? 0 : 1;
 }
 
-KEEL_CELL(.name = "faultbench", .version = 1, .init = faultbench_init);
+int faultbench_main(const void *arg, void *ret)
+{
+    (void)ret;
+    const char *argv[4];
+    int argc = argv_from_arg(arg, argv, 4);
+    if (argc == 2 && strcmp(argv[1], "bench") == 0)
+        return bench();
+    if (argc == 3 && strcmp(argv[1], "trial") == 0 && argv[2][0] >= '0' && argv[2][0] <= '9' &&
+        !argv[2][1])
+        return one_trial((unsigned)(argv[2][0] - '0'));
+    kprintf("usage: run faultbench bench | run faultbench trial <0..9>\n");
+    return 2;
+}
+
+KEEL_CELL(.name = "faultbench", .version = 1);

@@ -28,5 +28,5 @@ int fbvictim_run(const void *arg, void *ret)
 }
 
 KEEL_CELL(.name = "fbvictim", .version = 1, .state = &state, .state_size = sizeof(state),
-          .state_version = 1, .recovery_top = KEEL_RUNG_RELOAD,
+          .state_version = 1, .recovery_top = KEEL_RUNG_GIVE_UP,
           .recovery_state = KEEL_RECOVERY_CARRY, .recovery_quiet_ms = 10000);

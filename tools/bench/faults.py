@@ -3,8 +3,8 @@
 again, for the recovery ladder's first two rungs — a task restart, and a reload of the faulting
 cell from its pristine object (docs/fault-injection.md, "The recovery ladder"). Measured inside
 the guest on its clock (the TSC) by the faultbench cell's task, over fbvictim's restartable task;
-fault reports are kept off the serial console during the trials. Boots Keel with a manifest of
-ramfs, fbvictim and faultbench; prints medians, p99 and minima next to the targets and writes
+fault reports are kept off the serial console during the trials. Boots Keel to its shell and
+runs `run faultbench bench`; prints medians, p99 and minima next to the targets and writes
 JSON (default: <build>/bench/faults.json). Exits non-zero, printing "faults benchmark: FAILED",
 unless both metrics were measured; the targets are goals, not assertions.
 
@@ -15,11 +15,12 @@ The round counts are fixed in cells/faultbench/faultbench.c: 200 restarts, 50 re
 import argparse
 import json
 import os
+import re
 import sys
 
-from benchlib import BenchFailed, KeelVM, bench_main, image_modules, require, write_result
+from benchlib import BenchFailed, bench_main, require, write_result
+from keelvm import KeelShell  # noqa: E402 (benchlib puts tests/qemu on the path)
 
-MANIFEST = "faultbench.manifest"
 TARGET_NS = {"task_restart": 50000, "cell_reload": 300000}
 
 
@@ -35,15 +36,12 @@ def main():
     out = args.json or os.path.join(args.build, "bench", "faults.json")
     workdir = os.path.join(os.path.dirname(os.path.abspath(out)), "faults-work")
     os.makedirs(workdir, exist_ok=True)
-    manifest = os.path.join(workdir, MANIFEST)
-    with open(manifest, "w") as f:
-        f.write("ramfs@1.o\nfbvictim@1.o\nfaultbench@1.o\n")
-    mods = image_modules(args.build) + [manifest + "=" + MANIFEST]
-    # The measuring task runs after the boot: wait for its line, then stop the guest.
-    with KeelVM(os.path.join(args.build, "keel.elf"), f"cells={MANIFEST}", modules=mods,
-                workdir=workdir) as vm:
-        vm.start()
-        m = vm.expect(r"BENCH_JSON (\{.*\})\n", timeout=600)
+    with KeelShell(args.build, workdir=workdir) as sh:
+        sh.run("load fbvictim")
+        out = sh.run("run faultbench bench", timeout=600)
+    m = re.search(r"^BENCH_JSON (\{.*\})$", out, re.M)
+    if not m:
+        raise BenchFailed(f"no BENCH_JSON line from the guest:\n{out}")
     try:
         result = json.loads(m.group(1))
     except ValueError as e:
