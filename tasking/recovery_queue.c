@@ -6,6 +6,7 @@
  * task_finish: nothing here allocates or fails; when the ring is full (or no recovery task runs)
  * the incarnation simply starts, as a plain restart. */
 #include <keel/errno.h>
+#include <keel/noscan.h>
 #include <keel/string.h>
 #include <keel/waitq.h>
 #include <keel/core/recovery.h>
@@ -13,7 +14,8 @@
 
 #define QUEUE_SIZE 16
 
-static struct recovery_request ring[QUEUE_SIZE];
+/* Diagnostic copies of faults: the addresses in them are not references (the reclaimer skips). */
+static struct recovery_request ring[QUEUE_SIZE] KEEL_NOSCAN;
 static unsigned head, count;
 static struct waitq posted = WAITQ_INIT;
 static bool attached;

@@ -151,7 +151,8 @@ static unsigned climb(const struct recovery_request *rq, struct recovery_policy 
     return rung;
 }
 
-static void handle(const struct recovery_request *rq)
+/* Not inlined: its frames lie below recovery_main's, where scrub_stack clears them. */
+static __attribute__((noinline)) void handle(const struct recovery_request *rq)
 {
     struct recovery_policy pol;
     unsigned rung = climb(rq, &pol);
@@ -186,6 +187,14 @@ static void handle(const struct recovery_request *rq)
     (void)recovery_release(rq->incarnation, true);
 }
 
+/* Zero the stack below the caller's frame, where handling a fault left copies of its addresses. */
+static __attribute__((noinline)) void scrub_stack(void)
+{
+    volatile char below[6 * 1024];
+    for (size_t i = 0; i < sizeof(below); i++)
+        below[i] = 0;
+}
+
 static int recovery_main(const void *arg, void *ret)
 {
     (void)arg;
@@ -194,6 +203,12 @@ static int recovery_main(const void *arg, void *ret)
         struct recovery_request rq;
         if (recovery_wait(&rq) == 0)
             handle(&rq);
+        /* The fault's addresses must not look like references into a version the reclaimer
+         * could free: this stack is scanned, and the slots the next wait's frames leave
+         * unwritten would still hold what handling this fault put there. */
+        memset(&rq, 0, sizeof(rq));
+        __asm__ volatile("" : : "r"(&rq) : "memory"); /* not a dead store: it must happen */
+        scrub_stack();
     }
     return 0;
 }

@@ -17,6 +17,7 @@ from checks import check, has, hasnt, ok  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
 
 STORM_SEED1 = "14101ff352170315"  # workload_tests.py GOLDEN["storm"][0]
+PIPELINE_SEED1 = "d21f928b4bbb9109"  # workload_tests.py GOLDEN["pipeline"][0]
 USAGE = ("recovery | recovery default [--top restart|reload|dependents|give_up] "
          "[--state carry|reset] [--quiet-ms N] | recovery reset <cell>")
 
@@ -54,6 +55,26 @@ def case_reload_text(build, workdir):
         hasnt(out, r"faulted|restarted")
         out = sh.run("inject restore")
         has(out, r"cell 'wl_storm' was unloaded or replaced: nothing restored")
+
+
+def case_silent_corruption(build, workdir):
+    """A bit flipped in wl_pipeline's salt (a constant in rodata that only feeds the digest):
+    the fault is activated (the watchpoint names the pipeline's task reading it), nothing faults
+    and nothing is recovered, and the digest is wrong — silent data corruption, which only the
+    golden run reveals. Restored, the golden digest comes back."""
+    with KeelShell(build, workdir=workdir) as sh:
+        ok(sh, "load wl_pipeline")
+        out = sh.run("inject bitflip wl_pipeline --at pipe_salt --seed 3")
+        has(out, r"^inject: bitflip in cell wl_pipeline, rodata, seed 3$")
+        out = ok(sh, "workload run pipeline --seed 1", timeout=60)
+        m = has(out, r"^workload pipeline seed 1 rounds \d+: digest ([0-9a-f]{16})$")
+        check(m.group(1) != PIPELINE_SEED1, "the corrupted salt left the digest golden", out)
+        hasnt(out, r"faulted|restarted")
+        has(ok(sh, "faults"), r"^no faults$")
+        has(ok(sh, "inject status"), r"^  activated at \d+ ns by task \d+ 'wl_pipeline")
+        ok(sh, "inject restore")
+        out = ok(sh, "workload run pipeline --seed 1", timeout=60)
+        has(out, rf"digest {PIPELINE_SEED1}$")
 
 
 def case_climb_and_give_up(build, workdir):

@@ -38,10 +38,10 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     with KeelShell(args.build, workdir=workdir) as sh:
         sh.run("load fbvictim")
-        out = sh.run("run faultbench bench", timeout=600)
-    m = re.search(r"^BENCH_JSON (\{.*\})$", out, re.M)
+        text = sh.run("run faultbench bench", timeout=600)
+    m = re.search(r"^BENCH_JSON (\{.*\})$", text, re.M)
     if not m:
-        raise BenchFailed(f"no BENCH_JSON line from the guest:\n{out}")
+        raise BenchFailed(f"no BENCH_JSON line from the guest:\n{text}")
     try:
         result = json.loads(m.group(1))
     except ValueError as e:
