@@ -17,6 +17,7 @@
 #include <keel/core/x86.h>
 #include "boot/bootinfo.h"
 #include <keel/reclaim.h>
+#include <keel/recovery.h>
 #include "link/cells.h"
 #include <keel/core/tasking.h>
 #include "selftest.h"
@@ -177,6 +178,9 @@ static _Noreturn void kmain_on_kernel_stack(void)
         cells_load_boot();
     if ((err = reclaim_start()))
         log_err("reclaim: no background reclaimer (%s); retired versions are freed on demand",
+                keel_strerror(err));
+    if ((err = recovery_start()))
+        log_err("recovery: no recovery task (%s): faulted restartable tasks just restart",
                 keel_strerror(err));
 
     struct memory_stats ms;

@@ -102,6 +102,13 @@ void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *o
     out->descriptor = cell->desc;
     out->origin = cell->origin;
     out->retired = cell->retired;
+    out->failed = cell->failed;
+}
+
+void loader_cell_set_failed(struct loaded_cell *cell, bool failed)
+{
+    if (cell)
+        cell->failed = failed;
 }
 
 /* addr in one of c's regions: fill the outputs and return true. */

@@ -219,6 +219,12 @@ static int parse_descriptor(struct parse *p)
     if (d.state_size > LOADER_STATE_MAX)
         return FAIL(p, KE_NOEXEC, "bad descriptor: state_size %llu exceeds %llu",
                     (unsigned long long)d.state_size, (unsigned long long)LOADER_STATE_MAX);
+    if (d.recovery_top > KEEL_RUNG_GIVE_UP)
+        return FAIL(p, KE_NOEXEC, "bad descriptor: recovery_top %u (0..%u)", d.recovery_top,
+                    KEEL_RUNG_GIVE_UP);
+    if (d.recovery_state > KEEL_RECOVERY_RESET || d.recovery_reserved)
+        return FAIL(p, KE_NOEXEC, "bad descriptor: recovery_state %u (0..%u), reserved %u",
+                    d.recovery_state, KEEL_RECOVERY_RESET, d.recovery_reserved);
     memcpy(img->name, d.name, len + 1);
     img->version = d.version;
     img->descriptor_section = found;

@@ -34,6 +34,7 @@ struct loaded_cell {
     uint32_t version;
     char origin[LOADER_ORIGIN_MAX]; /* the object it came from */
     bool retired;                   /* on the loader's retired list */
+    bool failed;                    /* recovery gave up on it (loader_cell_set_failed) */
     void *region[4];                /* by enum cell_region; NULL: empty */
     uint64_t region_size[4];
     uint64_t writable_bytes;

@@ -268,6 +268,13 @@ static int carry(struct loader_swap *sw, uint64_t from, uint64_t to, uint64_t si
     return translate_words(sw, to, size, what, k, err);
 }
 
+void loader_swap_reset_state(struct loader_swap *sw)
+{
+    for (size_t k = 0; sw && sw->checked && !sw->transferred && k < sw->n; k++)
+        if (sw->plan[k].mode == SWAP_STATE_VERBATIM || sw->plan[k].mode == SWAP_STATE_MIGRATE)
+            sw->plan[k].mode = SWAP_STATE_FRESH;
+}
+
 int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err)
 {
     loader_error_clear(err);

@@ -281,10 +281,33 @@ static void describe_core_fault(const struct task_fault *tf, char *buf, size_t n
         ksnprintf(buf, n, "%s, called from no cell", what);
 }
 
+/* Fault reports on the console (the default), or only in the kernel log and the fault log: a
+ * report takes milliseconds on a serial console, which a fault campaign or a benchmark of
+ * recovery latency must not measure. */
+static bool console_reports = true;
+
+bool task_fault_console(bool on)
+{
+    bool was = console_reports;
+    console_reports = on;
+    return was;
+}
+
+bool task_fault_console_on(void)
+{
+    return console_reports;
+}
+
 static void report(const struct task *t, const struct trap_frame *f, const struct task_fault *tf,
                    bool in_core, bool overflow)
 {
     char where[224];
+    if (!console_reports) {
+        klog_quiet(LOG_ERR, "task %llu '%s' faulted: CPU exception %u (%s) at %s, cr2 0x%llx",
+                   (unsigned long long)t->id, t->name, tf->vector, exception_name(tf->vector),
+                   tf->where, (unsigned long long)tf->cr2);
+        return;
+    }
     if (in_core)
         describe_core_fault(tf, where, sizeof(where));
     else
@@ -374,6 +397,7 @@ bool task_fault_contain(struct trap_frame *f, uint64_t cr2, const char **why)
 }
 
 KEEL_EXPORT_FUNC(task_fault_log);
+KEEL_EXPORT_FUNC(task_fault_console);
 KEEL_EXPORT_FUNC(task_fault_log_stats);
 KEEL_EXPORT_FUNC(task_fault_log_clear);
 KEEL_EXPORT_FUNC(fault_step_name);

@@ -10,6 +10,11 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include "backoff.h"
+
+/* A notice on the console, or only in the kernel log while fault reports are off. */
+#define klog_maybe_quiet(level, ...)                                                               \
+    (task_fault_console_on() ? klog(level, __VA_ARGS__) : klog_quiet(level, __VA_ARGS__))
+#include <keel/core/recovery.h>
 #include <keel/cells.h>
 #include "sync_internal.h"
 #include "task_internal.h"
@@ -188,6 +193,15 @@ static const struct loaded_cell *cell_of(task_entry_fn entry)
     return 0;
 }
 
+static bool cell_failed(const struct loaded_cell *cell)
+{
+    struct loader_cell_info ci;
+    if (!cell)
+        return false;
+    loader_cell_info(cell, &ci);
+    return ci.failed;
+}
+
 /* Pin the cell that holds the task's entry, and remember its name for listings. */
 static void pin_cell(struct task *t, const struct loaded_cell *cell)
 {
@@ -245,12 +259,17 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
      * moves pins and entries with the scheduler lock held. */
     int irq = sched_lock();
     t->cell = cell_of(spec->entry);
-    if (!t->cell && entry >= CELL_AREA_BASE && entry - CELL_AREA_BASE < CELL_AREA_SIZE) {
-        sched_unlock(irq); /* in the cell area but no loaded cell's: a stale entry */
+    int refused = 0;
+    if (!t->cell && entry >= CELL_AREA_BASE && entry - CELL_AREA_BASE < CELL_AREA_SIZE)
+        refused = KE_NOENT; /* in the cell area but no loaded cell's: a stale entry */
+    else if (cell_failed(t->cell))
+        refused = KE_FAILED; /* the recovery ladder gave the cell up */
+    if (refused) {
+        sched_unlock(irq);
         kheap_free_owner(t->owner);
         kstack_free(&t->stack);
         free_record(t);
-        return KE_NOENT;
+        return refused;
     }
     if (t->cell)
         pin_cell(t, t->cell);
@@ -268,6 +287,8 @@ _Noreturn void task_start(struct task *t)
 {
     sched_task_started();
     sched_unlock(1);
+    if (t->kill_requested)
+        task_finish(TASK_KILLED, KE_KILLED, 0); /* killed while held for recovery */
     if (t->not_before_ns) {
         uint64_t now = clock_ns();
         if (now < t->not_before_ns)
@@ -299,7 +320,9 @@ static struct task *respawn(struct task *old)
         pin_cell(t, t->cell);
     task_list_add(t);
     watchdog_task_added(t);
-    sched_make_ready(t);
+    /* Held for the recovery ladder (it may reload the cell first), or started as it is. */
+    if (!recovery_post_locked(old, t))
+        sched_make_ready(t);
     return t;
 }
 
@@ -334,13 +357,14 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     if (freed > (t->arg_size ? 1u : 0u))
         log_debug("task %llu '%s': freed %zu blocks it still held", (unsigned long long)t->id,
                   t->name, freed);
-    if ((t->flags & TASK_RESTARTABLE) && how == TASK_FAULTED && t->restarts < t->max_restarts) {
+    if ((t->flags & TASK_RESTARTABLE) && how == TASK_FAULTED && t->restarts < t->max_restarts &&
+        !cell_failed(t->cell)) {
         struct task *n = respawn(t);
         fault_log_add(t, &t->fault, FAULT_STEP_RESTART, n ? 0 : KE_NOMEM, n ? n->id : 0);
         if (n) {
             t->successor = n->id;
-            log_notice(
-                "task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
+            klog_maybe_quiet(
+                LOG_NOTICE, "task %llu '%s' restarted as task %llu (restart %u, back-off %llu us)",
                 (unsigned long long)t->id, t->name, (unsigned long long)n->id, n->restarts,
                 (unsigned long long)(backoff_delay_ns(t->backoff_ns, n->restarts, BACKOFF_CAP_NS) /
                                      1000));

@@ -62,6 +62,7 @@ struct task {
     unsigned restarts, max_restarts;
     uint64_t backoff_ns;
     uint64_t not_before_ns; /* a respawned task starts after its back-off */
+    bool recovery_held;     /* a respawn waiting for the recovery ladder (recovery_queue.c) */
 
     /* Faults (fault.c, guard.c, sync.c) — own; read by others with the scheduler lock held. */
     struct task_fault fault;   /* how it died, once it has */

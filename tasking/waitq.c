@@ -33,6 +33,8 @@ static void wake(struct task *t, int result)
         t->deadline_ns = 0;
     }
     t->wake_result = result;
+    t->recovery_held =
+        false; /* a held respawn that is killed starts, and ends at once (task_start) */
     sched_make_ready(t);
 }
 

@@ -99,9 +99,10 @@ const struct task_fault *watchdog_hang_ended(struct task *t)
         ksnprintf(at, sizeof(at), " at %s", f->where);
     const char *why = f->hang_by == HANG_HEARTBEAT ? "no heartbeat for more than"
                                                    : "ran without blocking for more than";
-    kprintf("%skeel: task %llu '%s' hung: %s %llu us%s; ended as a fault of cell %s\n",
-            console_mid_line() ? "\n" : "", (unsigned long long)t->id, t->name, why,
-            (unsigned long long)(f->hang_limit_ns / 1000), at, f->cell);
+    if (task_fault_console_on()) /* kept off the console during a fault campaign */
+        kprintf("%skeel: task %llu '%s' hung: %s %llu us%s; ended as a fault of cell %s\n",
+                console_mid_line() ? "\n" : "", (unsigned long long)t->id, t->name, why,
+                (unsigned long long)(f->hang_limit_ns / 1000), at, f->cell);
     klog_quiet(LOG_ERR, "task %llu '%s' hung (%s, limit %llu us)%s", (unsigned long long)t->id,
                t->name, fault_hang_name(f->hang_by), (unsigned long long)(f->hang_limit_ns / 1000),
                at);

@@ -168,4 +168,6 @@ int wl_pingpong_main(const void *arg, void *ret)
     return wl_run(arg, ret, pingpong_body);
 }
 
-KEEL_CELL(.name = "wl_pingpong", .version = KEEL_CELL_VERSION);
+/* The whole ladder: a fault that a restart does not cure reloads the cell, then its dependents,
+ * then gives it up (docs/fault-injection.md, "The recovery ladder"). */
+KEEL_CELL(.name = "wl_pingpong", .version = KEEL_CELL_VERSION, .recovery_top = KEEL_RUNG_GIVE_UP);

@@ -19,9 +19,14 @@ struct sink_ret {
     uint64_t digest, items;
 };
 
+/* The first stage's salt, read from memory (rodata) each time: a fault injected into it changes
+ * the digest and nothing else — silent data corruption, known by construction
+ * (tests/qemu/recovery_tests.py). */
+static const volatile uint64_t pipe_salt = 0x5851f42d4c957f2dull;
+
 static uint64_t transform(uint64_t step, uint64_t w)
 {
-    return step == 1 ? wl_mix(w) ^ 0x5851f42d4c957f2dull : (w << 13 | w >> 51) + step;
+    return step == 1 ? wl_mix(w) ^ pipe_salt : (w << 13 | w >> 51) + step;
 }
 
 static int stage_main(const void *arg, void *ret)
@@ -120,4 +125,6 @@ int wl_pipeline_main(const void *arg, void *ret)
     return wl_run(arg, ret, pipeline_body);
 }
 
-KEEL_CELL(.name = "wl_pipeline", .version = KEEL_CELL_VERSION);
+/* The whole ladder: a fault that a restart does not cure reloads the cell, then its dependents,
+ * then gives it up (docs/fault-injection.md, "The recovery ladder"). */
+KEEL_CELL(.name = "wl_pipeline", .version = KEEL_CELL_VERSION, .recovery_top = KEEL_RUNG_GIVE_UP);

@@ -125,4 +125,6 @@ int wl_ramfs_main(const void *arg, void *ret)
     return wl_run(arg, ret, ramfs_body);
 }
 
-KEEL_CELL(.name = "wl_ramfs", .version = KEEL_CELL_VERSION);
+/* The whole ladder: a fault that a restart does not cure reloads the cell, then its dependents,
+ * then gives it up (docs/fault-injection.md, "The recovery ladder"). */
+KEEL_CELL(.name = "wl_ramfs", .version = KEEL_CELL_VERSION, .recovery_top = KEEL_RUNG_GIVE_UP);

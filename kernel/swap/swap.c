@@ -86,7 +86,10 @@ static int step_link(struct swap_run *s)
 
 static int step_check(struct swap_run *s)
 {
-    return loader_swap_check(s->sw, &s->err);
+    int r = loader_swap_check(s->sw, &s->err);
+    if (!r && s->rq.reset_state)
+        loader_swap_reset_state(s->sw); /* a reload after a fault: the block starts afresh */
+    return r;
 }
 
 /* Stop the world until every participant is ready (the tasks: nobody inside an old version);

@@ -506,7 +506,16 @@ static void test_descriptor(void)
     REFUSE(KE_NOEXEC, "bad descriptor: migrate is an absolute address 0x1234");
     reset();
     sh(ds)->sh_size = 80;
-    REFUSE(KE_NOEXEC, "bad descriptor: size 80, expected 88");
+    REFUSE(KE_NOEXEC, "bad descriptor: size 80, expected 96");
+    reset();
+    desc()->recovery_top = KEEL_RUNG_GIVE_UP + 1;
+    REFUSE(KE_NOEXEC, "bad descriptor: recovery_top 5 (0..4)");
+    reset();
+    desc()->recovery_state = KEEL_RECOVERY_RESET + 1;
+    REFUSE(KE_NOEXEC, "bad descriptor: recovery_state 3 (0..2), reserved 0");
+    reset();
+    desc()->recovery_reserved = 1;
+    REFUSE(KE_NOEXEC, "bad descriptor: recovery_state 0 (0..2), reserved 1");
     reset();
     sh(ds)->sh_flags |= SHF_EXECINSTR;
     REFUSE(KE_NOEXEC, "bad descriptor: section");

@@ -10,3 +10,6 @@ target_include_directories(runqueue_test PRIVATE ${CMAKE_SOURCE_DIR})
 keel_host_test(hang_calc_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/hang_calc_test.c
                LIBS keel_tasking_host)
 target_include_directories(hang_calc_test PRIVATE ${CMAKE_SOURCE_DIR})
+# The recovery ladder's bookkeeping (kernel/recovery/ladder.c): rungs, quiet period, forgetting.
+keel_host_test(ladder_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/ladder_test.c
+               ${CMAKE_SOURCE_DIR}/kernel/recovery/ladder.c)

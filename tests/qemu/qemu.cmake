@@ -94,3 +94,10 @@ keel_qemu_cases(shell_tests.py PREFIX qemu_shell_ TIMEOUT 120)
 
 # The workload cells and the workload command (docs/workloads.md).
 keel_qemu_cases(workload_tests.py PREFIX qemu_workload_ TIMEOUT 120)
+
+# Recovery latency benchmark smoke run: faultbench must measure both rungs (restart, reload).
+add_test(NAME bench_faults_smoke
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench/faults.py
+                 --build ${CMAKE_BINARY_DIR}
+                 --json ${CMAKE_BINARY_DIR}/tests/bench/faults.json)
+set_tests_properties(bench_faults_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 300)

@@ -10,7 +10,7 @@
 
 #include <keel/loader.h>
 
-_Static_assert(sizeof(struct keel_cell_descriptor) == 88, "descriptor layout is the target's");
+_Static_assert(sizeof(struct keel_cell_descriptor) == 96, "descriptor layout is the target's");
 
 static int fail(struct elf_view *v, const char *fmt, ...)
 {

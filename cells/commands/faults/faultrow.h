@@ -77,7 +77,7 @@ static inline void fault_widths_init(struct fault_widths *w)
 
 static inline void fault_table_header(const struct fault_widths *w, format_emit_fn emit, void *ctx)
 {
-    kformat(emit, ctx, "%4s  %12s  %-*s  %-*s  %-*s  %-18s  %-*s  %-11s  %-8s  %10s%s\n", "SEQ",
+    kformat(emit, ctx, "%4s  %12s  %-*s  %-*s  %-*s  %-18s  %-*s  %-17s  %-11s  %10s%s\n", "SEQ",
             "TIME(us)", w->task, "TASK", w->kind, "KIND", w->where, "WHERE", "CR2", w->cell, "CELL",
             "STEP", "OUTCOME", "TOOK(us)", w->callers ? "  CALLED FROM" : "");
 }
@@ -91,7 +91,7 @@ static inline void fault_table_row(const struct fault_row *r, const struct fault
     fault_row_cell(r, cell, sizeof(cell));
     const char *caller = !w->callers ? "" : r->caller[0] ? r->caller : "-";
     kformat(emit, ctx,
-            "%4llu  %12llu  %-*s  %-*s  %-*s  0x%016llx  %-*s  %-11s  %-8s  %6llu.%03llu%s%s\n",
+            "%4llu  %12llu  %-*s  %-*s  %-*s  0x%016llx  %-*s  %-17s  %-11s  %6llu.%03llu%s%s\n",
             (unsigned long long)r->seq, (unsigned long long)(r->time_ns / 1000u), w->task, task,
             w->kind, kind, w->where, r->where[0] ? r->where : "-", (unsigned long long)r->cr2,
             w->cell, cell, r->step, r->outcome, (unsigned long long)(r->duration_ns / 1000u),

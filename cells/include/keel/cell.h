@@ -32,7 +32,22 @@ struct keel_cell_descriptor {
     uint64_t state_size;
     /* Convert an older state layout into this version's block. Optional. */
     int (*migrate)(uint32_t old_version, const void *old_state, uint64_t old_size, void *new_state);
+    /* The recovery policy (docs/fault-injection.md, "The recovery ladder"); 0 in a field means
+     * the global default (the `recovery` shell command shows and changes it). */
+    uint8_t recovery_top;       /* the highest rung a fault charged to this cell climbs to */
+    uint8_t recovery_state;     /* a reload carries the state block, or resets it */
+    uint16_t recovery_reserved; /* 0 */
+    uint32_t recovery_quiet_ms; /* a fault after this long without one starts at the bottom */
 };
+
+/* Rungs of the recovery ladder (keel_cell_descriptor.recovery_top). */
+#define KEEL_RUNG_RESTART    1 /* restart the faulted task */
+#define KEEL_RUNG_RELOAD     2 /* reload the cell from its pristine object */
+#define KEEL_RUNG_DEPENDENTS 3 /* reload it and the cells that depend on it */
+#define KEEL_RUNG_GIVE_UP    4 /* mark the cell failed and end its tasks */
+/* keel_cell_descriptor.recovery_state: after a fault, is the state block trustworthy? */
+#define KEEL_RECOVERY_CARRY 1 /* yes: a reload carries it */
+#define KEEL_RECOVERY_RESET 2 /* no: a reload gives the new instance its initial value */
 
 #define KEEL_CELL(...)                                                                             \
     __attribute__((section(".keel_cell"), used,                                                    \

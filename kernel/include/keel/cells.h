@@ -62,6 +62,18 @@ struct cells_origin_user {
  * the answer still holds while the caller acts on it (e.g. the ramfs removing that file). */
 size_t cells_origin_users(const char *origin, struct cells_origin_user *first);
 
+/* Pristine objects: the cell that keeps the system's files (the ramfs) exports these two
+ * functions, by these names; the core's recovery ladder finds them by name when it reloads a
+ * cell from the object it was linked from (loader_cell_info.origin). open: 0 with the bytes and
+ * a handle for close, or a negative KE_* code. */
+#define CELLS_OBJECT_OPEN  "keel_object_open"
+#define CELLS_OBJECT_CLOSE "keel_object_close"
+typedef int (*cells_object_open_fn)(const char *name, const void **data, size_t *size,
+                                    void **handle);
+typedef void (*cells_object_close_fn)(void *handle);
+int keel_object_open(const char *name, const void **data, size_t *size, void **handle);
+void keel_object_close(void *handle);
+
 /* The value of the option key=value on the kernel command line (keel/cmdline.h grammar),
  * NUL-terminated in buf: its length, KE_NOENT (absent), KE_RANGE (it does not fit), KE_INVAL.
  * For cells' own options, e.g. ramfs.quota=16M. */

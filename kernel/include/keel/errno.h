@@ -23,7 +23,8 @@
     X(OWNERDEAD, 16, "previous owner died")                                                        \
     X(KILLED, 17, "task killed")                                                                   \
     X(CLOSED, 18, "channel closed")                                                                \
-    X(AGAIN, 19, "would block")
+    X(AGAIN, 19, "would block")                                                                    \
+    X(FAILED, 20, "cell failed (recovery gave up)")
 
 enum keel_err {
     KE_OK = 0,

@@ -51,6 +51,9 @@ struct swap_request {
     bool dry_run;           /* run link and check, report the plan, change nothing */
     uint64_t deadline_ns;   /* quiescence deadline; 0 = SWAP_DEFAULT_DEADLINE_NS */
     enum swap_step fail_at; /* test hook: fail at this step (SWAP_STEP_NONE: never) */
+    /* The new versions' declared state blocks keep their initial values instead of the old
+     * ones' (a reload after a fault that the state may not survive); variables still carry. */
+    bool reset_state;
 };
 
 struct swap_cell_report {

@@ -232,8 +232,11 @@ struct loader_cell_info {
     const char *origin; /* the object it was linked from (loader_object.origin, cut to
                            LOADER_ORIGIN_MAX - 1 characters) */
     bool retired;       /* replaced or unloaded, not yet freed (loader_retired_at) */
+    bool failed;        /* recovery gave up on it: no new tasks (a new version starts clean) */
 };
 void loader_cell_info(const struct loaded_cell *cell, struct loader_cell_info *out);
+/* Mark a cell failed (or not): the recovery ladder's last rung (docs/fault-injection.md). */
+void loader_cell_set_failed(struct loaded_cell *cell, bool failed);
 #define LOADER_ORIGIN_MAX 64
 
 /* Retired versions (see loader_platform.retired), oldest first: index 0..count-1, NULL beyond.
@@ -313,6 +316,9 @@ int loader_swap_check(struct loader_swap *sw, struct loader_error *err);
 /* The plan, one line at a time (after a successful check). */
 void loader_swap_describe(const struct loader_swap *sw, void (*emit)(void *ctx, const char *line),
                           void *ctx);
+/* After the check: no state block is carried (each new version keeps its initial value, state
+ * "fresh"); variables are carried as planned. */
+void loader_swap_reset_state(struct loader_swap *sw);
 int loader_swap_transfer(struct loader_swap *sw, struct loader_error *err);
 int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err);
 /* Put back what loader_swap_rewrite changed (before the commit). */

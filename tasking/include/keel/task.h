@@ -193,6 +193,10 @@ struct task_fault_log_stats {
     uint32_t capacity; /* records the ring holds */
 };
 void task_fault_log_stats(struct task_fault_log_stats *out);
+/* Print fault reports (and restart lines) on the console (on, the boot default) or only in the
+ * kernel log (off: for campaigns and benchmarks, as a serial report takes milliseconds).
+ * Returns the previous setting. */
+bool task_fault_console(bool on);
 /* Forget every record so far (sequence numbers go on). */
 void task_fault_log_clear(void);
 /* The log's words for a step, a kind and a hang detector: "ended", "call_failed", "restart",

@@ -44,6 +44,9 @@ int guard_call(struct fault_guard *g, int (*fn)(void *), void *arg);
  * reaches a safe point where the kill would end it with the swap half done. */
 bool task_kill_pending(void);
 
+/* Are fault reports (and the recovery steps' notices) printed on the console (task_fault_console)? */
+bool task_fault_console_on(void);
+
 /* The running task's name, read without a lock (a task's identity is fixed at creation and the
  * running task cannot be freed under itself): for handlers that run with any lock possibly held,
  * like the injector's #DB handler. "" with no task (the boot context). */
