@@ -54,6 +54,31 @@ def case_loop(build, workdir):
         hasnt(ok(sh, "ps"), r"wl_pingpong")  # no partner left behind by the hung runs
 
 
+def case_loop_reload(build, workdir):
+    """The same loop with a quiet period longer than the heartbeat (recovery default --quiet-ms
+    5000): the second hang comes within it, so it climbs wl_pingpong's ladder to a reload from
+    the pristine object, which takes the injected jmp away: the task restarted after it runs to
+    the golden digest — an infinite loop detected by the watchdog and recovered."""
+    with KeelShell(build, workdir=workdir) as sh:
+        ok(sh, "recovery default --quiet-ms 5000")
+        ok(sh, "load wl_pingpong")
+        has(ok(sh, "inject loop wl_pingpong --at wl_pingpong_main"), r"^  new eb fe$")
+        out = sh.run("workload run pingpong", timeout=120)
+        has(out, r"recovery: cell 'wl_pingpong' reloaded after the fault of task \d+")
+        has(out, r"^workload pingpong: restarted 2 times$")
+        has(out, DIGEST)
+        rows, _ = fault_table(ok(sh, "faults"))
+        got = [(r["kind"], r["step"], r["outcome"]) for r in rows]
+        hang = "hang(heartbeat)"
+        check(got == [(hang, "ended", "ok"), (hang, "restart", "ok"), (hang, "ended", "ok"),
+                      (hang, "restart", "ok"), (hang, "reload_cell", "ok")],
+              "two hangs, the second one reloading the cell", rows)
+        has(sh.run("inject restore"), r"was unloaded or replaced: nothing restored")
+        out = ok(sh, "workload run pingpong", timeout=60)
+        has(out, DIGEST)
+        hasnt(out, "restarted|hung")
+
+
 def case_budget(build, workdir):
     """watchdog budget 50: spin --busy 400 (no blocking) is ended as a cpu_budget hang charged
     to cmd_spin; the shell (which blocks) survives; keelctl faults --json says the same; with
