@@ -44,7 +44,8 @@ int guard_call(struct fault_guard *g, int (*fn)(void *), void *arg);
  * reaches a safe point where the kill would end it with the swap half done. */
 bool task_kill_pending(void);
 
-/* Are fault reports (and the recovery steps' notices) printed on the console (task_fault_console)? */
+/* Are fault reports (and the recovery steps' notices) printed on the console (task_fault_console)?
+ */
 bool task_fault_console_on(void);
 
 /* The running task's name, read without a lock (a task's identity is fixed at creation and the
