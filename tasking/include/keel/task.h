@@ -162,14 +162,14 @@ int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
 int task_info(task_id_t id, struct task_info *out);
 size_t task_count(void);
 
-/* What was done about a fault. The recovery ladder adds its rungs after FAULT_STEP_RESTART. */
+/* What was done about a fault: the recovery ladder's rungs (keel/recovery.h) after the restart. */
 enum fault_step {
     FAULT_STEP_ENDED = 1,         /* the task ended (TASK_FAULTED) */
     FAULT_STEP_CALL_FAILED,       /* a guarded call returned KE_FAULT; the task goes on */
     FAULT_STEP_RESTART,           /* a restartable task respawned as a new task */
-    FAULT_STEP_RELOAD_CELL,       /* (the ladder, later) */
-    FAULT_STEP_RELOAD_DEPENDENTS, /* (the ladder, later) */
-    FAULT_STEP_GIVE_UP,           /* (the ladder, later) */
+    FAULT_STEP_RELOAD_CELL,       /* the charged cell reloaded from its pristine object */
+    FAULT_STEP_RELOAD_DEPENDENTS, /* ... together with the cells that depend on it */
+    FAULT_STEP_GIVE_UP,           /* the cell marked failed, its tasks ended */
 };
 struct task_fault_record {
     uint64_t seq;         /* 1, 2, ...: a gap tells records were overwritten */
