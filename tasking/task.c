@@ -10,14 +10,14 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include "backoff.h"
-
-/* A notice on the console, or only in the kernel log while fault reports are off. */
-#define klog_maybe_quiet(level, ...)                                                               \
-    (task_fault_console_on() ? klog(level, __VA_ARGS__) : klog_quiet(level, __VA_ARGS__))
 #include <keel/core/recovery.h>
 #include <keel/cells.h>
 #include "sync_internal.h"
 #include "task_internal.h"
+
+/* A notice on the console, or only in the kernel log while fault reports are off. */
+#define klog_maybe_quiet(level, ...)                                                               \
+    (task_fault_console_on() ? klog(level, __VA_ARGS__) : klog_quiet(level, __VA_ARGS__))
 
 #define DEFAULT_STACK_PAGES  4
 #define MAX_STACK_PAGES      64
