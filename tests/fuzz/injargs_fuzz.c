@@ -2,7 +2,8 @@
  * newlines, is argv after "inject"; the first byte picks the message buffer size. Checks: the
  * result is 0 or 2; a refusal leaves a terminated, non-empty message inside the buffer; an
  * accepted spec is consistent (a known model, strings terminated and pointing into the result,
- * trigger and --of together, exception/loop with an entry symbol). */
+ * trigger and --of together, exception/loop with an entry symbol; an allocation fault names a
+ * cell; an IPC fault has a known kind and side, nth >= 1, a delay exactly for delay faults). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if ((s->model == INJECT_EXCEPTION || s->model == INJECT_LOOP) &&
                 (!s->symbol || s->has_offset))
+                abort();
+        } else if (a.action == INJARGS_ALLOC) {
+            if (!a.alloc.cell[0] ||
+                strnlen(a.alloc.cell, sizeof(a.alloc.cell)) == sizeof(a.alloc.cell))
+                abort();
+        } else if (a.action == INJARGS_IPC) {
+            const struct ipc_fault_spec *s = &a.ipc;
+            if (s->kind < IPC_FAULT_DROP || s->kind > IPC_FAULT_KIND_LAST || !s->nth ||
+                (s->side != IPC_SIDE_SEND && s->side != IPC_SIDE_RECV) ||
+                strnlen(s->cell, sizeof(s->cell)) == sizeof(s->cell) ||
+                (s->kind == IPC_FAULT_DELAY) != (s->delay_ns != 0) ||
+                s->delay_ns > IPC_FAULT_DELAY_MAX_NS)
                 abort();
         } else if (a.action != INJARGS_STATUS && a.action != INJARGS_RESTORE) {
             abort();

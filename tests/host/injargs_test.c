@@ -34,9 +34,9 @@ static void test_actions(void)
     CHECK_EQ_INT(a.action, INJARGS_STATUS);
     CHECK_EQ_INT(parse(&a, "restore"), 0);
     CHECK_EQ_INT(a.action, INJARGS_RESTORE);
-    refused("", "want a fault model and a cell, 'status' or 'restore'");
-    refused("status now",
-            "unknown fault model 'status' (bitflip, word, nop, branch, exception or loop)");
+    refused("", "want a fault model and a cell, alloc, ipc, 'status' or 'restore'");
+    refused("status now", "unknown fault model 'status' (bitflip, word, nop, branch, exception, "
+                          "loop, alloc or ipc)");
 }
 
 static void test_models(void)
@@ -108,8 +108,9 @@ static void test_triggers(void)
 
 static void test_refusals(void)
 {
-    refused("flip hello",
-            "unknown fault model 'flip' (bitflip, word, nop, branch, exception or loop)");
+    refused(
+        "flip hello",
+        "unknown fault model 'flip' (bitflip, word, nop, branch, exception, loop, alloc or ipc)");
     refused("bitflip hello --region heapish",
             "unknown region 'heapish' (text, rodata, data, heap or stack)");
     refused("nop hello --region heap", "--region heap takes bitflip or word");
@@ -141,6 +142,59 @@ static void test_refusals(void)
     CHECK_EQ_INT((int)strlen(small), 7);
 }
 
+/* inject alloc: the cell, --nth (1..2^32-1; 0 = the seed picks), --seed; every refusal. */
+static void test_alloc(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "alloc wl_storm"), 0);
+    CHECK_EQ_INT(a.action, INJARGS_ALLOC);
+    CHECK_EQ_STR(a.alloc.cell, "wl_storm");
+    CHECK_EQ_U64(a.alloc.nth, 0);
+    CHECK_EQ_INT(parse(&a, "alloc wl_demo --nth 4294967295 --seed 0x10"), 0);
+    CHECK_EQ_U64(a.alloc.nth, 4294967295u);
+    CHECK_EQ_U64(a.alloc.seed, 16);
+    refused("alloc", "alloc wants a cell");
+    refused("alloc wl_demo --nth 0", "bad --nth '0': want a number from 1 to 4294967295");
+    refused("alloc wl_demo --nth 4294967296",
+            "bad --nth '4294967296': want a number from 1 to 4294967295");
+    refused("alloc wl_demo --nth", "--nth needs a value");
+    refused("alloc wl_demo --seed x", "bad --seed 'x': want a number");
+    refused("alloc wl_demo --at f", "unknown option '--at' (alloc takes --nth and --seed)");
+    refused("alloc a_cell_name_that_is_longer_than_31_bytes",
+            "bad cell name 'a_cell_name_that_is_longer_than_31_bytes'");
+}
+
+/* inject ipc: kind, cell or any, side, nth, seed, delay; every refusal. */
+static void test_ipc(void)
+{
+    struct injargs a;
+    CHECK_EQ_INT(parse(&a, "ipc drop any"), 0);
+    CHECK_EQ_INT(a.action, INJARGS_IPC);
+    CHECK_EQ_INT(a.ipc.kind, IPC_FAULT_DROP);
+    CHECK_EQ_STR(a.ipc.cell, "");
+    CHECK_EQ_INT(a.ipc.side, IPC_SIDE_SEND);
+    CHECK_EQ_U64(a.ipc.nth, 1);
+    CHECK_EQ_INT(parse(&a, "ipc delay wl_pingpong --side recv --nth 3 --seed 9 --delay-us 250"), 0);
+    CHECK_EQ_INT(a.ipc.kind, IPC_FAULT_DELAY);
+    CHECK_EQ_STR(a.ipc.cell, "wl_pingpong");
+    CHECK_EQ_INT(a.ipc.side, IPC_SIDE_RECV);
+    CHECK_EQ_U64(a.ipc.nth, 3);
+    CHECK_EQ_U64(a.ipc.seed, 9);
+    CHECK_EQ_U64(a.ipc.delay_ns, 250000);
+    CHECK_EQ_INT(parse(&a, "ipc pagefault any --side recv"), 0);
+    CHECK_EQ_INT(a.ipc.kind, IPC_FAULT_PAGEFAULT);
+    refused("ipc drop", "ipc wants a fault kind and a cell (or any)");
+    refused("ipc explode any",
+            "unknown IPC fault 'explode' (drop, dup, corrupt, delay, badptr or pagefault)");
+    refused("ipc drop any --side both", "unknown side 'both' (send or recv)");
+    refused("ipc drop any --nth 0", "bad --nth '0': want a number from 1");
+    refused("ipc delay any", "delay wants --delay-us N");
+    refused("ipc delay any --delay-us 10000001", "bad --delay-us '10000001': want 1..10000000");
+    refused("ipc drop any --delay-us 5", "--delay-us is for delay faults only");
+    refused("ipc drop any --seed", "--seed needs a value");
+    refused("ipc drop any --bogus 1", "unknown option '--bogus'");
+}
+
 int main(void)
 {
     test_actions();
@@ -148,5 +202,7 @@ int main(void)
     test_triggers();
     test_places();
     test_refusals();
+    test_alloc();
+    test_ipc();
     return check_report("injargs_test");
 }

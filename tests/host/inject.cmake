@@ -48,7 +48,7 @@ keel_fuzz_target(injargs_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/injargs_fuz
                  ${KEEL_INJARGS_SOURCES} CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/injargs)
 if(TARGET injargs_fuzz)
   target_include_directories(injargs_fuzz PRIVATE ${KEEL_INJARGS_INCLUDES})
-  target_link_libraries(injargs_fuzz PRIVATE keel_inject_api keel_loader_api)
+  target_link_libraries(injargs_fuzz PRIVATE keel_inject_fuzz keel_loader_api)
 endif()
 # The IPC fault's choices (inject/ipc_pick.c): kind words, the nth-call counter, the seeded bit.
 keel_host_test(ipc_pick_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/ipc_pick_test.c

@@ -81,7 +81,7 @@ def sweep_case(name):
                 else:
                     check(got == want, f"{cell} nth {n}: digest {got}, golden {want}", out)
                 status = sh.run("inject status")
-                has(status, rf"^  activated at \d+ us by task \d+ '[^']*': allocation failed, "
+                has(status, rf"^  activated at \d+ ns by task \d+ '[^']*': allocation failed, "
                     rf"caller 0x[0-9a-f]{{16}} <{cell}:")
                 ok(sh, "inject restore")
                 settled(sh, before, f"{cell} nth {n}")
@@ -107,9 +107,10 @@ def case_command(build, workdir):
         has(out, r"^inject: no cell 'nosuch' is loaded \(KE_NOENT\)$")
         has(sh.run("inject status"), r"^inject: no fault in place$")
         for line, why in (("inject alloc", "alloc wants a cell"),
-                          ("inject alloc wl_demo --nth 0", "--nth wants a number"),
-                          ("inject alloc wl_demo --nth", "an option without its value"),
-                          ("inject alloc wl_demo --bogus 1", "alloc takes --nth N and --seed N")):
+                          ("inject alloc wl_demo --nth 0", "bad --nth '0': want a number"),
+                          ("inject alloc wl_demo --nth", "--nth needs a value"),
+                          ("inject alloc wl_demo --bogus 1",
+                           "unknown option '--bogus' (alloc takes --nth and --seed)")):
             out = sh.run(line)
             has(out, rf"^inject: {re.escape(why)}")
             has(out, r"^usage: inject ")
@@ -124,7 +125,7 @@ def case_command(build, workdir):
         has(sh.run("failslab nth 3"), r"^failslab: an allocation fault is in place for cell")
         has(sh.run("workload run storm --rounds 1"), r"^workload storm: failed: ")
         has(sh.run("inject status"),
-            r"^  activated at \d+ us by task \d+ 'wl_storm': allocation failed, caller "
+            r"^  activated at \d+ ns by task \d+ 'wl_storm': allocation failed, caller "
             r"0x[0-9a-f]{16} <wl_storm:")
         has(ok(sh, "failslab off"), r"^failslab: off$")
         has(sh.run("inject status"), r"^inject: no fault in place$")

@@ -12,7 +12,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, has, hasnt  # noqa: E402
+from checks import check, has, hasnt, ok  # noqa: E402
 from keelctlrun import KeelCtl  # noqa: E402
 from keelvm import PROMPT, KeelShell, run_cases  # noqa: E402
 
@@ -193,6 +193,70 @@ def case_keelctl(build, workdir):
         has(ctl("inject", "restore"), rf"^inject: restored 0x{p['addr']:016x} in cell injtarget$")
         doc = json.loads(ctl("inject", "status", "--json"))
         check(doc == {"action": "status", "in_place": False}, "still in place", doc)
+
+
+def case_keelctl_families(build, workdir):
+    """keelctl inject alloc and inject ipc: the parser's refusals, the armed lines as the shell
+    prints them, the activation in --json equal to the shell's status line, restore from the
+    host; status and restore find whichever family is in place."""
+    with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
+        ctl = KeelCtl(build, sh.vm)
+        ok(sh, "workload run storm --rounds 1")
+        ok(sh, "load wl_pingpong")
+        out = ctl("inject", "alloc", "wl_storm", "--nth", "0", want=1)
+        check("bad --nth '0': want a number from 1 to 4294967295" in out, "parser's message", out)
+        out = ctl("inject", "alloc", "nosuch", want=1)
+        check("no cell 'nosuch' is loaded (KE_NOENT)" in out, "injector's message", out)
+        out = ctl("inject", "ipc", "explode", "any", want=1)
+        check("unknown IPC fault 'explode'" in out, "parser's message", out)
+        has(sh.run("inject status"), r"^inject: no fault in place$")
+        # Allocation failure: arm from the host, activate from the shell, read it back as JSON.
+        text = ctl("inject", "alloc", "wl_storm", "--nth", "1", "--seed", "4")
+        has(text, r"^inject: alloc in cell wl_storm, allocation 1 from now fails, seed 4$")
+        check(sh.run("inject status").startswith(text.rstrip("\n")),
+              "keelctl's armed lines are not the shell's", text)
+        has(ctl("inject", "status"), r"^  not activated \(1 to go\)$")
+        has(sh.run("workload run storm --rounds 1"), r"^workload storm: failed: ")
+        m = has(sh.run("inject status"), r"^  activated at (\d+) ns by task (\d+) '([^']+)': "
+                r"allocation failed, caller (0x[0-9a-f]{16}) <wl_storm:(\w+)\+0x([0-9a-f]+)>$")
+        doc = json.loads(ctl("inject", "status", "--json"))
+        check(doc["action"] == "status" and doc["in_place"] and doc["model"] == "alloc" and
+              doc["cell"] == "wl_storm" and doc["nth"] == 1 and doc["seed"] == 4 and
+              doc["activated"] and doc["activated_ns"] == int(m.group(1)) and
+              doc["task"] == int(m.group(2)) and doc["task_name"] == m.group(3) and
+              doc["caller"] == int(m.group(4), 16) and doc["caller_symbol"] == m.group(5) and
+              doc["caller_offset"] == int(m.group(6), 16) and doc["left"] == 0,
+              "JSON and the shell differ", f"{doc}\n{m.group(0)}")
+        doc = json.loads(ctl("inject", "restore", "--json"))
+        check(doc["action"] == "restore" and not doc["in_place"] and doc["model"] == "alloc",
+              "restore's JSON", doc)
+        has(ctl("inject", "status"), r"^inject: no fault in place$")
+        # IPC: a corrupted message, activated by the workload, restored from the host.
+        text = ctl("inject", "ipc", "corrupt", "wl_pingpong", "--side", "send", "--nth", "2",
+                   "--seed", "7")
+        has(text, r"^inject: ipc corrupt on cell wl_pingpong, send, message 2, seed 7\n"
+                  r"  armed: the hook counts matching calls from now on$")
+        has(sh.run("inject bitflip wl_pingpong --seed 1"), r"\(KE_BUSY\)")
+        ok(sh, "workload run pingpong", timeout=60)
+        shell = sh.run("inject status")
+        check(ctl("inject", "status") == shell.rstrip("\n") + "\n",
+              "keelctl's status is not the shell's", shell)
+        m = has(shell, r"^  activated at (\d+) ns by task (\d+) '([^']+)', channel "
+                       r"(0x[0-9a-f]{16})\n  word 0x([0-9a-f]{16}) -> 0x([0-9a-f]{16}) \(bit (\d+)\)$")
+        doc = json.loads(ctl("inject", "status", "--json"))
+        check(doc["model"] == "ipc" and doc["kind"] == "corrupt" and doc["side"] == "send" and
+              doc["nth"] == 2 and doc["seed"] == 7 and doc["activated"] and
+              doc["activated_ns"] == int(m.group(1)) and doc["task"] == int(m.group(2)) and
+              doc["task_name"] == m.group(3) and doc["channel"] == int(m.group(4), 16) and
+              doc["old_word"] == int(m.group(5), 16) and doc["new_word"] == int(m.group(6), 16)
+              and doc["bit"] == int(m.group(7)) and
+              doc["old_word"] ^ doc["new_word"] == 1 << doc["bit"],
+              "JSON and the shell differ", f"{doc}\n{m.group(0)}")
+        has(ctl("inject", "restore"),
+            r"^inject: disarmed ipc corrupt on cell wl_pingpong \(activated\)$")
+        has(sh.run("inject status"), r"^inject: no fault in place$")
+        out = ctl("inject", "restore", want=1)
+        check("no fault in place" in out, "restore with nothing in place", out)
 
 
 def hold_and_hit(sh, ctl, region, extra, pattern_of):

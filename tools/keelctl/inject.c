@@ -1,12 +1,13 @@
 /* keelctl inject: the guest's fault injector (INJECT). The words after `inject` go to the guest
  * as they are and are parsed there by the shell's own parser (commands/inject/injargs.h), so the
- * spec language is the shell's; the answer is printed as the shell prints it
- * (commands/inject/injprint.h) or, with --json, as one object in the same words. */
+ * language is the shell's — code faults, alloc, ipc, status, restore; the answer is printed as
+ * the shell prints it (commands/inject/injresult.h) or, with --json, as one object in the same
+ * words. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmds.h"
-#include "commands/inject/injprint.h"
+#include "commands/inject/injresult.h"
 #include "common.h"
 #include "ctl/inject_wire.h"
 
@@ -24,15 +25,23 @@ static void json_bytes(const char *key, const uint8_t *b, unsigned n)
     putchar(']');
 }
 
-static void json_record(const char *action, const struct inject_record *r)
+static void json_head(const char *action, bool in_place, const char *model)
 {
-    printf("{\"action\": \"%s\", \"in_place\": %s", action,
-           r->valid && strcmp(action, "restore") != 0 ? "true" : "false");
-    if (!r->valid) {
-        puts("}");
-        return;
-    }
-    printf(", \"model\": \"%s\", \"cell\": ", injargs_model_name(r->spec.model));
+    printf("{\"action\": \"%s\", \"in_place\": %s", action, in_place ? "true" : "false");
+    if (model)
+        printf(", \"model\": \"%s\"", model);
+}
+
+static void json_activation(bool activated, uint64_t ns, uint64_t task, const char *task_name)
+{
+    printf(", \"activated\": %s, \"activated_ns\": %llu, \"task\": %llu, \"task_name\": ",
+           activated ? "true" : "false", (unsigned long long)ns, (unsigned long long)task);
+    json_str(stdout, task_name);
+}
+
+static void json_code(const struct inject_record *r)
+{
+    printf(", \"cell\": ");
     json_str(stdout, r->spec.cell);
     printf(", \"region\": \"%s\", \"seed\": %llu, \"address\": %llu, \"symbol\": ",
            injargs_where_name(&r->spec), (unsigned long long)r->spec.seed,
@@ -58,30 +67,76 @@ static void json_record(const char *action, const struct inject_record *r)
            : r->watch_execute ? "execute"
                               : "read/write",
            (unsigned long long)r->watch_addr, r->watch_len);
-    printf(", \"activated\": %s, \"activated_ns\": %llu, \"task\": %llu, \"task_name\": ",
-           r->activated ? "true" : "false", (unsigned long long)r->activated_ns,
-           (unsigned long long)r->task);
-    json_str(stdout, r->task_name);
-    printf(", \"rip\": %llu}\n", (unsigned long long)r->rip);
+    json_activation(r->activated, r->activated_ns, r->task, r->task_name);
+    printf(", \"rip\": %llu", (unsigned long long)r->rip);
+}
+
+static void json_alloc(const struct inject_alloc_record *r)
+{
+    printf(", \"cell\": ");
+    json_str(stdout, r->spec.cell);
+    printf(", \"nth\": %u, \"seed\": %llu, \"text_address\": %llu, \"text_size\": %llu, "
+           "\"seen\": %llu, \"left\": %u, \"displaced\": %s",
+           r->spec.nth, (unsigned long long)r->spec.seed, (unsigned long long)r->text_base,
+           (unsigned long long)r->text_size, (unsigned long long)r->seen, r->left,
+           r->displaced ? "true" : "false");
+    json_activation(r->activated, r->activated_ns, r->task, r->task_name);
+    printf(", \"caller\": %llu, \"caller_symbol\": ", (unsigned long long)r->caller);
+    json_str(stdout, r->caller_symbol);
+    printf(", \"caller_offset\": %llu", (unsigned long long)r->caller_offset);
+}
+
+static void json_ipc(const struct ipc_fault_record *r)
+{
+    printf(", \"kind\": \"%s\", \"cell\": ", ipc_fault_kind_name(r->spec.kind));
+    json_str(stdout, r->spec.cell[0] ? r->spec.cell : "any");
+    printf(", \"side\": \"%s\", \"nth\": %llu, \"seed\": %llu, \"delay_us\": %llu, "
+           "\"seen\": %llu",
+           r->spec.side == IPC_SIDE_SEND ? "send" : "recv", (unsigned long long)r->spec.nth,
+           (unsigned long long)r->spec.seed, (unsigned long long)(r->spec.delay_ns / 1000),
+           (unsigned long long)r->seen);
+    json_activation(r->activated, r->activated_ns, r->task, r->task_name);
+    printf(", \"channel\": %llu, \"old_word\": %llu, \"new_word\": %llu, \"bit\": %u",
+           (unsigned long long)r->channel, (unsigned long long)r->old_word,
+           (unsigned long long)r->new_word, r->bit);
+}
+
+/* One object: the action, whether a fault is in place after it, the model ("alloc" and "ipc"
+ * for those families) and the record's fields in the words of the shell's output. */
+static void json_result(const struct injresult *r)
+{
+    static const char *const actions[] = {"", "inject", "status", "restore", "inject", "inject"};
+    bool in_place = r->family != INJFAMILY_NONE && r->action != INJARGS_RESTORE;
+    switch (r->family) {
+    case INJFAMILY_NONE:
+        json_head(actions[r->action], false, NULL);
+        break;
+    case INJFAMILY_CODE:
+        json_head(actions[r->action], in_place, injargs_model_name(r->u.code.spec.model));
+        json_code(&r->u.code);
+        break;
+    case INJFAMILY_ALLOC:
+        json_head(actions[r->action], in_place, "alloc");
+        json_alloc(&r->u.alloc);
+        break;
+    case INJFAMILY_IPC:
+        json_head(actions[r->action], in_place, "ipc");
+        json_ipc(&r->u.ipc);
+        break;
+    }
+    puts("}");
 }
 
 static int print_reply(struct ctl_rd *rd, bool json)
 {
-    uint8_t action = ctl_rd_u8(rd), valid = ctl_rd_u8(rd);
-    struct inject_record r = {0};
-    if (valid)
-        ctl_rd_inject(rd, &r);
-    if (!ctl_rd_done(rd) || action < INJARGS_FAULT || action > INJARGS_RESTORE)
+    static struct injresult r;
+    ctl_rd_injresult(rd, &r);
+    if (!ctl_rd_done(rd))
         return EXIT_COMM;
-    static const char *const names[] = {"", "inject", "status", "restore"};
     if (json)
-        json_record(names[action], &r);
-    else if (action == INJARGS_FAULT)
-        injprint_proof(&r, to_stdout, NULL);
-    else if (action == INJARGS_STATUS)
-        injprint_status(&r, to_stdout, NULL);
+        json_result(&r);
     else
-        injprint_restore(&r, to_stdout, NULL);
+        injresult_print(&r, to_stdout, NULL);
     return EXIT_OK;
 }
 

@@ -77,14 +77,19 @@ static const struct command commands[] = {
      "  --clear            empty the log after reading it\n"
      "  --json             one JSON object (times in nanoseconds) instead of text\n"},
     {"inject", cmd_inject, 1, 64, O_JSON,
-     "inject <model> <cell> [inject's options] | inject status | inject restore  [--json]",
+     "inject <model> <cell> [inject's options] | inject alloc <cell> [...] | inject ipc <kind> "
+     "<cell|any> [...] | inject status | inject restore  [--json]",
      "The guest's fault injector, in the words of the shell's inject command (the guest parses\n"
-     "them with the same parser): inject one fault into a loaded cell, show the one in place\n"
-     "(whether armed, applied, activated: when and by which task), or restore it.\n"
+     "them with the same parser): inject one fault into a loaded cell, fail a cell's nth\n"
+     "allocation, hit a channel message, show the fault in place (whether armed, applied,\n"
+     "activated: when and by which task), or restore it. One fault at a time.\n"
      "  models    bitflip, word, nop, branch, exception, loop\n"
      "  options   --region text|rodata|data|heap|stack, --task id|name (stack),\n"
      "            --at sym[+off] | --offset N, --seed N,\n"
      "            --value random|zero|ones, --after-calls N --of fn | --after-us N\n"
+     "  alloc     inject alloc <cell> [--nth N] [--seed N]\n"
+     "  ipc       inject ipc <drop|dup|corrupt|delay|badptr|pagefault> <cell|any>\n"
+     "            [--side send|recv] [--nth N] [--seed N] [--delay-us N]\n"
      "  --json    one JSON object (times in nanoseconds) instead of text\n"
      "Global options (--socket, --key, --timeout, -v) go before 'inject'. A refused spec\n"
      "changes nothing. See docs/fault-injection.md.\n"},

@@ -1,4 +1,5 @@
-/* The fault spec language of `inject` (this header), shared by the shell command
+/* The fault spec language of `inject` (this header, with injargs_alloc.h and injargs_ipc.h for
+ * allocation and IPC faults), shared by the shell command
  * (cells/commands/inject/inject.c) and the control channel's INJECT request (cells/ctl/
  * ops_inject.c), so that `keelctl inject ARGS` and the shell's `inject ARGS` mean the same.
  * Freestanding: host-tested (tests/host/injargs_test.c) and fuzzed (tests/fuzz/injargs_fuzz.c).
@@ -11,13 +12,25 @@
 #include <stdint.h>
 #include <keel/format.h>
 #include <keel/inject.h>
+#include <keel/inject_alloc.h>
 #include <keel/string.h>
 
-enum injargs_action { INJARGS_FAULT = 1, INJARGS_STATUS, INJARGS_RESTORE };
+/* What a line asks for: a code fault (spec), the last fault's status, its restore, an allocation
+ * fault (alloc), an IPC fault (ipc). The values go on the wire (docs/control-channel.md). */
+enum injargs_action {
+    INJARGS_FAULT = 1,
+    INJARGS_STATUS,
+    INJARGS_RESTORE,
+    INJARGS_ALLOC,
+    INJARGS_IPC
+};
+#define INJARGS_ACTION_LAST INJARGS_IPC
 
 struct injargs {
     enum injargs_action action;
     struct inject_spec spec; /* INJARGS_FAULT: its strings point into this struct */
+    struct inject_alloc_spec alloc;
+    struct ipc_fault_spec ipc;
     char symbol[INJECT_SYMBOL_MAX];
     char trigger_symbol[INJECT_SYMBOL_MAX];
     char task[TASK_NAME_MAX];
@@ -106,6 +119,9 @@ static inline bool injargs_copy_word(char *dst, unsigned long size, const char *
     return true;
 }
 
+#include "commands/inject/injargs_alloc.h"
+#include "commands/inject/injargs_ipc.h"
+
 static inline int injargs_parse(int argc, const char *const *argv, struct injargs *out, char *msg,
                                 unsigned long msg_size)
 {
@@ -120,9 +136,17 @@ static inline int injargs_parse(int argc, const char *const *argv, struct injarg
         out->action = INJARGS_RESTORE;
         return 0;
     }
+    if (argc >= 2 && (strcmp(argv[1], "alloc") == 0 || strcmp(argv[1], "ipc") == 0)) {
+        bool alloc = argv[1][0] == 'a';
+        int rc = alloc ? injargs_parse_alloc(argc, argv, &out->alloc, msg, msg_size)
+                       : injargs_parse_ipc(argc, argv, &out->ipc, msg, msg_size);
+        if (!rc)
+            out->action = alloc ? INJARGS_ALLOC : INJARGS_IPC;
+        return rc;
+    }
     if (argc < 3)
         return injargs_bad(msg, msg_size, "%s",
-                           "want a fault model and a cell, 'status' or 'restore'");
+                           "want a fault model and a cell, alloc, ipc, 'status' or 'restore'");
     struct inject_spec *s = &out->spec;
     for (unsigned m = 1; m < INJARGS_NMODELS; m++)
         if (injargs_model_names[m] && strcmp(argv[1], injargs_model_names[m]) == 0)
@@ -130,7 +154,7 @@ static inline int injargs_parse(int argc, const char *const *argv, struct injarg
     if (!s->model)
         return injargs_bad(msg, msg_size,
                            "unknown fault model '%s' (bitflip, word, nop, branch, "
-                           "exception or loop)",
+                           "exception, loop, alloc or ipc)",
                            argv[1]);
     if (!injargs_copy_word(s->cell, sizeof(s->cell), argv[2], strlen(argv[2])))
         return injargs_bad(msg, msg_size, "bad cell name '%s'", argv[2]);
