@@ -56,6 +56,11 @@ class RowTest(unittest.TestCase):
         self.assertEqual(json.loads(line)["duration_ms"], 12.0)  # a float field stays a float
         self.assertTrue(line.endswith(b"}\n") and line.count(b"\n") == 1)
 
+    def test_comparable_drops_only_the_measured_times(self):
+        r = synth.row(3, outcome="recovered", step="restart", recovery_us=12.5)
+        self.assertEqual(set(r) - set(results.comparable(r)),
+                         {"duration_ms", "recovery_us", "activated_ns"})
+
     def test_bad_rows_are_refused_with_the_reason(self):
         cases = [
             ({k: v for k, v in synth.row(1).items() if k != "model"}, "missing model"),

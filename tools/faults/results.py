@@ -13,6 +13,9 @@ run, in id order. Measured times (MEASURED: host wall time, guest clock readings
 to run; comparable() drops them for comparing two real runs of the same trials.
 
 Shards are named "I/N" with 1 <= I <= N; an unsharded run is "1/1", a merged campaign "all".
+The manifest's identity (IDENTITY + SHARD_KEYS: format, image_hash, qemu_hash, qemu_version,
+spec_hash, seed, trials, shard, shard_trials) must match to resume; created, tool_version and
+wall_s (seconds of running so far, summed over resumed sessions) are bookkeeping.
 """
 import csv
 import io
