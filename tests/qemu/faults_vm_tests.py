@@ -2,7 +2,8 @@
 """QEMU tests of the fault campaign's worker (tools/faults/vm.py): loadvm puts back the state of
 savevm (a loaded cell and a removed ramfs file are gone again) with the shell answering at once;
 a line that does not come back raises Hang, a guest reset, power-off or panic raises Crash, and
-loadvm recovers a working shell after each; close() leaves no QEMU and no files.
+loadvm recovers a working shell after each; QEMU ending raises WorkerDied and the worker starts
+again; close() leaves no QEMU and no files.
 
     faults_vm_tests.py --build DIR [--workdir DIR] CASE...
     faults_vm_tests.py --list
@@ -126,6 +127,29 @@ def case_panic_crash(build, workdir):
         except vm.VMError as e:
             check(False, f"{type(e).__name__} instead of Crash: {e}")
         check(w.proc is not None and w.proc.poll() is None, "QEMU ended with the panic")
+    finally:
+        gone(w)
+
+
+def case_qemu_gone_restart(build, workdir):
+    """QEMU ending under a worker raises WorkerDied; kill() and start() give a working worker
+    again."""
+    w = started(build, workdir)
+    try:
+        w.proc.kill()
+        try:
+            w.run("echo x", timeout=30)
+            check(False, "run() answered with QEMU gone", w.tail())
+        except vm.WorkerDied:
+            pass
+        except vm.VMError as e:
+            check(False, f"{type(e).__name__} instead of WorkerDied: {e}")
+        w.kill()
+        w.start()
+        answers(w)
+        w.savevm("golden")
+        w.loadvm("golden")
+        answers(w)
     finally:
         gone(w)
 

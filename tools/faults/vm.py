@@ -24,6 +24,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -101,12 +102,15 @@ def _die_with_parent(parent):
 
 class Worker:
     def __init__(self, build_dir, workdir, memory="128M", cmdline="", iso=None,
-                 qemu="qemu-system-x86_64", boot_timeout=60.0):
+                 qemu="qemu-system-x86_64", boot_timeout=60.0, incoming=None):
         self.build_dir = os.path.abspath(build_dir)
         self.memory = memory
         self.cmdline = cmdline
         self.qemu = qemu
         self.boot_timeout = boot_timeout
+        # incoming: a QEMU -incoming URI ("exec:cat FILE" of a migrate to a file): start() then
+        # takes the guest from there (same memory and image) instead of booting it.
+        self.incoming = incoming
         os.makedirs(workdir, exist_ok=True)
         # The worker's files in a directory of its own: two workers never share a path, and
         # the socket path stays short (a unix socket path has at most 107 bytes).
@@ -125,9 +129,13 @@ class Worker:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
-        """Start QEMU and wait for the shell's first prompt (boot_timeout)."""
+        """Start QEMU and wait for the shell's first prompt (boot_timeout). Again after kill()
+        (e.g. after WorkerDied): a fresh QEMU on a fresh overlay, the old snapshots gone."""
         if self.proc is not None:
-            raise VMError("the worker is already started: close() it first")
+            raise VMError("the worker is already started: kill() it first")
+        os.makedirs(self.dir, exist_ok=True)
+        self.output, self._unclean, self._qmp_buf = b"", b"", b""
+        self.event = None
         if self.iso is None:
             self.iso = make_image(self.build_dir, os.path.join(self.dir, "keel.iso"),
                                   self.cmdline)
@@ -140,6 +148,8 @@ class Worker:
                 "-drive", f"if=none,id=state,format=qcow2,file={self.overlay}",
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
                 "-action", "reboot=reset,shutdown=pause"]
+        if self.incoming:
+            args += ["-incoming", self.incoming]
         parent = os.getpid()
         self.stderr = open(os.path.join(self.dir, "qemu.stderr"), "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -147,10 +157,14 @@ class Worker:
                                      preexec_fn=lambda: _die_with_parent(parent))
         os.set_blocking(self.proc.stdout.fileno(), False)
         try:
-            self._connect_qmp(deadline=time.monotonic() + self.boot_timeout)
-            self._expect_prompt(len(self.output), self.boot_timeout, "the first prompt")
+            deadline = time.monotonic() + self.boot_timeout
+            self._connect_qmp(deadline)
+            if self.incoming:  # the guest runs once the state is in: QMP says RESUME
+                self._qmp_reply(lambda msg: msg["event"] == "RESUME", deadline, "RESUME event")
+            else:
+                self._expect_prompt(len(self.output), self.boot_timeout, "the first prompt")
         except BaseException:
-            self.close()
+            self.kill()  # its files stay for a look (qemu.stderr) until close()
             raise
         return self
 
@@ -168,7 +182,7 @@ class Worker:
                     raise WorkerDied(f"no QMP socket at {self.qmp_path}")
                 self._read_serial(0.02)  # QEMU creates the socket at once: a short poll
         self.qmp = sock
-        self._qmp_reply(None, deadline)  # the greeting
+        self._qmp_reply(None, deadline, "greeting")
         self._qmp_call("qmp_capabilities", timeout=MONITOR_TIMEOUT)
 
     def kill(self):
@@ -230,9 +244,9 @@ class Worker:
         """Crash if the guest panicked (in the output from start on) or reset/powered off."""
         self._poll_events()
         if self.event:
-            raise Crash(self.event, f"the guest {'reset' if self.event == 'reset' else 'powered off'}"
-                        f" while the worker waited for {what}\n--- serial (tail) ---\n"
-                        f"{self.tail()}")
+            did = "reset" if self.event == "reset" else "powered off"
+            raise Crash(self.event, f"the guest {did} while the worker waited for {what}"
+                        f"\n--- serial (tail) ---\n{self.tail()}")
         at = self.output.find(PANIC, start)
         if at < 0:
             return
@@ -301,15 +315,16 @@ class Worker:
         if guest and event in ("RESET", "SHUTDOWN"):
             self.event = "reset" if event == "RESET" else "poweroff"
 
-    def _qmp_reply(self, want_id, deadline):
-        """Read QMP messages until the reply with id want_id (None: the greeting; "RESET": a
-        RESET event after the ones seen so far)."""
-        resets = self._resets
+    def _qmp_reply(self, want_id, deadline, what="a QMP answer"):
+        """Read QMP messages until the reply with id want_id, the greeting (None) or an event
+        for which want_id(msg) holds (a function)."""
         while True:
             for msg in self._qmp_lines():
                 self._note_event(msg)
-                if want_id == "RESET" and self._resets > resets:
-                    return msg
+                if callable(want_id):
+                    if "event" in msg and want_id(msg):
+                        return msg
+                    continue
                 if want_id is None and "QMP" in msg:
                     return msg
                 if want_id is not None and msg.get("id") == want_id:
@@ -318,8 +333,7 @@ class Worker:
                     return msg.get("return")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WorkerDied(f"the QEMU monitor did not answer within "
-                                 f"{MONITOR_TIMEOUT}s")
+                raise WorkerDied(f"no {what} from the QEMU monitor in time")
             ready, _, _ = select.select([self.qmp], [], [], left)
             if ready:
                 chunk = self.qmp.recv(65536)
@@ -346,7 +360,8 @@ class Worker:
             self.qmp.sendall(json.dumps(msg).encode() + b"\n")
         except OSError:
             raise self._died(f"when QMP {command} was sent") from None
-        return self._qmp_reply(self._qmp_id, time.monotonic() + timeout)
+        return self._qmp_reply(self._qmp_id, time.monotonic() + timeout,
+                               f"answer to {command} within {timeout}s")
 
     def hmp(self, line, timeout=MONITOR_TIMEOUT):
         """A human-monitor command through QMP; returns its output (VMError if it printed an
@@ -365,6 +380,19 @@ class Worker:
         """Save the whole machine as snapshot name (in the overlay); the guest goes on."""
         self.hmp(f"savevm {name}")
 
+    def migrate_to_file(self, path, timeout=MONITOR_TIMEOUT):
+        """Write the machine's state to path (QEMU's migration stream; the guest is stopped
+        after it): a Worker(..., incoming=f"exec:cat {path}") goes on from there."""
+        # With the "events" capability QMP says when the migration ended, and how.
+        self._qmp_call("migrate-set-capabilities", timeout,
+                       capabilities=[{"capability": "events", "state": True}])
+        self._qmp_call("migrate", timeout, uri=f"exec:cat > {shlex.quote(path)}")
+        end = self._qmp_reply(lambda msg: msg["event"] == "MIGRATION" and msg["data"]["status"]
+                              in ("completed", "failed", "cancelled"),
+                              time.monotonic() + timeout, "MIGRATION event of its end")
+        if end["data"]["status"] != "completed":
+            raise VMError(f"migrate to {path}: {end['data']['status']}")
+
     def loadvm(self, name, timeout=MONITOR_TIMEOUT):
         """Put the machine back to snapshot name and let it run: right after, run() answers as
         the saved guest would. Works after a Hang or a Crash (reset, power-off, panic) too."""
@@ -374,7 +402,8 @@ class Worker:
             resets = self._resets
             self._qmp_call("system_reset", timeout)
             if self._resets == resets:
-                self._qmp_reply("RESET", time.monotonic() + timeout)
+                self._qmp_reply(lambda msg: msg["event"] == "RESET", time.monotonic() + timeout,
+                                "RESET event")
         self.hmp(f"loadvm {name}", timeout)
         self.event = None
         if self.status() != "running":
