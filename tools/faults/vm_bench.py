@@ -130,10 +130,14 @@ def main():
         ap.error("--rounds and --trials must be at least 1")
     args.memory = [m for m in args.memory.split(",") if m]
     res = {}
-    with tempfile.TemporaryDirectory(prefix="vm-bench-") as tmp:
-        iso = vm.make_image(args.build, os.path.join(tmp, "keel.iso"), args.cmdline)
-        for memory in args.memory:
-            bench_memory(args, iso, tmp, memory, res)
+    try:
+        with tempfile.TemporaryDirectory(prefix="vm-bench-") as tmp:
+            iso = vm.make_image(args.build, os.path.join(tmp, "keel.iso"), args.cmdline)
+            for memory in args.memory:
+                bench_memory(args, iso, tmp, memory, res)
+    except vm.VMError as e:
+        print(f"vm_bench: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     for memory, r in res.items():
         print(f"-m {memory}: boot {r['boot_ms']:.0f} ms, savevm {r['savevm_ms']:.1f} ms "
               f"(overlay {r['overlay_bytes'] / 2**20:.1f} MiB), loadvm {r['loadvm_ms']:.1f} ms, "
