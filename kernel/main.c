@@ -57,6 +57,14 @@ static void apply_early_options(void)
         else
             log_warn("boot: unknown loglevel '%s' (debug, info, notice, warn, err, crit)", value);
     }
+    /* faultreports=log: fault reports go to the kernel log and the fault log only — a report
+     * takes milliseconds on the serial console, which a fault campaign must not pay per trial. */
+    if (cmdline_get(cmdline, "faultreports", value, sizeof(value)) >= 0) {
+        if (strcmp(value, "log") == 0)
+            task_fault_console(false);
+        else if (strcmp(value, "console") != 0)
+            log_warn("boot: unknown faultreports '%s' (console, log)", value);
+    }
 }
 
 static void setup_ist_stacks(void)

@@ -21,8 +21,14 @@
 struct wl_args {
     uint64_t seed;
     uint32_t rounds; /* 1..WL_ROUNDS_MAX */
-    uint32_t reserved;
+    uint32_t flags;  /* WL_FAIL_STOP */
 };
+
+/* An error the workload detects (a failed call, a wrong value read back) ends its task with a
+ * fault — an invalid opcode in wl_run — instead of a failed run: fail-stop, so that the recovery
+ * ladder restarts the task (a restart runs the whole workload again from its pristine argument
+ * block). Fault campaigns run workloads so; without it an error is reported and the run ends. */
+#define WL_FAIL_STOP 1u
 
 /* The return block of wl_<name>_main. */
 struct wl_result {
@@ -111,6 +117,8 @@ static inline int wl_run(const void *arg, void *ret, wl_body_fn body)
     res->leaked = after > before ? after - before : 0;
     res->digest = r ? 0 : wl_fold(wl_fold(digest, a->seed), a->rounds);
     res->status = r;
+    if (r && (a->flags & WL_FAIL_STOP))
+        __builtin_trap();
     return r;
 }
 

@@ -26,6 +26,12 @@ static struct ladder_entry *make_room(struct ladder *l)
 unsigned ladder_climb(struct ladder *l, const char *cell, const struct recovery_policy *p,
                       uint64_t now_ns)
 {
+    return ladder_climb_since(l, cell, p, now_ns, now_ns);
+}
+
+unsigned ladder_climb_since(struct ladder *l, const char *cell, const struct recovery_policy *p,
+                            uint64_t began_ns, uint64_t now_ns)
+{
     unsigned top = p->top < RECOVERY_RESTART ? RECOVERY_RESTART : p->top;
     struct ladder_entry *e = ladder_find(l, cell);
     if (!e) {
@@ -36,7 +42,8 @@ unsigned ladder_climb(struct ladder *l, const char *cell, const struct recovery_
         e->cell[n] = 0;
     }
     uint64_t quiet_ns = (uint64_t)p->quiet_ms * 1000000u;
-    bool quiet = e->rung == 0 || now_ns < e->last_ns || now_ns - e->last_ns >= quiet_ns;
+    bool quiet = e->rung == 0 || now_ns < e->last_ns ||
+                 (began_ns >= e->last_ns && began_ns - e->last_ns >= quiet_ns);
     if (quiet) {
         e->rung = 0;
         e->faults = 0;

@@ -27,6 +27,12 @@ struct ladder {
  * entry quiet the longest). */
 unsigned ladder_climb(struct ladder *l, const char *cell, const struct recovery_policy *p,
                       uint64_t now_ns);
+/* The same for a fault that began at began_ns and was taken at now_ns: a hang, which began when
+ * the task last beat or blocked and was taken a heartbeat interval or CPU budget later. The
+ * cell was quiet only if the fault began quiet_ms after the previous fault was taken: a task
+ * that hangs again at once after its restart climbs, however long the watchdog took to see it. */
+unsigned ladder_climb_since(struct ladder *l, const char *cell, const struct recovery_policy *p,
+                            uint64_t began_ns, uint64_t now_ns);
 /* The cell's entry, or NULL. */
 struct ladder_entry *ladder_find(struct ladder *l, const char *cell);
 /* Forget the cell (its next fault starts at the bottom); false if it had no entry. */

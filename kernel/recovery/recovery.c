@@ -146,7 +146,11 @@ static unsigned climb(const struct recovery_request *rq, struct recovery_policy 
     if (!c)
         return 0;
     int irq = spin_lock(&lock);
-    unsigned rung = ladder_climb(&ladder, cell, pol, rq->fault.time_ns);
+    /* A hang began hang_limit_ns before it was taken (no heartbeat, or no blocking, since). */
+    uint64_t now = rq->fault.time_ns, began = now;
+    if (rq->fault.kind == FAULT_KIND_HANG && rq->fault.hang_limit_ns < now)
+        began = now - rq->fault.hang_limit_ns;
+    unsigned rung = ladder_climb_since(&ladder, cell, pol, began, now);
     spin_unlock(&lock, irq);
     return rung;
 }

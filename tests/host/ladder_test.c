@@ -48,6 +48,12 @@ int main(void)
     CHECK_EQ_INT(ladder_climb(&l, "e", &zero, 3000 * MS), RECOVERY_RESTART);
     /* A clock that went backwards (it cannot, but) starts at the bottom rather than climbing. */
     CHECK_EQ_INT(ladder_climb(&l, "e", &full, 2000 * MS), RECOVERY_RESTART);
+    /* A hang taken 1 s after it began climbs when it began within the quiet period after the
+     * previous fault, however late it was taken; one that began later starts at the bottom. */
+    CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 5000 * MS, 6000 * MS), RECOVERY_RESTART);
+    CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 6001 * MS, 7001 * MS), RECOVERY_RELOAD);
+    CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 7002 * MS, 8002 * MS), RECOVERY_DEPENDENTS);
+    CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 9100 * MS, 10100 * MS), RECOVERY_RESTART);
     /* Forget. */
     CHECK(ladder_forget(&l, "a"));
     CHECK(!ladder_forget(&l, "a"));

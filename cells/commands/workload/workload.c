@@ -1,6 +1,8 @@
-/* workload list | workload run <name> [--seed N] [--rounds N]: start one of the workload cells
- * (cells/workloads, docs/workloads.md) as a restartable task, wait for it and print its digest,
- * a function of (workload, seed, rounds) only. The cells it needs are loaded from the ramfs if
+/* workload list | workload run <name> [--seed N] [--rounds N] [--fail-stop]: start one of the
+ * workload cells (cells/workloads, docs/workloads.md) as a restartable task, wait for it and
+ * print its digest, a function of (workload, seed, rounds) only. --fail-stop: an error the
+ * workload detects is a fault of its task (the recovery ladder restarts it) instead of a failed
+ * run. The cells it needs are loaded from the ramfs if
  * they are not loaded yet, and stay loaded (as `run` leaves them). */
 #include <keel/cells.h>
 #include <keel/command.h>
@@ -231,6 +233,11 @@ static int run(int argc, const char **argv)
         return usage("no workload '%s' (workload list names them)", argv[2]);
     struct wl_args a = {.seed = DEFAULT_SEED, .rounds = w->rounds};
     for (int i = 3; i < argc; i += 2) {
+        if (strcmp(argv[i], "--fail-stop") == 0) { /* a flag: no value */
+            a.flags |= WL_FAIL_STOP;
+            i--;
+            continue;
+        }
         bool seed = strcmp(argv[i], "--seed") == 0;
         if (!seed && strcmp(argv[i], "--rounds") != 0)
             return usage("unknown option '%s'", argv[i]);
