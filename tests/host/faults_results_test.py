@@ -136,22 +136,22 @@ class ResumeTest(Tmp):
 
 class ManifestTest(Tmp):
     def test_reopening_another_campaign_is_refused_naming_what_changed(self):
-        d = run(self.path("c"), synth.manifest(10, shard="1/2", shard_trials=5),
+        d = run(self.path("c"), synth.manifest(10, shard="0/2", shard_trials=5),
                 synth.campaign(2))
         before = snapshot(d)
         changes = [dict(image_hash="img1"), dict(qemu_hash="qemu1"), dict(spec_hash="spec1"),
                    dict(qemu_version="QEMU 8"), dict(seed=8), dict(trials=11),
-                   dict(shard="2/2"), dict(shard_trials=6)]
+                   dict(shard="1/2"), dict(shard_trials=6)]
         for change in changes:
             (key, value), = change.items()
-            fields = dict(dict(shard="1/2", shard_trials=5), **change)
+            fields = dict(dict(shard="0/2", shard_trials=5), **change)
             with self.subTest(key=key):
                 with self.assertRaisesRegex(results.CampaignError,
                                             f"another campaign.*{key} was .*, now {value!r}"):
                     results.Campaign.open(d, synth.manifest(fields.pop("trials", 10), **fields))
                 self.assertEqual(snapshot(d), before)
         # Bookkeeping is not identity: another creation time or tool resumes.
-        with results.Campaign.open(d, synth.manifest(10, shard="1/2", shard_trials=5,
+        with results.Campaign.open(d, synth.manifest(10, shard="0/2", shard_trials=5,
                                                      created="2030-01-01T00:00:00Z",
                                                      tool_version="new")) as c:
             self.assertEqual(c.done, {0, 1})
@@ -166,9 +166,9 @@ class ManifestTest(Tmp):
         self.assertEqual(os.listdir(self.path("c")), ["notes.txt"])
 
     def test_bad_manifests_are_refused(self):
-        for fields, reason in ((dict(shard="0/2", shard_trials=1), "1 <= I <= N"),
+        for fields, reason in ((dict(shard="2/2", shard_trials=1), "0 <= I < N"),
                                (dict(shard="a/b", shard_trials=1), "not I/N"),
-                               (dict(shard="1/2"), "needs its shard_trials"),
+                               (dict(shard="0/2"), "needs its shard_trials"),
                                (dict(spec_hash=""), "spec_hash")):
             with self.subTest(reason=reason):
                 with self.assertRaisesRegex(results.CampaignError, reason):
@@ -214,8 +214,8 @@ class ExportTest(Tmp):
 
 
 def shard_of(trial, n):
-    """A seeded, deterministic assignment of trials to shards 1..n (like the planner's)."""
-    return random.Random(trial * 7919 + 7).randrange(n) + 1
+    """A seeded, deterministic assignment of trials to shards 0..n-1."""
+    return random.Random(trial * 7919 + 7).randrange(n)
 
 
 class MergeTest(Tmp):
@@ -225,7 +225,7 @@ class MergeTest(Tmp):
         rows = synth.campaign(self.N) if rows is None else rows
         n = n or self.SHARDS
         dirs = []
-        for i in range(1, n + 1):
+        for i in range(n):
             mine = [r for r in rows if shard_of(r["id"], n) == i]
             random.Random(i).shuffle(mine)  # parallel workers finish out of order
             d = self.path(f"{prefix}{i}")
@@ -267,26 +267,26 @@ class MergeTest(Tmp):
         m = results.read_manifest(dirs[1])
         m["spec_hash"] = "spec9"
         results.write_manifest(dirs[1], m)
-        self.refused(dirs, "not of one campaign: spec_hash is 'spec0' in .*shard1 but 'spec9'")
+        self.refused(dirs, "not of one campaign: spec_hash is 'spec0' in .*shard0 but 'spec9'")
 
     def test_a_missing_shard_is_refused(self):
-        self.refused(self.make_shards()[:2], r"shard 3/3 missing")
+        self.refused(self.make_shards()[:2], r"shard 2/3 missing")
 
     def test_a_duplicate_shard_is_refused(self):
         dirs = self.make_shards()
-        self.refused([dirs[0], dirs[1], dirs[0]], r"shard 1/3 is given twice")
+        self.refused([dirs[0], dirs[1], dirs[0]], r"shard 0/3 is given twice")
 
     def test_shards_of_different_counts_are_refused(self):
         dirs = self.make_shards()
         other = self.make_shards(n=2, prefix="half")
-        self.refused([other[0], dirs[2]], r"is shard 3/3 but .* is one of 2")
+        self.refused([other[0], dirs[2]], r"is shard 2/3 but .* is one of 2")
 
     def test_an_incomplete_shard_is_refused(self):
         dirs = self.make_shards()
         m = results.read_manifest(dirs[2])
         m["shard_trials"] += 1
         results.write_manifest(dirs[2], m)
-        self.refused(dirs, r"shard 3/3 .* is incomplete: \d+ of its \d+ trials")
+        self.refused(dirs, r"shard 2/3 .* is incomplete: \d+ of its \d+ trials")
 
     def test_a_torn_shard_is_refused(self):
         dirs = self.make_shards()
@@ -296,18 +296,18 @@ class MergeTest(Tmp):
 
     def test_overlapping_ids_are_refused(self):
         rows = synth.campaign(self.N)
-        dirs = self.make_shards(rows, skip=(3,))
-        mine = [r for r in rows if shard_of(r["id"], 3) == 3]
+        dirs = self.make_shards(rows, skip=(2,))
+        mine = [r for r in rows if shard_of(r["id"], 3) == 2]
         stolen = results.read_rows(dirs[0])[0]
-        run(dirs[2], synth.manifest(self.N, shard="3/3", shard_trials=len(mine)),
+        run(dirs[2], synth.manifest(self.N, shard="2/3", shard_trials=len(mine)),
             mine[:-1] + [stolen])
-        self.refused(dirs, rf"trial {stolen['id']} is in both shard 1/3 and shard 3/3")
+        self.refused(dirs, rf"trial {stolen['id']} is in both shard 0/3 and shard 2/3")
 
     def test_ids_not_covering_the_campaign_are_refused(self):
         rows = synth.campaign(self.N)
-        dirs = self.make_shards(rows, skip=(3,))
-        mine = [r for r in rows if shard_of(r["id"], 3) == 3]
-        run(dirs[2], synth.manifest(self.N, shard="3/3", shard_trials=len(mine) - 1), mine[1:])
+        dirs = self.make_shards(rows, skip=(2,))
+        mine = [r for r in rows if shard_of(r["id"], 3) == 2]
+        run(dirs[2], synth.manifest(self.N, shard="2/3", shard_trials=len(mine) - 1), mine[1:])
         self.refused(dirs, rf"not the campaign's 0..59: missing {mine[0]['id']}$")
 
     def test_an_output_directory_in_use_is_refused(self):

@@ -53,7 +53,7 @@ def campaign(n, seed=7):
     return rows
 
 
-def manifest(trials, shard="1/1", shard_trials=None, **fields):
+def manifest(trials, shard="0/1", shard_trials=None, **fields):
     base = dict(image_hash="img0", qemu_hash="qemu0", qemu_version="QEMU emulator 7.2.0",
                 spec_hash="spec0", seed=7, trials=trials, shard=shard, shard_trials=shard_trials,
                 tool_version="test", created="2025-01-02T03:04:05Z")

@@ -37,12 +37,25 @@ class Trial:
         return "inject " + " ".join(self.words) if self.words else ""
 
 
-def make_trial(spec, i, functions):
-    """Trial i of spec. functions(cell) -> the cell's function names (for exception and loop
-    faults without a list in the spec)."""
+def make_trial(spec, i, functions, regions):
+    """Trial i of spec. functions(cell): the cell's function names (for exception and loop
+    faults without a list in the spec); regions(cell): the regions the cell has bytes in (a
+    fault goes to one of the model's regions the cell has; text if it has none of them)."""
     seed = trial_seed(spec.seed, i)
     rng = random.Random(seed)
     control = rng.random() < spec.controls
+    if spec.fixed:  # fixed trials, in turn (a control when the draw says so)
+        f = spec.fixed[i % len(spec.fixed)]
+        if control:
+            return Trial(i, seed, "control", f["workload"], "none", "", "", [])
+        words = f["inject"].split()
+        cell = words[2] if words[0] == "ipc" else words[1]
+        region = ""
+        if "--region" in words[:-1]:
+            region = words[words.index("--region") + 1]
+        elif f["model"] not in ("alloc", "ipc"):
+            region = "text"
+        return Trial(i, seed, "fault", f["workload"], f["model"], cell, region, words)
     workload = _weighted(rng, spec.workloads)
     w = spec.workloads[workload]
     if control:
@@ -56,7 +69,8 @@ def make_trial(spec, i, functions):
     fseed = rng.getrandbits(63)
     region = ""
     if model in CODE_MODELS:
-        region = rng.choice(m["regions"])
+        have = [r for r in m["regions"] if r in regions(cell)] or ["text"]
+        region = rng.choice(have)
         words = [model, cell, "--region", region]
         if model in ("exception", "loop"):
             fns = m["functions"].get(workload) or functions(cell)

@@ -12,7 +12,7 @@ same row always has the same bytes: merge() of shards gives byte for byte the ro
 run, in id order. Measured times (MEASURED: host wall time, guest clock readings) differ from run
 to run; comparable() drops them for comparing two real runs of the same trials.
 
-Shards are named "I/N" with 1 <= I <= N; an unsharded run is "1/1", a merged campaign "all".
+Shards are named "I/N" with 0 <= I < N; an unsharded run is "0/1", a merged campaign "all".
 The manifest's identity (IDENTITY + SHARD_KEYS: format, image_hash, qemu_hash, qemu_version,
 spec_hash, seed, trials, shard, shard_trials) must match to resume; created, tool_version and
 wall_s (seconds of running so far, summed over resumed sessions) are bookkeeping.
@@ -189,17 +189,17 @@ def read_rows(directory, torn_ok=True):
 # ---- manifest ------------------------------------------------------------------------------
 
 def parse_shard(text):
-    """(I, N) of a shard name "I/N", 1 <= I <= N; CampaignError otherwise."""
+    """(I, N) of a shard name "I/N", 0 <= I < N; CampaignError otherwise."""
     try:
         i, n = (int(part) for part in str(text).split("/"))
     except ValueError:
         raise CampaignError(f"shard {text!r} is not I/N (e.g. 2/4)") from None
-    if not 1 <= i <= n:
-        raise CampaignError(f"shard {text!r}: I/N needs 1 <= I <= N")
+    if not 0 <= i < n:
+        raise CampaignError(f"shard {text!r}: I/N needs 0 <= I < N")
     return i, n
 
 
-def new_manifest(image_hash, qemu_hash, qemu_version, spec_hash, seed, trials, shard="1/1",
+def new_manifest(image_hash, qemu_hash, qemu_version, spec_hash, seed, trials, shard="0/1",
                  shard_trials=None, tool_version="", created=None):
     """The manifest of a new campaign. shard_trials: how many trials this shard runs (all of
     them when unsharded); merge() checks every shard has them all. created: an ISO 8601 UTC
@@ -493,7 +493,7 @@ def merge(out_dir, shard_dirs):
             raise CampaignError(f"merge: shard {i}/{n} is given twice ({by_index[i]} and {d})")
         by_index[i] = d
     n = shards[0][3]
-    missing = [f"{i}/{n}" for i in range(1, n + 1) if i not in by_index]
+    missing = [f"{i}/{n}" for i in range(n) if i not in by_index]
     if missing:
         raise CampaignError("merge: shard " + ", ".join(missing) + " missing")
     owner, rows = {}, []

@@ -18,7 +18,7 @@ IPC_KINDS = ("drop", "dup", "corrupt", "delay", "badptr", "pagefault")
 IPC_SIDES = ("send", "recv")
 
 CAMPAIGN_KEYS = {"name", "seed", "trials", "controls", "trial_timeout_s", "boot_timeout_s",
-                 "memory"}
+                 "memory", "cpu_budget_ms", "fail_stop"}
 WORKLOAD_KEYS = {"seed", "rounds", "weight", "cells"}
 MODEL_KEYS = {"weight", "regions", "values", "workloads", "kinds", "sides", "nth", "delay_us",
               "functions"}
@@ -43,8 +43,11 @@ class Spec:
         self.trial_timeout_s = c.get("trial_timeout_s", 30.0)
         self.boot_timeout_s = c.get("boot_timeout_s", 60.0)
         self.memory = c.get("memory", "128M")
+        self.cpu_budget_ms = c.get("cpu_budget_ms", 250)
+        self.fail_stop = c.get("fail_stop", True)
         self.workloads = doc["workloads"]
         self.models = doc["models"]
+        self.fixed = doc.get("fixed", [])
 
 
 def _fail(path, where, why):
@@ -150,8 +153,8 @@ def parse(text, path="<spec>"):
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}") from None
     for k in doc:
-        if k not in ("campaign", "workloads", "models"):
-            _fail(path, k, "unknown table (want campaign, workloads, models)")
+        if k not in ("campaign", "workloads", "models", "fixed"):
+            _fail(path, k, "unknown table (want campaign, workloads, models, fixed)")
     c = doc.get("campaign")
     if c is None:
         _fail(path, "campaign", "missing: want a [campaign] table with seed and trials")
@@ -164,6 +167,9 @@ def parse(text, path="<spec>"):
     _number(path, "campaign.controls", c.get("controls", 0.03), 0, 0.5)
     _number(path, "campaign.trial_timeout_s", c.get("trial_timeout_s", 30), 1, 3600)
     _number(path, "campaign.boot_timeout_s", c.get("boot_timeout_s", 60), 5, 3600)
+    _int(path, "campaign.cpu_budget_ms", c.get("cpu_budget_ms", 250), 0, 60000)
+    if not isinstance(c.get("fail_stop", True), bool):
+        _fail(path, "campaign.fail_stop", f"want true or false, not {c['fail_stop']!r}")
     mem = c.get("memory", "128M")
     if not isinstance(mem, str) or not mem[:-1].isdigit() or mem[-1] not in "MG":
         _fail(path, "campaign.memory", f"want a size like \"128M\", not {mem!r}")
@@ -171,14 +177,34 @@ def parse(text, path="<spec>"):
     if not isinstance(name, str) or not name:
         _fail(path, "campaign.name", "want a non-empty string")
     _check_workloads(path, doc)
+    fixed = doc.get("fixed", [])
+    if not isinstance(fixed, list) or not all(isinstance(f, dict) for f in fixed):
+        _fail(path, "fixed", "want [[fixed]] tables")
+    for n, f in enumerate(fixed):
+        _keys(path, f"fixed[{n}]", f, {"workload", "inject", "model"})
+        if f.get("workload") not in doc["workloads"]:
+            _fail(path, f"fixed[{n}].workload", f"want one of the spec's workloads, not "
+                  f"{f.get('workload')!r}")
+        words = f.get("inject")
+        if not isinstance(words, str) or len(words.split()) < 2:
+            _fail(path, f"fixed[{n}].inject", "want the words after `inject`, e.g. "
+                  "\"exception wl_storm --at wl_storm_main\"")
+        f["model"] = words.split()[0] if words.split()[0] in MODELS else f.get("model", "")
+        if f["model"] not in MODELS:
+            _fail(path, f"fixed[{n}].inject", f"unknown fault model '{words.split()[0]}'")
+    doc["fixed"] = fixed
+    if fixed:  # fixed trials only: no random models needed
+        doc.setdefault("models", {})
     ms = doc.get("models")
-    if not isinstance(ms, dict) or not ms:
+    if fixed and not ms:
+        ms = {}
+    elif not isinstance(ms, dict) or not ms:
         _fail(path, "models", "want at least one [models.NAME] table")
     for name, m in ms.items():
         if name not in MODELS:
             _fail(path, f"models.{name}", f"no such fault model (want {', '.join(MODELS)})")
         _check_model(path, name, m, doc["workloads"])
-    if not any(m["weight"] > 0 for m in ms.values()):
+    if not fixed and not any(m["weight"] > 0 for m in ms.values()):
         _fail(path, "models", "every weight is 0")
     return Spec(path, text, doc)
 

@@ -15,7 +15,24 @@ LINE_TIMEOUT = 20.0  # inject, status and faults: bounded, short
 
 def workload_line(spec, workload):
     w = spec.workloads[workload]
-    return f"workload run {workload} --seed {w['seed']} --rounds {w['rounds']}"
+    return (f"workload run {workload} --seed {w['seed']} --rounds {w['rounds']}"
+            + (" --fail-stop" if spec.fail_stop else ""))
+
+
+def blank_row(trial, golden):
+    return {"id": trial.id, "seed": trial.seed, "kind": trial.kind, "workload": trial.workload,
+            "model": trial.model, "cell": trial.cell, "region": trial.region, "offset": None,
+            "symbol": "", "address": None, "old": "", "new": "", "activated": None,
+            "activated_ns": None, "outcome": "runner_error", "step": "", "recovery_us": None,
+            "digest": "", "golden": golden[trial.workload], "exit": "", "duration_ms": 0.0,
+            "log": ""}
+
+
+def runner_error_row(trial, golden, why):
+    """The row of a trial the runner could not run (e.g. it took QEMU down again and again)."""
+    row = blank_row(trial, golden)
+    row["exit"] = why[:200]
+    return row
 
 
 def run(worker, spec, trial, golden, transcript):
@@ -23,12 +40,7 @@ def run(worker, spec, trial, golden, transcript):
     {workload: digest}. transcript: a list the shell exchange is appended to (the trial's
     log)."""
     t0 = time.monotonic()
-    row = {"id": trial.id, "seed": trial.seed, "kind": trial.kind, "workload": trial.workload,
-           "model": trial.model, "cell": trial.cell, "region": trial.region, "offset": None,
-           "symbol": "", "address": None, "old": "", "new": "", "activated": None,
-           "activated_ns": None, "outcome": "runner_error", "step": "", "recovery_us": None,
-           "digest": "", "golden": golden[trial.workload], "exit": "", "duration_ms": 0.0,
-           "log": ""}
+    row = blank_row(trial, golden)
 
     def line(text, timeout=LINE_TIMEOUT):
         transcript.append(f"keel> {text}")

@@ -24,6 +24,10 @@ shift 3
 read -r -a extra <<<"${KEEL_SBATCH_ARGS:-}"
 export KEEL_ROOT=${KEEL_ROOT:-$(cd "$here/../../.." && pwd)}
 
+# Build once here: the array's tasks use the build as it is (many tasks building one directory
+# at once would race).
+[ -n "${KEEL_FAULTS_CMD:-}" ] || "$KEEL_ROOT/tools/keel" build >&2
+
 array=$(sbatch --parsable "${extra[@]}" --array="0-$((n - 1))" \
         "$here/campaign.sbatch" "$spec" "$out" "$@")
 array=${array%%;*}  # "id;cluster" on a federation
