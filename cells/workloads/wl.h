@@ -24,10 +24,11 @@ struct wl_args {
     uint32_t flags;  /* WL_FAIL_STOP */
 };
 
-/* An error the workload detects (a failed call, a wrong value read back) ends its task with a
- * fault — an invalid opcode in wl_run — instead of a failed run: fail-stop, so that the recovery
- * ladder restarts the task (a restart runs the whole workload again from its pristine argument
- * block). Fault campaigns run workloads so; without it an error is reported and the run ends. */
+/* An error the workload detects (a failed call, a wrong value read back, heap it did not give
+ * back) ends its task with a fault — an invalid opcode in wl_run — instead of a failed run:
+ * fail-stop, so that the recovery ladder restarts the task (a restart runs the whole workload
+ * again from its pristine argument block). Fault campaigns run workloads so; without it an error
+ * is reported and the run ends. */
 #define WL_FAIL_STOP 1u
 
 /* The return block of wl_<name>_main. */
@@ -107,6 +108,8 @@ static inline int wl_run(const void *arg, void *ret, wl_body_fn body)
     if (a->rounds < 1 || a->rounds > WL_ROUNDS_MAX) {
         res->status = KE_INVAL;
         ksnprintf(res->why, sizeof(res->why), "rounds must be 1..%u", WL_ROUNDS_MAX);
+        if (a->flags & WL_FAIL_STOP)
+            __builtin_trap();
         return res->status;
     }
     uint64_t before = wl_heap_held();
@@ -117,7 +120,7 @@ static inline int wl_run(const void *arg, void *ret, wl_body_fn body)
     res->leaked = after > before ? after - before : 0;
     res->digest = r ? 0 : wl_fold(wl_fold(digest, a->seed), a->rounds);
     res->status = r;
-    if (r && (a->flags & WL_FAIL_STOP))
+    if ((r || res->leaked) && (a->flags & WL_FAIL_STOP)) /* a leak is a detected error too */
         __builtin_trap();
     return r;
 }
