@@ -52,6 +52,7 @@ def run(worker, spec, trial, golden, transcript):
     workload_text = status = faults = ""
     try:
         worker.loadvm(GOLDEN_SNAPSHOT)
+        worker.sync()
         if trial.kind == "fault":
             out = line(trial.inject_line())
             p = classify.proof(out)
