@@ -134,6 +134,8 @@ const char *fault_kind_name(enum fault_kind kind)
         return "exception";
     case FAULT_KIND_HANG:
         return "hang";
+    case FAULT_KIND_EVICTED:
+        return "evicted";
     }
     return "?";
 }

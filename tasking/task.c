@@ -3,6 +3,7 @@
 #include <keel/atomic.h>
 #include <keel/clock.h>
 #include <keel/errno.h>
+#include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/loader.h>
 #include <keel/log.h>
@@ -339,11 +340,27 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
         how = TASK_KILLED;
         status = KE_KILLED;
     }
-    /* Hang detection (watchdog.c): the kill it asked for ends the task as a hang fault. */
-    if (t->hang && how != TASK_FAULTED) {
+    /* Hang detection (watchdog.c): the kill it asked for ends the task as a hang fault — also
+     * when the task faulted on its way out (a fail-stop workload traps on the KE_KILLED its
+     * blocked call returned): the hang is the cause, and when it began counts for the ladder. */
+    if (t->hang) {
         how = TASK_FAULTED;
         status = KE_TIMEDOUT;
         fault = watchdog_hang_ended(t);
+    }
+    /* Evicted by a reload of its cell (task_evict_cell): a fault of its own, so that a
+     * restartable task starts again — in the new instance, which the reload swaps in while the
+     * new incarnation is held for the recovery task. */
+    struct task_fault evicted;
+    if (t->evicted && how != TASK_FAULTED) {
+        evicted = (struct task_fault){.time_ns = clock_ns(), .kind = FAULT_KIND_EVICTED};
+        ksnprintf(evicted.cell, sizeof(evicted.cell), "%s",
+                  t->cell_name[0] ? t->cell_name : "core");
+        evicted.cell_version = t->cell_version;
+        fault_log_add(t, &evicted, FAULT_STEP_ENDED, 0, 0);
+        how = TASK_FAULTED;
+        status = KE_KILLED;
+        fault = &evicted;
     }
     t->end = how;
     t->status = status;
@@ -443,6 +460,12 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
     for (;;) {
         struct task *n;
         t = task_by_id_locked(id);
+        if (!t) { /* the chain's record went while we waited (seen once under fault injection) */
+            sched_unlock(irq);
+            log_err("task_join: task %llu's record vanished while joined",
+                    (unsigned long long)id);
+            return KE_NOENT;
+        }
         t->joining = true;
         while ((n = next_incarnation(t)) != 0) {
             n->joining = true;
@@ -557,6 +580,24 @@ int task_kill(task_id_t id)
     if (t == self)
         task_finish(TASK_KILLED, KE_KILLED, 0);
     return 0;
+}
+
+size_t task_evict_cell(const char *cell)
+{
+    size_t n = 0;
+    int irq = sched_lock();
+    for (struct task *t = swap_all_tasks(); t; t = t->all_next) {
+        if (t->state == TASK_DEAD || t->recovery_held || t->kill_requested ||
+            (t->flags & TASK_CORE) || t == sched_idle_task() || t == sched_boot_task() ||
+            strcmp(t->cell_name, cell) != 0)
+            continue;
+        t->evicted = true;
+        t->kill_requested = true; /* a blocked call returns KE_KILLED; cell code ends at a tick */
+        waitq_interrupt(t);
+        n++;
+    }
+    sched_unlock(irq);
+    return n;
 }
 
 void task_yield(void)

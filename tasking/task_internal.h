@@ -80,6 +80,7 @@ struct task {
     uint64_t cpu_budget_ns; /* 0: the global budget */
     uint64_t run_ns;        /* CPU time up to its last switch-out since it last blocked */
     bool hang;              /* found hung: it ends as TASK_FAULTED with hang_fault */
+    bool evicted;           /* task_evict_cell: it ends as TASK_FAULTED, kind FAULT_KIND_EVICTED */
     struct task_fault hang_fault;
 };
 

@@ -18,6 +18,7 @@ static int demo_body(const struct wl_args *a, uint64_t *digest, char *why, size_
     uint64_t last = counter_value(), out_of_order = 0;
     char who[32], text[96];
     for (uint32_t round = 0; round < a->rounds; round++) {
+        task_heartbeat(); /* a round is progress (the watchdog, docs/workloads.md) */
         uint64_t v = counter_next();
         if (v <= last)
             out_of_order++;

@@ -75,6 +75,7 @@ static int pipeline_body(const struct wl_args *a, uint64_t *digest, char *why, s
     if (r)
         ksnprintf(why, why_size, "setting up: %s", keel_strerror(r));
     for (uint32_t round = 0; !r && round < a->rounds; round++) {
+        task_heartbeat(); /* a round is progress (the watchdog, docs/workloads.md) */
         struct channel_msg m = {.word = wl_next(&rng), .block = NULL};
         r = channel_send(ch[0], &m);
         if (r)

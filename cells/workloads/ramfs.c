@@ -84,6 +84,7 @@ static int ramfs_body(const struct wl_args *a, uint64_t *digest, char *why, size
     char name[RAMFS_NAME_MAX];
     int r = 0;
     for (uint32_t round = 0; !r && round < a->rounds; round++) {
+        task_heartbeat(); /* a round is progress (the watchdog, docs/workloads.md) */
         file_name(name, sizeof(name), round);
         r = remove_if_present(name, why, why_size);
     }

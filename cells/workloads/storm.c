@@ -72,6 +72,7 @@ static int storm_body(const struct wl_args *a, uint64_t *digest, char *why, size
     struct wl_rng rng = wl_rng_for(a->seed, 0x73746f726dull /* "storm" */);
     struct storm_arg sa;
     for (uint32_t round = 0; round < a->rounds; round++) {
+        task_heartbeat(); /* a round is progress (the watchdog, docs/workloads.md) */
         unsigned width = 1 + (unsigned)(wl_next(&rng) % STORM_WIDTH);
         task_id_t ids[STORM_WIDTH];
         unsigned started = 0;

@@ -103,8 +103,11 @@ static inline int wl_run(const void *arg, void *ret, wl_body_fn body)
 {
     struct wl_result *res = ret;
     const struct wl_args *a = arg;
-    if (!a || !res)
+    if (!a || !res) {
+        if (a && (a->flags & WL_FAIL_STOP)) /* reached only through a corrupted branch */
+            __builtin_trap();
         return KE_INVAL;
+    }
     if (a->rounds < 1 || a->rounds > WL_ROUNDS_MAX) {
         res->status = KE_INVAL;
         ksnprintf(res->why, sizeof(res->why), "rounds must be 1..%u", WL_ROUNDS_MAX);

@@ -41,6 +41,8 @@ unsigned ladder_climb_since(struct ladder *l, const char *cell, const struct rec
         memcpy(e->cell, cell, n);
         e->cell[n] = 0;
     }
+    if (e->reloaded_ns && now_ns <= e->reloaded_ns)
+        return RECOVERY_RESTART; /* the old version's fault: the restart runs the new one */
     uint64_t quiet_ns = (uint64_t)p->quiet_ms * 1000000u;
     bool quiet = e->rung == 0 || now_ns < e->last_ns ||
                  (began_ns >= e->last_ns && began_ns - e->last_ns >= quiet_ns);
@@ -53,6 +55,13 @@ unsigned ladder_climb_since(struct ladder *l, const char *cell, const struct rec
     e->last_ns = now_ns;
     e->failed = e->rung == RECOVERY_GIVE_UP;
     return e->rung;
+}
+
+void ladder_reloaded(struct ladder *l, const char *cell, uint64_t now_ns)
+{
+    struct ladder_entry *e = ladder_find(l, cell);
+    if (e)
+        e->reloaded_ns = now_ns;
 }
 
 bool ladder_forget(struct ladder *l, const char *cell)

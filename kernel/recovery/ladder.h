@@ -15,6 +15,7 @@ struct ladder_entry {
     uint32_t faults;              /* faults since the ladder last started at the bottom */
     uint64_t last_ns;             /* when the last fault was taken */
     bool failed;                  /* the last rung was taken: the cell was given up */
+    uint64_t reloaded_ns;         /* when a reload of the cell last completed (0: never) */
 };
 
 struct ladder {
@@ -33,6 +34,10 @@ unsigned ladder_climb(struct ladder *l, const char *cell, const struct recovery_
  * that hangs again at once after its restart climbs, however long the watchdog took to see it. */
 unsigned ladder_climb_since(struct ladder *l, const char *cell, const struct recovery_policy *p,
                             uint64_t began_ns, uint64_t now_ns);
+/* A fault taken before the cell's last reload completed is a fault of the version the reload
+ * replaced (a task of the cell faulting while its fault was being cured): ladder_climb_since
+ * answers restart for it and leaves the ladder as it is. */
+void ladder_reloaded(struct ladder *l, const char *cell, uint64_t now_ns);
 /* The cell's entry, or NULL. */
 struct ladder_entry *ladder_find(struct ladder *l, const char *cell);
 /* Forget the cell (its next fault starts at the bottom); false if it had no entry. */

@@ -135,8 +135,8 @@ int recovery_reset(const char *cell)
 static unsigned climb(const struct recovery_request *rq, struct recovery_policy *pol)
 {
     const char *cell = rq->fault.cell;
-    if (!cell[0] || strcmp(cell, "core") == 0)
-        return 0;
+    if (!cell[0] || strcmp(cell, "core") == 0 || rq->fault.kind == FAULT_KIND_EVICTED)
+        return 0; /* an eviction is the reload's doing: its restart just runs, in the new cell */
     cells_lock();
     struct loader *ld = cells_loader();
     struct loaded_cell *c = ld ? loader_find(ld, cell) : NULL;
@@ -172,7 +172,12 @@ static __attribute__((noinline)) void handle(const struct recovery_request *rq)
             log_err("recovery: %s of cell '%s' after the fault of task %llu failed: %s",
                     recovery_rung_name(rung), rq->fault.cell, (unsigned long long)rq->task,
                     keel_errname(rc));
-        else
+        if (!rc) {
+            int irq = spin_lock(&lock);
+            ladder_reloaded(&ladder, rq->fault.cell, clock_ns());
+            spin_unlock(&lock, irq);
+        }
+        if (!rc)
             (task_fault_console_on() ? klog : klog_quiet)(
                 LOG_NOTICE, "recovery: cell '%s' reloaded%s after the fault of task %llu",
                 rq->fault.cell, rung == RECOVERY_DEPENDENTS ? " with its dependents" : "",

@@ -8,6 +8,7 @@
 #include <keel/errno.h>
 #include <keel/log.h>
 #include <keel/string.h>
+#include <keel/core/tasking.h>
 #include <keel/swap.h>
 #include "recovery/reload.h"
 
@@ -94,6 +95,11 @@ int reload_cells(const char *cell, bool dependents, bool reset)
         rq.items[held] = (struct swap_item){s.name[held], data, size, s.origin[held]};
     }
     if (!rc) {
+        /* The tasks of the cells to reload leave them: blocked in them (a parent joining the task
+         * that faulted) or running there, they would hold the old version past the quiescence
+         * deadline. Restartable ones restart in the new instance (task_evict_cell). */
+        for (size_t i = 0; i < s.n; i++)
+            (void)task_evict_cell(s.name[i]);
         struct loader_error err;
         rc = swap_cells(&rq, NULL, &err);
         if (rc)

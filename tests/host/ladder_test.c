@@ -54,6 +54,16 @@ int main(void)
     CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 6001 * MS, 7001 * MS), RECOVERY_RELOAD);
     CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 7002 * MS, 8002 * MS), RECOVERY_DEPENDENTS);
     CHECK_EQ_INT(ladder_climb_since(&l, "h", &full, 9100 * MS, 10100 * MS), RECOVERY_RESTART);
+    /* Faults taken before the cell's reload completed are the old version's: restart, and the
+     * ladder stays where the reload left it; a fault after it climbs on. */
+    CHECK_EQ_INT(ladder_climb(&l, "r", &full, 11000 * MS), RECOVERY_RESTART);
+    CHECK_EQ_INT(ladder_climb(&l, "r", &full, 11010 * MS), RECOVERY_RELOAD);
+    ladder_reloaded(&l, "r", 11020 * MS);
+    CHECK_EQ_INT(ladder_climb(&l, "r", &full, 11015 * MS), RECOVERY_RESTART);
+    CHECK_EQ_INT(ladder_climb(&l, "r", &full, 11020 * MS), RECOVERY_RESTART);
+    CHECK_EQ_INT(ladder_climb(&l, "r", &full, 11030 * MS), RECOVERY_DEPENDENTS);
+    ladder_reloaded(&l, "nosuch", 1); /* no entry: nothing to note */
+    CHECK(ladder_find(&l, "nosuch") == NULL);
     /* Forget. */
     CHECK(ladder_forget(&l, "a"));
     CHECK(!ladder_forget(&l, "a"));

@@ -280,6 +280,8 @@ def run_pending(args, spec, build, camp, pending, progress):
                             row = trialmod.runner_error_row(t, golden, str(e).splitlines()[0])
                             break
                         w, golden = start_worker(build, spec, work, iso)
+                        with lock:
+                            check_golden(args.out, golden)
                 record(row, transcript)
         except Exception as e:  # noqa: BLE001 - reported, and the campaign stops cleanly
             with lock:

@@ -50,9 +50,11 @@ def run(worker, spec, trial, golden, transcript):
 
     crashed = hung = False
     workload_text = status = faults = ""
+    # Back to the golden point: a failure here is the worker's, not the trial's (VMError, Hang
+    # included, goes to the caller, which starts a new worker and runs the trial again).
+    worker.loadvm(GOLDEN_SNAPSHOT)
+    worker.sync()
     try:
-        worker.loadvm(GOLDEN_SNAPSHOT)
-        worker.sync()
         if trial.kind == "fault":
             out = line(trial.inject_line())
             p = classify.proof(out)
@@ -70,7 +72,7 @@ def run(worker, spec, trial, golden, transcript):
         transcript.append("(runner: no prompt within the timeout)")
     except vm.Crash as e:
         crashed = True
-        transcript.append(f"(runner: {e.reason})")
+        transcript.append(f"(runner: {e.reason})\n{e}")
         row["exit"] = e.reason
     if trial.kind == "fault" and not hung and not crashed:
         activated, ns, details = classify.activation(status)

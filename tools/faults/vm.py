@@ -302,29 +302,36 @@ class Worker:
                            rf"{name}(?!: replaced )\b)", text, re.M)
         return text, failed is None
 
-    def sync(self, timeout=20.0):
+    def sync(self, tries=5, wait=2.0):
         """Make sure the next run() starts on a quiet shell: type a line that prints a marker
         of its own and wait for the marker and the prompt after it, then drop everything so far.
         After loadvm the restored UART may still send bytes it held when the snapshot was taken
-        (a prompt among them), which would otherwise end the next line early."""
-        self._sync += 1
-        marker = f"sync-{os.getpid()}-{self._sync}"
+        (a prompt among them), which would otherwise end the next line early; and a line typed
+        at once may be lost: each try clears the line (Ctrl-U) and types a new marker, `wait`
+        seconds apart. Hang when no try is answered."""
         start = len(self.output)
-        try:
-            self.proc.stdin.write(f"echo {marker}\r".encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise self._died("when the sync line was typed") from None
-        deadline = time.monotonic() + timeout
-        want = re.compile(rb"^" + marker.encode() + rb"\n(?:.*\n)*?" + re.escape(PROMPT), re.M)
-        while not want.search(self.output, start):
-            self._check_crash(start, "the sync line")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Hang(f"no answer to the sync line within {timeout}s"
-                           f"\n--- serial (tail) ---\n{self.tail()}")
-            self._read_serial(min(left, 0.5))
-        self.output = b""
+        for _ in range(tries):
+            self._sync += 1
+            marker = f"sync-{os.getpid()}-{self._sync}"
+            try:
+                self.proc.stdin.write(f"\x15echo {marker}\r".encode())
+                self.proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                raise self._died("when the sync line was typed") from None
+            deadline = time.monotonic() + wait
+            want = re.compile(rb"^" + marker.encode() + rb"\n(?:.*\n)*?" + re.escape(PROMPT),
+                              re.M)
+            while not want.search(self.output, start):
+                self._check_crash(start, "the sync line")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._read_serial(min(left, 0.5))
+            else:
+                self.output = b""
+                return
+        raise Hang(f"no answer to {tries} sync lines in {tries * wait:.0f}s"
+                   f"\n--- serial (tail) ---\n{self.tail()}")
 
     # -- QMP -----------------------------------------------------------------------------------
     def _qmp_lines(self):

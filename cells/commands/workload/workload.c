@@ -30,7 +30,7 @@ static const struct workload workloads[] = {
      32,
      {0},
      "spawn/join storm: 1-4 tasks a round, argument and return blocks",
-     0},
+     1000},
     {"pingpong",
      "wl_pingpong",
      256,
@@ -42,14 +42,15 @@ static const struct workload workloads[] = {
      256,
      {0},
      "three stage tasks over async channels, one word a round",
-     0},
-    {"ramfs", "wl_ramfs", 16, {0}, "write one ramfs file a round, read back, verify, remove", 0},
+     1000},
+    {"ramfs", "wl_ramfs", 16, {0}, "write one ramfs file a round, read back, verify, remove",
+     1000},
     {"demo",
      "wl_demo",
      64,
      {"counter@1.o", "salute@1.o"},
      "client of the counter and salute demo cells, one call of each a round",
-     0},
+     1000},
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 

@@ -81,6 +81,7 @@ enum task_end {
 enum fault_kind {
     FAULT_KIND_EXCEPTION = 1, /* a CPU exception: fault.vector, fault.cr2 */
     FAULT_KIND_HANG,          /* a hang: fault.hang_by, fault.hang_limit_ns */
+    FAULT_KIND_EVICTED,       /* ended by the recovery ladder's reload of its entry cell */
 };
 /* Which detector found a hang. */
 enum hang_detector {
