@@ -587,8 +587,10 @@ size_t task_evict_cell(const char *cell)
     size_t n = 0;
     int irq = sched_lock();
     for (struct task *t = swap_all_tasks(); t; t = t->all_next) {
+        /* Service tasks are the swap's to park and re-spawn (swap_tasks.c), not evicted. */
         if (t->state == TASK_DEAD || t->recovery_held || t->kill_requested ||
-            (t->flags & TASK_CORE) || t == sched_idle_task() || t == sched_boot_task() ||
+            (t->flags & (TASK_CORE | TASK_SERVICE)) || t == sched_idle_task() ||
+            t == sched_boot_task() ||
             strcmp(t->cell_name, cell) != 0)
             continue;
         t->evicted = true;

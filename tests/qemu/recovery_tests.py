@@ -13,7 +13,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, has, hasnt, ok  # noqa: E402
+from checks import check, fault_table, has, hasnt, ok  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
 
 STORM_SEED1 = "14101ff352170315"  # workload_tests.py GOLDEN["storm"][0]
@@ -75,6 +75,31 @@ def case_silent_corruption(build, workdir):
         ok(sh, "inject restore")
         out = ok(sh, "workload run pipeline --seed 1", timeout=60)
         has(out, rf"digest {PIPELINE_SEED1}$")
+
+
+def case_evict_parent(build, workdir):
+    """A loop in wl_storm's child function, workload run with --fail-stop: the children hang (CPU
+    budget), restart, hang again; the ladder reloads wl_storm while its parent task is blocked
+    inside it joining them — the reload evicts the parent and the children (fault kind
+    `evicted`), they restart in the fresh instance, and the workload ends with its golden
+    digest. Without eviction the reload found the parent inside and the ladder gave up."""
+    with KeelShell(build, workdir=workdir) as sh:
+        ok(sh, "watchdog budget 250")
+        m = has(ok(sh, "workload run storm --rounds 8"),
+                r"^workload storm seed 1 rounds 8: digest ([0-9a-f]{16})$")
+        golden = m.group(1)
+        has(ok(sh, "inject loop wl_storm --at storm_child"), r"^  new eb fe$")
+        out = sh.run("workload run storm --rounds 8 --fail-stop", timeout=60)
+        has(out, rf"^workload storm seed 1 rounds 8: digest {golden}$")
+        has(out, r"^workload storm: restarted \d+ times?$")
+        rows, _ = fault_table(ok(sh, "faults"))
+        steps_done = [(r["kind"], r["step"], r["outcome"]) for r in rows]
+        check(("evicted", "ended", "ok") in steps_done, "nothing was evicted", str(steps_done))
+        check(any(st == "reload_cell" and o == "ok" for _, st, o in steps_done),
+              "no successful reload", str(steps_done))
+        check(not any(st in ("reload_dependents", "give_up") for _, st, _ in steps_done),
+              "the ladder climbed past the reload", str(steps_done))
+        has(ok(sh, "inject status"), r"^  activated at \d+ ns by task \d+ 'wl_storm.child'")
 
 
 def case_climb_and_give_up(build, workdir):

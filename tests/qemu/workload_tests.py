@@ -16,7 +16,7 @@ from checks import EXIT_STATUS, check, has, hasnt, ok  # noqa: E402
 from keelvm import KeelShell, run_cases  # noqa: E402
 from ramfs_tests import SIZE, ramfs_line, size_bytes  # noqa: E402
 
-USAGE = "workload list | workload run <name> [--seed N] [--rounds N]"
+USAGE = "workload list | workload run <name> [--seed N] [--rounds N] [--fail-stop]"
 WORKLOADS = ("storm", "pingpong", "pipeline", "ramfs", "demo")
 
 # Digests of the golden run, with each workload's default rounds: (seed 1, seed 2). A change to a

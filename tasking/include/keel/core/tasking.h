@@ -49,7 +49,8 @@ bool task_kill_pending(void);
 /* The recovery ladder's reload of a cell evicts the tasks whose entry is in it (they are blocked
  * or running inside the version it replaces): each ends as a fault of kind FAULT_KIND_EVICTED —
  * a restartable one starts again, held for the recovery task like any restart — except the core's
- * own, those held for recovery and those already being killed. Returns how many were asked to
+ * own, service tasks (the swap parks and re-spawns them), those held for recovery and those
+ * already being killed. Returns how many were asked to
  * end; they end within a tick or when their blocking call returns. */
 size_t task_evict_cell(const char *cell);
 bool task_fault_console_on(void);
