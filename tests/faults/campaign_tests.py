@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -185,10 +184,16 @@ def case_resume(build, workdir):
           "\n".join(json.dumps(r) for r in comparable_rows(d)))
 
     done = files_of(d)
+    # Workers live in DIR/.work (made before the first boot): a file in its place makes a run
+    # that starts any fail, and is left alone by one that starts none.
+    blocker = os.path.join(d, ".work")
+    with open(blocker, "w") as f:
+        f.write("no workers for a complete campaign\n")
     third = run_known(build, d)
     check(f"{TRIALS} done, 0 to run" in third.stderr, "a complete run did not say so",
           said(third))
-    check(not os.path.exists(os.path.join(d, ".work")), "a complete run started workers")
+    check(os.path.isfile(blocker), "a complete run started workers")
+    os.unlink(blocker)
     check(files_of(d)["trials.jsonl"] == done["trials.jsonl"], "a complete run changed its rows")
 
     done = files_of(d)

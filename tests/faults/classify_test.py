@@ -52,7 +52,8 @@ EXCEPTION_WORKLOAD = """workload storm: restarted 2 times
 workload storm seed 1 rounds 8: digest dfdf46fd69756287"""
 EXCEPTION_STATUS = EXCEPTION_PROOF + """
   activated at 195567247 ns by task 53 'wl_storm', rip 0xffffffff90030000"""
-EXCEPTION_FAULTS = """ SEQ      TIME(us)  TASK         KIND     WHERE                       CR2        \
+EXCEPTION_FAULTS = """ SEQ      TIME(us)  TASK         \
+KIND     WHERE                       CR2        \
          CELL        STEP               OUTCOME        TOOK(us)
    1        195715  53 wl_storm  #UD(6)   wl_storm:wl_storm_main+0x0  0x0000000000000000  \
 wl_storm@1  ended              ok             2202.663
@@ -78,7 +79,8 @@ SALT_STATUS = SALT_PROOF + """
 # known.toml's masked: the third message held 20 ms (a console line, then the golden digest).
 DELAY_PROOF = """inject: ipc delay on cell wl_pingpong, send, message 3, seed 0, delay 20000 us
   armed: the hook counts matching calls from now on"""
-DELAY_WORKLOAD = """[    0.185718] ipc fault: delay of send call 3 activated by task 53 'wl_pingpong'
+DELAY_WORKLOAD = """[    0.185718] ipc fault: delay of send call 3 \
+activated by task 53 'wl_pingpong'
 workload pingpong seed 1 rounds 32: digest 8cd88206941da231"""
 DELAY_STATUS = """inject: ipc delay on cell wl_pingpong, send, message 3, seed 0, delay 20000 us
   calls counted: 3
@@ -103,7 +105,8 @@ CORRUPT_FAULTS = """ SEQ      TIME(us)  TASK            KIND     WHERE          
 0x0000000000000000  wl_pingpong@1  restart            ok              558.046"""
 
 # A loop in the storm's entry: the CPU budget ends it twice, the reload recovers it.
-LOOP_FAULTS = """ SEQ      TIME(us)  TASK         KIND              WHERE                       CR2 \
+LOOP_FAULTS = """ SEQ      TIME(us)  TASK         \
+KIND              WHERE                       CR2 \
                 CELL        STEP               OUTCOME        TOOK(us)
    1        453300  46 wl_storm  hang(cpu_budget)  wl_storm:wl_storm_main+0x0  \
 0x0000000000000000  wl_storm@1  ended              ok              636.804
@@ -126,7 +129,8 @@ RAMFS_STATUS = """inject: alloc in cell wl_ramfs, allocation 1 from now fails, s
 
 # The ladder climbing to give_up (fbvictim under faultbench, recovery_tests.py), a failed rung
 # (reload_dependents KE_TIMEDOUT) on the way; the workload line is the one workload.c prints then.
-GIVE_UP_FAULTS = """ SEQ      TIME(us)  TASK         KIND     WHERE                       CR2        \
+GIVE_UP_FAULTS = """ SEQ      TIME(us)  TASK         \
+KIND     WHERE                       CR2        \
          CELL        STEP               OUTCOME        TOOK(us)
    1        764967  47 fbvictim  #PF(14)  fbvictim:fbvictim_run+0x21  0x0000000000000000  \
 fbvictim@1  ended              ok              567.524
