@@ -355,6 +355,20 @@ def replay(args):
     return 0 if same else 1
 
 
+def merge(out, dirs):
+    """results.merge, then the shards' spec copy, golden digests and kept logs: the merged
+    campaign replays like a one-shard one, and its rows' log paths hold."""
+    results.merge(out, dirs)
+    for name in (SPEC_COPY, GOLDEN):
+        if os.path.exists(os.path.join(dirs[0], name)):
+            shutil.copyfile(os.path.join(dirs[0], name), os.path.join(out, name))
+    for d in dirs:
+        for row in results.read_rows(d):
+            if row["log"] and os.path.exists(os.path.join(d, row["log"])):
+                os.makedirs(os.path.dirname(os.path.join(out, row["log"])), exist_ok=True)
+                shutil.copyfile(os.path.join(d, row["log"]), os.path.join(out, row["log"]))
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="tools/keel faults", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -391,7 +405,7 @@ def main(argv):
             return 0
         if args.cmd == "replay":
             return replay(args)
-        results.merge(args.out, args.dirs)
+        merge(args.out, args.dirs)
         print_summary(args.out, report.render(args.out))
         return 0
     except (RunnerError, specmod.SpecError, results.CampaignError, vm.VMError, ValueError) as e:

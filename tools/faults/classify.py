@@ -1,6 +1,6 @@
 """A trial's outcome from what the guest said (docs/fault-campaigns.md, "Outcomes"): the inject
 proof and status, the workload's lines and the fault log, against the workload's golden digest.
-Pure functions of text, unit-tested (tests/host/faults_classify_test.py).
+Pure functions of text, unit-tested (tests/faults/classify_test.py).
 
     crash            the core panicked, QEMU reset or died
     hang             the trial did not end within its timeout (the runner ended it)
