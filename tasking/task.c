@@ -602,6 +602,17 @@ size_t task_evict_cell(const char *cell)
     return n;
 }
 
+size_t task_evicted_alive(void)
+{
+    size_t n = 0;
+    int irq = sched_lock();
+    for (struct task *t = swap_all_tasks(); t; t = t->all_next)
+        if (t->evicted && t->state != TASK_DEAD)
+            n++;
+    sched_unlock(irq);
+    return n;
+}
+
 void task_yield(void)
 {
     struct task *self = task_current();

@@ -200,6 +200,11 @@ static void report(const char *name, const struct task_result *res)
                     res->fault.where[0] ? res->fault.where : "a blocking call");
             break;
         }
+        if (res->fault.kind == FAULT_KIND_EVICTED) { /* a reload of its cell ended it */
+            kprintf("keel: %s evicted: the recovery ladder reloaded cell %s\n", name,
+                    res->fault.cell);
+            break;
+        }
         char vec[32];
         const char *what = exception_name ? exception_name(res->fault.vector) : NULL;
         if (!what) {

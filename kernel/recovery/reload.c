@@ -12,6 +12,8 @@
 #include <keel/swap.h>
 #include "recovery/reload.h"
 
+#define EVICT_WAIT_MS 500u /* how long a reload waits for the tasks it evicted to end */
+
 struct reload_set {
     size_t n;
     char name[SWAP_MAX_CELLS][KEEL_CELL_NAME_MAX];
@@ -98,8 +100,14 @@ int reload_cells(const char *cell, bool dependents, bool reset)
         /* The tasks of the cells to reload leave them: blocked in them (a parent joining the task
          * that faulted) or running there, they would hold the old version past the quiescence
          * deadline. Restartable ones restart in the new instance (task_evict_cell). */
+        size_t evicted = 0;
         for (size_t i = 0; i < s.n; i++)
-            (void)task_evict_cell(s.name[i]);
+            evicted += task_evict_cell(s.name[i]);
+        /* They must be gone before the swap looks: one woken from a blocking call runs cell
+         * code until a tick or a safe point ends it. Bounded; the swap's own quiescence rule
+         * judges whatever is left. */
+        for (unsigned ms = 0; evicted && ms < EVICT_WAIT_MS && task_evicted_alive(); ms++)
+            (void)task_sleep_ns(1000000);
         struct loader_error err;
         rc = swap_cells(&rq, NULL, &err);
         if (rc)

@@ -19,7 +19,8 @@ LADDER = ("restart", "reload_cell", "reload_dependents")
 FAULT_ROW = re.compile(r"\s*(\d+)\s+(\d+)\s+(\d+) (\S+)\s+(\S+)\s+(\S+)\s+(0x[0-9a-f]{16})\s+(\S+)"
                        r"\s+(\S+)\s+(\S+)\s+(\d+\.\d{3})(?:\s+\S+)?")
 DIGEST = re.compile(r"^workload (\w+) seed (\d+) rounds (\d+): digest ([0-9a-f]{16})$", re.M)
-WORKLOAD_ERROR = re.compile(r"^workload \w+: (failed|faulted|hung|killed|waiting|left)\b.*$", re.M)
+WORKLOAD_ERROR = re.compile(
+    r"^workload \w+: (failed|faulted|hung|killed|waiting|left|evicted)\b.*$", re.M)
 
 
 def fault_rows(text):

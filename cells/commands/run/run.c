@@ -130,6 +130,11 @@ static int wait_for(const char *cell, task_id_t id)
                     res.fault.where[0] ? res.fault.where : "a blocking call");
             return 1;
         }
+        if (res.fault.kind == FAULT_KIND_EVICTED) {
+            kprintf("run: %s evicted: the recovery ladder reloaded cell %s\n", cell,
+                    res.fault.cell);
+            return 1;
+        }
         kprintf("run: %s faulted: %s at %s\n", cell, exception_name(res.fault.vector),
                 res.fault.where[0] ? res.fault.where : "an unknown address");
         return 1;

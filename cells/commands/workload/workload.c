@@ -191,6 +191,10 @@ static int wait_for(const struct workload *w, const struct wl_args *a, task_id_t
                 (unsigned long long)(res.fault.hang_limit_ns / 1000),
                 res.fault.where[0] ? res.fault.where : "a blocking call", res.restarts);
         status = 1;
+    } else if (res.how == TASK_FAULTED && res.fault.kind == FAULT_KIND_EVICTED) {
+        kprintf("workload %s: evicted by a reload of cell %s (gave up after %u restarts)\n",
+                w->name, res.fault.cell, res.restarts);
+        status = 1;
     } else if (res.how == TASK_FAULTED) {
         kprintf("workload %s: faulted at %s (gave up after %u restarts)\n", w->name,
                 res.fault.where[0] ? res.fault.where : "an unknown address", res.restarts);

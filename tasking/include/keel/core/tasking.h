@@ -53,6 +53,8 @@ bool task_kill_pending(void);
  * already being killed. Returns how many were asked to
  * end; they end within a tick or when their blocking call returns. */
 size_t task_evict_cell(const char *cell);
+/* How many evicted tasks have not ended yet. */
+size_t task_evicted_alive(void);
 bool task_fault_console_on(void);
 
 /* The running task's name, read without a lock (a task's identity is fixed at creation and the
