@@ -19,18 +19,18 @@ monitor is QMP on a unix socket: its events say at once when the guest reset or 
 A guest's power-off pauses the VM instead of ending QEMU (-action shutdown=pause), and there is
 no isa-debug-exit device: no guest failure ends QEMU itself.
 """
-import ctypes
 import json
 import os
 import re
 import select
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
+
+from childproc import die_with_parent
 
 TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPT = b"keel> "
@@ -90,16 +90,6 @@ def make_image(build_dir, iso, cmdline=""):
     return iso
 
 
-def _die_with_parent(parent):
-    """In the QEMU child before exec: QEMU gets SIGKILL when the runner dies, however it dies."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 class Worker:
     def __init__(self, build_dir, workdir, memory="128M", cmdline="", iso=None,
                  qemu="qemu-system-x86_64", boot_timeout=60.0, incoming=None):
@@ -155,7 +145,7 @@ class Worker:
         self.stderr = open(os.path.join(self.dir, "qemu.stderr"), "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr,
-                                     preexec_fn=lambda: _die_with_parent(parent))
+                                     preexec_fn=lambda: die_with_parent(parent))
         os.set_blocking(self.proc.stdout.fileno(), False)
         try:
             deadline = time.monotonic() + self.boot_timeout

@@ -21,7 +21,6 @@ Every wait is bounded and fails with the tail of the daemons' logs (ClusterError
 Run it directly (`minicluster.py --help`) to bring a cluster up by hand.
 """
 import argparse
-import ctypes
 import os
 import random
 import shutil
@@ -31,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from childproc import die_with_parent  # noqa: E402
 
 POLL = 0.2  # how often a wait looks again (a polling period, not a wait)
 PORT_ATTEMPTS = 3  # bring-ups tried when a port was taken meanwhile
@@ -42,16 +44,6 @@ FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PRE
 class ClusterError(Exception):
     """The cluster did not come up, a command failed or a wait ran out; the message says which
     and includes the daemons' log tails."""
-
-
-def _die_with_parent(parent):
-    """In a daemon before exec: SIGKILL when the harness dies (even by a CTest timeout)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _free_ports(count):
@@ -218,7 +210,7 @@ PartitionName=keel Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         try:
             self.procs[name] = subprocess.Popen(
                 argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.root, preexec_fn=lambda: _die_with_parent(parent))
+                cwd=self.root, preexec_fn=lambda: die_with_parent(parent))
         finally:
             log.close()
 
