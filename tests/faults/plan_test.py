@@ -137,7 +137,7 @@ class Fixed(unittest.TestCase):
         got = [(t.cell, t.region) for t in (plan.make_trial(s, i, functions, regions)
                                             for i in range(14)) if t.kind == "fault"]
         want = [("wl_storm", "rodata"), ("wl_storm", ""), ("wl_storm", "text"),
-                ("wl_pipeline", "text"), ("wl_pipeline", "text"), ("wl_pingpong", "")]
+                ("wl_pipeline", "text"), ("cmd_workload", "text"), ("wl_pingpong", "")]
         self.assertEqual(set(got), set(want))
 
 
