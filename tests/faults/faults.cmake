@@ -1,8 +1,8 @@
 # The fault-campaign runner (tools/faults/campaign.py and its modules; docs/fault-campaigns.md).
 # Unit tests under Debian's interpreter: the spec's refusals, the plan's determinism and shards,
-# the classification on texts copied from real trials.
+# the classification on texts copied from real trials, the image hash of the campaign's identity.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-foreach(name spec plan classify)
+foreach(name spec plan classify identity)
   add_test(NAME faults_${name}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/faults/${name}_test.py)
   set_tests_properties(faults_${name} PROPERTIES LABELS unit TIMEOUT 60

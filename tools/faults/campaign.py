@@ -63,11 +63,13 @@ def image_hash(build):
     command line."""
     h = hashlib.sha256(CMDLINE.encode())
     sha256_file(os.path.join(build, "keel.elf"), h)
-    for m in vm.image_modules(build):
-        path = m.split(" ", 1)[0] if not os.path.exists(m) else m
-        h.update(os.path.basename(path).encode())
-        if os.path.exists(path):
+    for m in vm.image_modules(build):  # "PATH=NAME": the object and its name in the image
+        path, _, name = m.partition("=")
+        h.update((name or os.path.basename(path)).encode() + b"\0")
+        try:
             sha256_file(path, h)
+        except OSError as e:
+            raise RunnerError(f"cannot read boot module {path}: {e}") from None
     return h.hexdigest()
 
 
