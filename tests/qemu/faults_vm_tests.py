@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """QEMU tests of the fault campaign's worker (tools/faults/vm.py): loadvm puts back the state of
 savevm (a loaded cell and a removed ramfs file are gone again) with the shell answering at once;
-a line that does not come back raises Hang, a guest reset, power-off or panic raises Crash, and
-loadvm recovers a working shell after each; QEMU ending raises WorkerDied and the worker starts
-again; close() leaves no QEMU and no files.
+a line that does not come back raises Hang, a guest reset, power-off or panic raises Crash (a
+panic before the line is typed too), and loadvm recovers a working shell after each; QEMU ending
+raises WorkerDied and the worker starts again; close() leaves no QEMU and no files.
 
     faults_vm_tests.py --build DIR [--workdir DIR] CASE...
     faults_vm_tests.py --list
@@ -11,6 +11,7 @@ again; close() leaves no QEMU and no files.
 import os
 import re
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -127,6 +128,32 @@ def case_panic_crash(build, workdir):
         except vm.VMError as e:
             check(False, f"{type(e).__name__} instead of Crash: {e}")
         check(w.proc is not None and w.proc.poll() is None, "QEMU ended with the panic")
+    finally:
+        gone(w)
+
+
+def case_panic_before_line(build, workdir):
+    """A panic that reached the serial console after the last prompt, before a line is typed,
+    raises Crash("panic") for that line at once (it is not taken for the line's hang)."""
+    w = vm.Worker(build, workdir, cmdline="selftest=corespin")
+    try:
+        try:
+            w.start()
+        except vm.Crash:  # the panic came before the first prompt: nothing is left to type
+            return
+        deadline = time.monotonic() + 60  # bounded wait for the whole report to arrive
+        while vm.PANIC_END not in w.output:
+            check(time.monotonic() < deadline, "no panic within 60 s", w.tail())
+            w._read_serial(0.5)
+        try:
+            w.run("echo x", timeout=60)
+            check(False, "run() answered after a panic", w.tail())
+        except vm.Crash as e:
+            check(e.reason == "panic", f"Crash reason {e.reason}, not panic: {e}")
+            check("'echo x'" in str(e), f"the Crash does not name the line: {e}")
+            has(str(e), r"KEEL PANIC")
+        except vm.VMError as e:
+            check(False, f"{type(e).__name__} instead of Crash: {e}")
     finally:
         gone(w)
 

@@ -113,6 +113,7 @@ class Worker:
         self._qmp_buf = b""
         self._qmp_id = 0
         self.output = b""  # the serial console, escapes and carriage returns removed
+        self._checked = 0  # output before this was seen free of a panic (see run())
         self._unclean = b""
         self.event = None  # the guest's last SHUTDOWN event from QMP: "reset" or "poweroff"
         self._resets = 0  # RESET events seen
@@ -126,6 +127,7 @@ class Worker:
             raise VMError("the worker is already started: kill() it first")
         os.makedirs(self.dir, exist_ok=True)
         self.output, self._unclean, self._qmp_buf = b"", b"", b""
+        self._checked = 0
         self.event = None
         if self.iso is None:
             self.iso = make_image(self.build_dir, os.path.join(self.dir, "keel.iso"),
@@ -273,6 +275,9 @@ class Worker:
             self._read_serial(0)
             if len(self.output) == before:
                 break
+        # A panic that came after the last prompt (e.g. from a task still running) ends this
+        # line before it is typed: the guest will never answer it.
+        self._check_crash(self._checked, f"'{line}'")
         start = len(self.output)
         try:
             self.proc.stdin.write(line.encode() + b"\r")
@@ -280,6 +285,7 @@ class Worker:
         except (BrokenPipeError, ValueError):
             raise self._died(f"when '{line}' was typed") from None
         end = self._expect_prompt(start, timeout, f"'{line}'")
+        self._checked = end
         text = self.output[start:end].decode("utf-8", "replace")
         echo = text.find(line + "\n")
         if echo >= 0:
@@ -318,7 +324,7 @@ class Worker:
                     break
                 self._read_serial(min(left, 0.5))
             else:
-                self.output = b""
+                self.output, self._checked = b"", 0
                 return
         raise Hang(f"no answer to {tries} sync lines in {tries * wait:.0f}s"
                    f"\n--- serial (tail) ---\n{self.tail()}")
@@ -437,5 +443,5 @@ class Worker:
             self._read_serial(0)
             if len(self.output) == before:
                 break
-        self.output = b""
+        self.output, self._checked = b"", 0
         self._unclean = b""
