@@ -7,6 +7,7 @@
  *   spawn_join  task_spawn + task_join of a task whose entry returns at once (SPAWN_ROUNDS)
  *   rv_rtt      one-word ping over a rendezvous channel, pong back over another (CHAN_ROUNDS)
  *   async_rtt   the same over two asynchronous channels of capacity 1    (CHAN_ROUNDS)
+ *   alloc_free  kmalloc of 64 bytes and its kfree: the heap's fast path   (ALLOC_ROUNDS)
  * A few unmeasured rounds first warm up QEMU's translation cache and the heap. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,11 +17,13 @@
 #include <keel/console.h>
 #include <keel/errno.h>
 #include <keel/format.h>
+#include <keel/kmalloc.h>
 #include <keel/task.h>
 
 #define SWITCH_ROUNDS 1000
 #define SPAWN_ROUNDS  200
 #define CHAN_ROUNDS   1000
+#define ALLOC_ROUNDS  1000
 #define MAX_ROUNDS    1000
 #define WARMUP_ROUNDS 20
 #define STOP_WORD     (~(uint64_t)0)
@@ -29,7 +32,7 @@ struct metric {
     const char *name, *what;
     unsigned rounds;
     unsigned divisor; /* a round measures this many operations */
-    uint64_t median_ns, min_ns;
+    uint64_t median_ns, p99_ns, min_ns;
     int err;
 };
 
@@ -49,6 +52,7 @@ static void summarise(struct metric *m)
 {
     sort_u64(samples, m->rounds);
     m->median_ns = samples[m->rounds / 2] / m->divisor;
+    m->p99_ns = samples[(m->rounds * 99) / 100] / m->divisor;
     m->min_ns = samples[0] / m->divisor;
 }
 
@@ -237,17 +241,49 @@ static int bench_async(struct metric *m)
     return bench_channel(m, CHANNEL_ASYNC);
 }
 
+/* --- allocation fast path ----------------------------------------------------------------- */
+
+static int alloc_free_once(uint64_t *ns)
+{
+    uint64_t t0 = clock_tsc();
+    void *p = kmalloc(64);
+    kfree(p);
+    uint64_t t1 = clock_tsc();
+    if (!p)
+        return KE_NOMEM;
+    *ns = clock_tsc_to_ns(t1 - t0);
+    return 0;
+}
+
+static int bench_alloc(struct metric *m)
+{
+    uint64_t ns;
+    for (unsigned r = 0; r < WARMUP_ROUNDS; r++) {
+        int err = alloc_free_once(&ns);
+        if (err)
+            return err;
+    }
+    for (unsigned r = 0; r < m->rounds; r++) {
+        int err = alloc_free_once(&samples[r]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 /* --- driver -------------------------------------------------------------------------------- */
 
 static struct metric metrics[] = {
-    {"switch", "context switch (task_yield ping-pong)", SWITCH_ROUNDS, 2, 0, 0, 0},
-    {"spawn_join", "spawn + join of an empty task", SPAWN_ROUNDS, 1, 0, 0, 0},
-    {"rv_rtt", "rendezvous channel round trip", CHAN_ROUNDS, 1, 0, 0, 0},
-    {"async_rtt", "async channel (capacity 1) round trip", CHAN_ROUNDS, 1, 0, 0, 0},
+    {"switch", "context switch (task_yield ping-pong)", SWITCH_ROUNDS, 2, 0, 0, 0, 0},
+    {"spawn_join", "spawn + join of an empty task", SPAWN_ROUNDS, 1, 0, 0, 0, 0},
+    {"rv_rtt", "rendezvous channel round trip", CHAN_ROUNDS, 1, 0, 0, 0, 0},
+    {"async_rtt", "async channel (capacity 1) round trip", CHAN_ROUNDS, 1, 0, 0, 0, 0},
+    {"alloc_free", "kmalloc(64) + kfree (heap fast path)", ALLOC_ROUNDS, 1, 0, 0, 0, 0},
 };
-static int (*const runners[])(struct metric *) = {bench_switch, bench_spawn, bench_rv, bench_async};
+static int (*const runners[])(struct metric *) = {bench_switch, bench_spawn, bench_rv, bench_async,
+                                                  bench_alloc};
 
-static char json[1536];
+static char json[2048];
 
 static int taskbench_init(void)
 {
@@ -262,10 +298,11 @@ static int taskbench_init(void)
             kprintf("taskbench: %-10s %-40s failed: %s\n", m->name, m->what, keel_strerror(m->err));
         } else {
             summarise(m);
-            kprintf("taskbench: %-10s %-40s median %6llu.%03llu us  min %6llu.%03llu us"
-                    "  (%u rounds)\n",
+            kprintf("taskbench: %-10s %-40s median %6llu.%03llu us  p99 %6llu.%03llu us"
+                    "  min %6llu.%03llu us  (%u rounds)\n",
                     m->name, m->what, (unsigned long long)(m->median_ns / 1000),
                     (unsigned long long)(m->median_ns % 1000),
+                    (unsigned long long)(m->p99_ns / 1000), (unsigned long long)(m->p99_ns % 1000),
                     (unsigned long long)(m->min_ns / 1000), (unsigned long long)(m->min_ns % 1000),
                     m->rounds);
         }
@@ -277,12 +314,12 @@ static int taskbench_init(void)
                 "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, \"error\": \"%s\"}",
                 i ? ", " : "", m->name, m->what, m->rounds, keel_errname(m->err));
         else
-            used +=
-                (size_t)ksnprintf(json + used, sizeof(json) - used,
-                                  "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, "
-                                  "\"median_ns\": %llu, \"min_ns\": %llu}",
-                                  i ? ", " : "", m->name, m->what, m->rounds,
-                                  (unsigned long long)m->median_ns, (unsigned long long)m->min_ns);
+            used += (size_t)ksnprintf(json + used, sizeof(json) - used,
+                                      "%s{\"metric\": \"%s\", \"what\": \"%s\", \"rounds\": %u, "
+                                      "\"median_ns\": %llu, \"p99_ns\": %llu, \"min_ns\": %llu}",
+                                      i ? ", " : "", m->name, m->what, m->rounds,
+                                      (unsigned long long)m->median_ns,
+                                      (unsigned long long)m->p99_ns, (unsigned long long)m->min_ns);
     }
     if (used < sizeof(json))
         ksnprintf(json + used, sizeof(json) - used, "]}");

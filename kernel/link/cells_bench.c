@@ -69,7 +69,7 @@ void cells_bench(unsigned rounds)
         log_err("bench: rounds must be 1..%d", BENCH_MAX_ROUNDS);
         return;
     }
-    char json[1024];
+    char json[1280];
     size_t used = (size_t)ksnprintf(
         json, sizeof(json), "{\"benchmark\": \"loader\", \"rounds\": %u, \"cells\": [", rounds);
     unsigned done = 0;
@@ -85,6 +85,7 @@ void cells_bench(unsigned rounds)
         sort_u64(load, rounds);
         sort_u64(unload, rounds);
         uint64_t lmed = load[rounds / 2], umed = unload[rounds / 2];
+        uint64_t lp99 = load[rounds * 99 / 100], up99 = unload[rounds * 99 / 100];
         uint64_t rate = lmed ? relocs * 1000000000ull / lmed : 0;
         kprintf(
             "bench loader: %-16s %5llu relocations  load median %6llu.%03llu us (min %llu.%03llu)"
@@ -97,11 +98,12 @@ void cells_bench(unsigned rounds)
             used += (size_t)ksnprintf(
                 json + used, sizeof(json) - used,
                 "%s{\"cell\": \"%s\", \"relocations\": %llu, \"load_ns_median\": %llu, "
-                "\"load_ns_min\": %llu, \"unload_ns_median\": %llu, \"unload_ns_min\": %llu, "
-                "\"relocations_per_s\": %llu}",
+                "\"load_ns_p99\": %llu, \"load_ns_min\": %llu, \"unload_ns_median\": %llu, "
+                "\"unload_ns_p99\": %llu, \"unload_ns_min\": %llu, \"relocations_per_s\": %llu}",
                 done ? ", " : "", bench_cells[c], (unsigned long long)relocs,
-                (unsigned long long)lmed, (unsigned long long)load[0], (unsigned long long)umed,
-                (unsigned long long)unload[0], (unsigned long long)rate);
+                (unsigned long long)lmed, (unsigned long long)lp99, (unsigned long long)load[0],
+                (unsigned long long)umed, (unsigned long long)up99, (unsigned long long)unload[0],
+                (unsigned long long)rate);
         done++;
     }
     if (used < sizeof(json))

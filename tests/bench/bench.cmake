@@ -1,0 +1,7 @@
+# The all-benchmarks table (tools/bench/all.py, benchrows.py; docs/benchmarking.md).
+# Unit test: rows, refusals of missing figures, --compare's noise rule, the Linux pairing.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+add_test(NAME bench_rows
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/bench/benchrows_test.py)
+set_tests_properties(bench_rows PROPERTIES LABELS unit TIMEOUT 60
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
