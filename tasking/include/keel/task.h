@@ -229,4 +229,18 @@ int task_heap_owner(task_id_t id, uint32_t *owner);
  * such task (or it has ended), KE_BUSY for the calling task (its stack is in use). */
 int task_with_stack(task_id_t id, int (*fn)(void *ctx, uint64_t rsp, uint64_t top), void *ctx);
 
+/* A task's backtrace: the call sites (return address - 1) along its frame-pointer chain,
+ * innermost first. For a task that is not running the first is where it switched away (in the
+ * scheduler); for the calling task, the caller of task_backtrace. interrupted: the index of the
+ * frame the timer interrupted (the exact rip there, not a call site), or -1. Read with the
+ * scheduler lock held (the task cannot run meanwhile); every frame is checked before it is
+ * read. 0, or KE_NOENT if no such task (or it has ended). */
+#define TASK_BACKTRACE_MAX 32
+struct task_backtrace {
+    uint64_t sites[TASK_BACKTRACE_MAX];
+    unsigned frames;
+    int interrupted;
+};
+int task_backtrace(task_id_t id, struct task_backtrace *bt);
+
 #endif
