@@ -209,10 +209,11 @@ def build_lbench(cache):
     out = os.path.join(cache, "lbench")
     src = os.path.join(SRC, "lbench.c")
     if not _newer(out, src):
-        _run(["cc", "-O2", "-Wall", "-static", "-pthread", "-o", out + ".tmp", src],
+        tmp = f"{out}.tmp{os.getpid()}"
+        _run(["cc", "-O2", "-Wall", "-static", "-pthread", "-o", tmp, src],
              "building the guest program (cc -static; needs libc6-dev)")
-        _run(["strip", out + ".tmp"], "strip")
-        os.replace(out + ".tmp", out)
+        _run(["strip", tmp], "strip")
+        os.replace(tmp, out)
     return out
 
 
@@ -235,7 +236,7 @@ def _cpio_entry(name, mode, data=b"", ino=1, rdev=(0, 0)):
     return out + b"\0" * (-len(out) % 4)
 
 
-def build_initramfs(cache, lbench, kos):
+def build_initramfs(outdir, lbench, kos):
     """An uncompressed newc cpio: /init, busybox (and a link per applet), lbench, the modules."""
     bb, applets = busybox()
     files = [("init", 0o100755, open(os.path.join(SRC, "init"), "rb").read()),
@@ -259,7 +260,7 @@ def build_initramfs(cache, lbench, kos):
     # The kernel opens /dev/console for init's stdin/out/err before devtmpfs is mounted.
     out += _cpio_entry("dev/console", stat.S_IFCHR | 0o600, ino=ino, rdev=(5, 1))
     out += _cpio_entry("TRAILER!!!", 0, ino=0)
-    path = os.path.join(cache, "initramfs.cpio")
+    path = os.path.join(outdir, "initramfs.cpio")
     with open(path + ".tmp", "wb") as f:
         f.write(out)
     os.replace(path + ".tmp", path)
@@ -292,15 +293,16 @@ def qemu_version(qemu="qemu-system-x86_64"):
     return m.group(1) if m else out.splitlines()[0]
 
 
-def prepare(build_dir, quiet_boot=False):
-    """Fetch and build every part; returns a dict of paths and versions."""
+def prepare(build_dir, workdir, quiet_boot=False):
+    """Fetch and build every part (the Debian parts, modules and lbench cached in
+    build_dir/linux-ref; the initramfs in workdir); returns a dict of paths and versions."""
     cache = os.path.join(os.path.abspath(build_dir), "linux-ref")
     release, pkgver, hdir = headers()
     boot = fetch_kernel(cache, release, pkgver)
     version = check_image(boot, release, pkgver)
     kos = build_modules(cache, release, hdir)
     lbench = build_lbench(cache)
-    initrd = build_initramfs(cache, lbench, kos)
+    initrd = build_initramfs(workdir, lbench, kos)
     return {"cache": cache, "release": release, "pkgver": pkgver, "version": version,
             "vmlinuz": os.path.join(boot, f"vmlinuz-{release}"), "initrd": initrd,
             "prompt_cmdline": BASE_CMDLINE + (" quiet" if quiet_boot else "")
@@ -361,10 +363,9 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
     the reason when a figure could not be measured."""
     if runs < 1 or boots < 1:
         raise ValueError("runs and boots must be at least 1")
-    parts = prepare(build_dir, quiet_boot)
     os.makedirs(workdir, exist_ok=True)
-    isodir = os.path.join(parts["cache"], "iso")
-    os.makedirs(isodir, exist_ok=True)
+    parts = prepare(build_dir, workdir, quiet_boot)
+    isodir = workdir
     prompt_iso = build_iso(os.path.join(isodir, "prompt.iso"), parts["vmlinuz"], parts["initrd"],
                            parts["prompt_cmdline"])
     # The in-guest rounds with the console at warnings (quiet): the kernel's notices about
