@@ -159,7 +159,7 @@ def fetch_kernel(cache, release, pkgver):
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
         # Only ./boot (vmlinuz, config): the benchmark needs no module of the package.
-        _run(["sh", "-c", f'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./boot', "sh",
+        _run(["sh", "-c", 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./boot', "sh",
               os.path.join(tmp, debs[0]), dest], f"unpacking {debs[0]}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
