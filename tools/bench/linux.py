@@ -403,6 +403,8 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
                          "-monitor none " + " ".join(QEMU_EXTRA) + " (TCG, 1 CPU)",
             "cmdline": {"boot": parts["prompt_cmdline"], "bench": run_cmdline},
             "clocksource": guest.get("clocksource"), "tsc_hz": guest.get("tsc_hz"),
+            # The yield partner's rounds while the measuring thread did `rounds` yields.
+            "yield_partner_rounds": guest.get("yield_partner_rounds"),
             "rounds": runs, "boots": boots}
 
 
