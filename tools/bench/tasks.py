@@ -2,7 +2,7 @@
 """Tasking benchmark: context switch, spawn+join of an empty task, and one-word round trips over
 rendezvous and asynchronous (capacity 1) channels, measured inside the guest with the TSC by the
 taskbench cell's init. Boots Keel with a manifest that loads taskbench@1.o; prints a table with
-the Linux reference and Keel's target next to each number and writes JSON (default:
+Keel's target next to each number and writes JSON (default:
 <build>/bench/tasks.json). Exits non-zero, printing "tasks benchmark: FAILED", unless every
 metric below was measured (the guest printed its BENCH_JSON line and no metric failed); the
 targets are goals, not assertions.
@@ -10,8 +10,7 @@ targets are goals, not assertions.
 The round counts are fixed in cells/taskbench/taskbench.c (a cell sees no command line):
 1000 rounds for the switch and the channels, 200 for spawn+join, after 20 warm-up rounds.
 
-Reference (Linux 6.1 under the same QEMU TCG on the same machine): sched_yield ping-pong ~5.1 us
-per switch, pthread_create+join ~203 us, fork+exit+wait ~1.07 ms, 1-byte pipe round trip ~86 us.
+Linux beside Keel: tools/keel bench --vs-linux.
 
     tasks.py --build build [--json out.json]
 """
@@ -23,13 +22,8 @@ from benchlib import bench_main, guest_bench_json, require, write_result
 
 MANIFEST = "taskbench.manifest"
 
-# metric -> (Linux reference, target), both in ns.
-REFERENCE = {
-    "switch": ("sched_yield ping-pong", 5100, 500),
-    "spawn_join": ("pthread_create+join", 203000, 20000),
-    "rv_rtt": ("1-byte pipe round trip", 86000, 5000),
-    "async_rtt": ("1-byte pipe round trip", 86000, 5000),
-}
+# metric -> target in ns.
+TARGET_NS = {"switch": 500, "spawn_join": 20000, "rv_rtt": 5000, "async_rtt": 5000}
 
 
 def us(ns):
@@ -49,21 +43,20 @@ def main():
         f.write("taskbench@1.o\n")
     result = guest_bench_json(args.build, f"cells={MANIFEST}", workdir,
                               [manifest + "=" + MANIFEST])
-    result["reference"] = {k: {"linux": v[0], "linux_ns": v[1], "target_ns": v[2]}
-                           for k, v in REFERENCE.items()}
+    result["targets_ns"] = TARGET_NS
     print("tasking benchmark (guest TSC clock; QEMU TCG)")
-    print(f"  {'metric':11} {'rounds':>6} {'median':>12} {'min':>12} {'target':>10}"
-          f"  reference (Linux 6.1, same QEMU)")
+    print(f"  {'metric':11} {'rounds':>6} {'median':>12} {'min':>12} {'target':>10}")
     for mt in result.get("metrics", []):
-        name, ref, ref_ns, target = mt["metric"], *REFERENCE.get(mt["metric"], ("?", 0, 0))
+        name, target = mt["metric"], TARGET_NS.get(mt["metric"], 0)
         if "error" in mt:
             print(f"  {name:11} {mt['rounds']:6d} failed: {mt['error']}")
             continue
         print(f"  {name:11} {mt['rounds']:6d} {us(mt['median_ns']):>12} {us(mt['min_ns']):>12}"
-              f" {'<=' + us(target):>10}  {ref} {us(ref_ns)}")
+              f" {'<=' + us(target):>10}")
     print("  (switch: per switch; spawn_join: spawn+join of an empty task; *_rtt: one-word ping"
-          " and pong; Linux fork+exit+wait ~1070us)")
-    require("metrics", REFERENCE,
+          " and pong)")
+    print("  Linux beside Keel: tools/keel bench --vs-linux")
+    require("metrics", TARGET_NS,
             [mt["metric"] for mt in result.get("metrics", []) if "error" not in mt])
     write_result(result, out)
     return 0

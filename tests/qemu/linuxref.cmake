@@ -1,0 +1,10 @@
+# Smoke run of the Linux reference (tools/bench/linux.py, docs/benchmarking-linux.md): Debian's
+# kernel booted in the same QEMU as Keel's benchmarks, every figure measured (few rounds, one
+# boot) and present in its JSON; numbers are never asserted. The first run on a clean build
+# directory fetches the kernel image (apt-get download, ~70 MB) and builds the modules with
+# kbuild, hence the generous timeout.
+add_test(NAME bench_linux_smoke
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/linuxref_smoke.py
+                 --build ${CMAKE_BINARY_DIR} --runs 5
+                 --out ${CMAKE_BINARY_DIR}/tests/bench/linux.json)
+set_tests_properties(bench_linux_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 600)
