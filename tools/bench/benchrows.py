@@ -6,7 +6,7 @@ import json
 import math
 
 BENCHES = ("boot", "loader", "tasks", "swap", "faults")
-LINUX_QUICK_RUNS = 5
+LINUX_QUICK_RUNS = 20
 NOISE_FLOOR = 0.03  # a change below 3 % is never called a change
 
 
@@ -202,6 +202,8 @@ def compare_table(rows, old, new):
 # Keel figure <-> Linux figure (tools/bench/linux.py), the same operation on the same QEMU.
 LINUX_PAIRS = (
     ("boot to a shell prompt, from QEMU start", "boot: qemu_to_prompt", "boot_to_prompt"),
+    ("kernel entry -> ready line / first user program", "boot: entry_to_ready",
+     "kernel_entry_to_init"),
     ("load+link a hello cell / insmod a hello module", "loader: load bench_small@1",
      "module_load"),
     ("unload it / rmmod", "loader: unload bench_small@1", "module_unload"),
