@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every benchmark in one table: runs boot, loader, tasks, swap and faults (each the script
-beside this one, its own JSON in <build>/bench/), then prints one row per measured figure with
+beside this one, its own JSON beside all.json), then prints one row per measured figure with
 its median, p99, minimum and number of runs, and writes them all to <build>/bench/all.json.
 
     all.py --build DIR [--quick] [--compare OLD.json] [--vs-linux] [--json OUT]
@@ -48,8 +48,9 @@ def bench_args(name, build, quick, out):
 
 
 def run_bench(name, build, quick, workdir):
-    """Run one benchmark; (rows, error or None). Its whole output goes to workdir/NAME.log."""
-    out = os.path.join(build, "bench", f"{name}.json")
+    """Run one benchmark; (rows, error or None). Its JSON goes beside all.json (NAME.json),
+    its whole output to workdir/NAME.log."""
+    out = os.path.join(os.path.dirname(workdir), f"{name}.json")
     log = os.path.join(workdir, f"{name}.log")
     start = time.monotonic()
     print(f"  {name:7} ...", end="", flush=True)
