@@ -57,7 +57,7 @@ int clock_init(void)
         err = pit_calibrate_tsc(&hz, &windows);
         if (err == KE_TIMEDOUT)
             return err;
-        tsc_source = err ? "PIT (windows disagree)" : "PIT";
+        tsc_source = err ? "PIT (no two windows agreed)" : "PIT";
     }
     tsc_hz = hz;
     ns_mult = (1000000000ull << 32) / tsc_hz;
@@ -67,7 +67,7 @@ int clock_init(void)
     if (windows)
         log_debug("clock: %u PIT windows of 2 ms", windows);
     if (err)
-        log_warn("clock: no two PIT windows agreed to %d ppm in %u; using the last one",
+        log_warn("clock: no two PIT windows agreed to %d ppm in %u; using the steadiest one",
                  PIT_AGREE_PPM, windows);
     return 0;
 }

@@ -15,9 +15,10 @@ int tsc_hz_from_cpuid(uint64_t *hz, const char **source);
 uint64_t apic_bus_hz_from_cpuid(void);
 
 /* The TSC rate measured against PIT channel 2 over a few windows of about 2 ms, each bounded
- * by bracketing PIT count edges with TSC reads; two consecutive windows must agree to
- * PIT_AGREE_PPM. Returns 0 and sets *hz (and *windows, the windows it took), or KE_TIMEDOUT
- * if the PIT never counts, KE_RANGE if no two windows agreed (*hz is then the last window's). */
+ * by bracketing PIT count edges with TSC reads; two consecutive windows whose edges were pinned
+ * down must agree to PIT_AGREE_PPM. Returns 0 and sets *hz (and *windows, the windows it
+ * took); KE_RANGE if no two windows agreed (*hz is then the window whose edges were pinned down
+ * best); KE_TIMEDOUT if the PIT does not count or no window gave a plausible rate. */
 #define PIT_AGREE_PPM 500
 int pit_calibrate_tsc(uint64_t *hz, unsigned *windows);
 
