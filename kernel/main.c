@@ -16,6 +16,7 @@
 #include "arch/trap.h"
 #include <keel/core/x86.h>
 #include "boot/bootinfo.h"
+#include "boot/phases.h"
 #include <keel/reclaim.h>
 #include <keel/recovery.h>
 #include "link/cells.h"
@@ -118,6 +119,7 @@ _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx)
         cmdline[n] = 0;
     }
     apply_early_options();
+    boot_phase("early");
 
     if ((err = memory_init(&boot, boot_info_phys, boot_info_size)))
         panic("boot: no usable memory: %s", keel_strerror(err));
@@ -130,6 +132,7 @@ _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx)
     if (kstack_alloc(BOOT_STACK_PAGES, &boot_stack))
         panic("boot: no memory for the kernel stack");
     setup_ist_stacks();
+    boot_phase("memory");
     arch_switch_stack(boot_stack.top, kmain_on_kernel_stack);
 }
 
@@ -142,17 +145,17 @@ static void log_boot_info(void)
     for (size_t i = 0; i < boot.mmap_count; i++) {
         struct mb2_mmap_entry e;
         if (mb2_mmap_entry(&boot, i, &e) == 0)
-            log_info("memory: [0x%012llx-0x%012llx) %s", (unsigned long long)e.base,
-                     (unsigned long long)(e.base + e.length), mb2_mmap_type_name(e.type));
+            log_debug("memory: [0x%012llx-0x%012llx) %s", (unsigned long long)e.base,
+                      (unsigned long long)(e.base + e.length), mb2_mmap_type_name(e.type));
     }
     log_info("memory: %llu MiB usable, %llu MiB free, highest RAM 0x%llx",
              (unsigned long long)(ms.usable_bytes >> 20), (unsigned long long)(ms.free_bytes >> 20),
              (unsigned long long)ms.highest_phys);
     for (size_t i = 0; i < boot.module_count; i++) {
         const struct mb2_module *m = &boot.modules[i];
-        log_info("module %zu: %s (%llu bytes at 0x%llx)", i,
-                 m->cmdline_len ? m->cmdline : "(unnamed)", (unsigned long long)(m->end - m->start),
-                 (unsigned long long)m->start);
+        log_debug("module %zu: %s (%llu bytes at 0x%llx)", i,
+                  m->cmdline_len ? m->cmdline : "(unnamed)",
+                  (unsigned long long)(m->end - m->start), (unsigned long long)m->start);
     }
     if (boot.modules_dropped)
         log_warn("boot: %zu modules beyond the first %d ignored", boot.modules_dropped,
@@ -170,26 +173,35 @@ static _Noreturn void kmain_on_kernel_stack(void)
         panic("boot: heap: %s", keel_strerror(err));
     if ((err = tasking_init(&boot_stack)))
         panic("boot: cannot start tasking: %s", keel_strerror(err));
+    boot_phase("heap+tasks");
     if ((err = clock_init()))
         log_err("clock: TSC calibration failed (%s); timestamps will read 0", keel_strerror(err));
+    boot_phase("clock");
     uint64_t hz = 100;
     if (cmdline_get_u64(cmdline, "hz", &hz) == KE_INVAL)
         log_warn("boot: hz must be a number; using 100");
     if ((err = apic_timer_init((unsigned)hz)))
         log_err("apic: timer not started: %s", keel_strerror(err));
     sti();
+    boot_phase("apic");
     acpi_init(boot.rsdp, (uint32_t)boot.rsdp_len);
+    boot_phase("acpi");
     log_boot_info();
+    boot_phase("bootlog");
     if ((err = cells_init()))
         log_err("cells: no loader: %s", keel_strerror(err));
     else
         cells_load_boot();
+    boot_phase("cells");
     if ((err = reclaim_start()))
         log_err("reclaim: no background reclaimer (%s); retired versions are freed on demand",
                 keel_strerror(err));
     if ((err = recovery_start()))
         log_err("recovery: no recovery task (%s): faulted restartable tasks just restart",
                 keel_strerror(err));
+
+    boot_phase("services");
+    boot_phases_log();
 
     struct memory_stats ms;
     memory_stats(&ms);

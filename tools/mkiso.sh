@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mkiso.sh: make a bootable Keel ISO with GRUB (multiboot2, serial console, no menu delay).
+# mkiso.sh: make a bootable Keel ISO with GRUB (multiboot2, serial console, no menu).
 #
 #   mkiso.sh -o out.iso -k keel.elf [-c "kernel command line"] [-m file[=name]]... [-M list]...
 #
@@ -7,6 +7,11 @@
 # list file, one file[=name] per line (build/image/modules.txt: the modules of keel.iso). Used
 # by the build for keel.iso, by tools/keel run and by the QEMU tests for variants with other
 # command lines and modules.
+#
+# The boot is made for speed under emulation (docs/boot-and-memory.md, "Boot timeline"): GRUB's
+# El Torito core image carries the few GRUB modules it needs and the boot commands themselves
+# (grub-mkimage -c), so GRUB loads no module files, no normal mode and no grub.cfg from the ISO;
+# the ISO's kernel is keel.elf without debug information (GRUB reads the whole file).
 set -euo pipefail
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 out="" kernel="" cmdline="" modules=()
@@ -29,9 +34,14 @@ case $cmdline in *[\"\\\;\$\{\}]*) echo "mkiso: the command line may not contain
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-stage=$work/iso log=$work/mkrescue.log
+stage=$work/iso log=$work/mkiso.log cfg=$work/boot.cfg
 mkdir -p "$stage/boot/grub" "$stage/boot/modules"
-cp "$kernel" "$stage/boot/keel.elf"
+objcopy=$(command -v llvm-objcopy || command -v llvm-objcopy-14 || command -v objcopy || true)
+if [ -n "$objcopy" ]; then
+  "$objcopy" --strip-debug "$kernel" "$stage/boot/keel.elf"
+else
+  cp "$kernel" "$stage/boot/keel.elf"
+fi
 module_lines=""
 for m in "${modules[@]+"${modules[@]}"}"; do
   file=${m%%=*}
@@ -40,24 +50,28 @@ for m in "${modules[@]+"${modules[@]}"}"; do
   [ -f "$file" ] || { echo "mkiso: module '$file' not found" >&2; exit 1; }
   case $name in *[!A-Za-z0-9@._+-]*|"") echo "mkiso: bad module name '$name'" >&2; exit 1 ;; esac
   cp "$file" "$stage/boot/modules/$name"
-  module_lines+="    module2 /boot/modules/$name $name"$'\n'
+  module_lines+="module2 /boot/modules/$name $name"$'\n'
 done
-cat > "$stage/boot/grub/grub.cfg" <<CFG
-set timeout=0
-set default=0
+# GRUB runs these in its rescue mode, one command a line, from the core image: the root device
+# is the CD it booted from. A failing command prints its error on COM1 and VGA.
+cat > "$cfg" <<CFG
 serial --unit=0 --speed=115200
-terminal_input serial console
 terminal_output serial console
-menuentry "Keel" {
-    multiboot2 /boot/keel.elf $cmdline
-$module_lines    boot
-}
+multiboot2 /boot/keel.elf $cmdline
+${module_lines}boot
 CFG
+if ! grub-mkimage -O i386-pc-eltorito -p /boot/grub -c "$cfg" -o "$stage/boot/grub/core.img" \
+     biosdisk iso9660 multiboot2 serial terminal >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "mkiso: grub-mkimage failed" >&2
+  exit 1
+fi
 tmp="$out.tmp.$$"
-if ! grub-mkrescue -o "$tmp" "$stage" >"$log" 2>&1; then
+if ! xorriso -as mkisofs -quiet -R -o "$tmp" -b boot/grub/core.img -no-emul-boot \
+     -boot-load-size 4 -boot-info-table "$stage" >"$log" 2>&1; then
   cat "$log" >&2
   rm -f "$tmp"
-  echo "mkiso: grub-mkrescue failed" >&2
+  echo "mkiso: xorriso failed" >&2
   exit 1
 fi
 mv "$tmp" "$out"

@@ -1,5 +1,6 @@
 /* Local APIC timer: the periodic tick. The legacy 8259 PICs are remapped away from the exception
- * vectors and masked; the APIC timer is calibrated against the TSC clock. */
+ * vectors and masked; the APIC timer's rate is the hypervisor's word (CPUID 0x40000010) or measured
+ * against the TSC clock in 1 ms windows. */
 #include <keel/clock.h>
 #include <keel/console.h>
 #include <keel/errno.h>
@@ -8,6 +9,7 @@
 #include "arch/trap.h"
 #include <keel/core/x86.h>
 #include <keel/export.h>
+#include "time/tsc_cpuid.h"
 
 #define APIC_SVR        0x0f0
 #define APIC_EOI        0x0b0
@@ -19,6 +21,7 @@
 #define LVT_PERIODIC    (1u << 17)
 #define VECTOR_TIMER    0x30
 #define VECTOR_SPURIOUS 0xff
+#define APIC_WINDOWS    6
 
 static volatile uint32_t *apic;
 static volatile uint64_t ticks;
@@ -65,6 +68,38 @@ static void spurious_irq(struct trap_frame *f)
     (void)f; /* no EOI for spurious interrupts */
 }
 
+/* APIC timer ticks per second (after the divider) over one window of TSC time: the count is read
+ * between two TSC reads at each end, and each end's time is the middle of its two reads. */
+static uint64_t apic_window(uint64_t window_tsc)
+{
+    uint64_t t0 = rdtsc();
+    apic_write(APIC_TIMER_INIT, 0xffffffffu);
+    uint64_t t1 = rdtsc();
+    while (rdtsc() - t0 < window_tsc)
+        cpu_relax();
+    uint64_t t2 = rdtsc();
+    uint32_t elapsed = 0xffffffffu - apic_read(APIC_TIMER_CUR);
+    uint64_t t3 = rdtsc();
+    apic_write(APIC_TIMER_INIT, 0);
+    uint64_t ns = clock_tsc_to_ns((t2 + t3) / 2 - (t0 + t1) / 2);
+    return ns ? (uint64_t)elapsed * 1000000000ull / ns : 0;
+}
+
+/* Windows of 1 ms until two in a row agree to 0.1% (at most APIC_WINDOWS; then the last). */
+static uint64_t apic_measure(void)
+{
+    uint64_t window_tsc = clock_tsc_hz() / 1000, prev = 0, f = 0;
+    for (int i = 0; i < APIC_WINDOWS; i++) {
+        f = apic_window(window_tsc);
+        uint64_t d = f > prev ? f - prev : prev - f;
+        if (prev && d * 1000 <= f)
+            return (f + prev) / 2;
+        prev = f;
+    }
+    log_warn("apic: no two 1 ms windows agreed to 0.1%%; using the last one");
+    return f;
+}
+
 int apic_timer_init(unsigned hz)
 {
     uint32_t r[4];
@@ -88,14 +123,14 @@ int apic_timer_init(unsigned hz)
         return err;
     apic_write(APIC_SVR, 0x100 | VECTOR_SPURIOUS);
 
-    /* Count APIC timer ticks (divide by 16) over 5 ms of TSC time. */
-    apic_write(APIC_TIMER_DIV, 0x3);
+    apic_write(APIC_TIMER_DIV, 0x3); /* divide by 16 */
     apic_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);
-    apic_write(APIC_TIMER_INIT, 0xffffffffu);
-    clock_delay_ns(5000000);
-    uint32_t elapsed = 0xffffffffu - apic_read(APIC_TIMER_CUR);
-    apic_write(APIC_TIMER_INIT, 0);
-    uint64_t per_second = (uint64_t)elapsed * 200;
+    const char *source = "cpuid 0x40000010";
+    uint64_t per_second = apic_bus_hz_from_cpuid() / 16;
+    if (!per_second) {
+        source = "measured";
+        per_second = apic_measure();
+    }
     uint64_t initial = per_second / hz;
     if (initial == 0 || initial > 0xffffffffu)
         return KE_RANGE;
@@ -103,7 +138,8 @@ int apic_timer_init(unsigned hz)
     tick_hz = hz;
     apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VECTOR_TIMER);
     apic_write(APIC_TIMER_INIT, (uint32_t)initial);
-    log_info("apic: timer %u Hz (bus %llu kHz / 16)", hz, (unsigned long long)(per_second / 1000));
+    log_info("apic: timer %u Hz (bus %llu kHz / 16, %s)", hz,
+             (unsigned long long)(per_second / 1000), source);
     return 0;
 }
 

@@ -1,16 +1,17 @@
-/* The monotonic clock: TSC ticks scaled to nanoseconds with a 32.32 fixed-point multiplier, the
- * TSC rate measured against PIT channel 2 (a known 1.193182 MHz) over a 10 ms gate. */
+/* The monotonic clock: TSC ticks scaled to nanoseconds with a 32.32 fixed-point multiplier. The
+ * TSC rate is the one CPUID states, else measured against PIT channel 2 in a few 2 ms windows
+ * (time/pit_calibrate.c); clock_tsc_source() says which. */
 #include <keel/clock.h>
 #include <keel/errno.h>
 #include <keel/core/x86.h>
 #include <keel/export.h>
-
-#define PIT_HZ       1193182ull
-#define CALIBRATE_MS 10ull
+#include <keel/log.h>
+#include "time/tsc_cpuid.h"
 
 extern uint64_t boot_entry_tsc; /* boot/entry.S: TSC at the kernel entry */
 static uint64_t tsc_hz;
 static uint64_t ns_mult; /* ns = (tsc * ns_mult) >> 32 */
+static const char *tsc_source = "none";
 
 uint64_t clock_tsc(void)
 {
@@ -41,42 +42,33 @@ void clock_delay_ns(uint64_t ns)
         cpu_relax();
 }
 
-/* One PIT one-shot of CALIBRATE_MS; returns the TSC ticks it took, or 0 if the PIT never fired. */
-static uint64_t pit_measure_tsc(void)
+const char *clock_tsc_source(void)
 {
-    uint16_t count = (uint16_t)(PIT_HZ * CALIBRATE_MS / 1000);
-    uint8_t ctl = inb(0x61);
-    outb(0x61, (uint8_t)((ctl & ~0x02) | 0x01)); /* gate channel 2 on, speaker off */
-    outb(0x43, 0xb0);                            /* channel 2, lo/hi byte, mode 0 */
-    outb(0x42, (uint8_t)count);
-    outb(0x42, (uint8_t)(count >> 8));
-    uint64_t start = rdtsc();
-    uint64_t end = start;
-    /* Bounded: give up after ~100 million polls rather than hang on a missing PIT. */
-    for (uint32_t i = 0; i < 100000000u; i++) {
-        if (inb(0x61) & 0x20) {
-            end = rdtsc();
-            break;
-        }
-    }
-    outb(0x61, ctl);
-    return end - start;
+    return tsc_source;
 }
 
+/* The rate CPUID states if it states one, else a short measurement against the PIT. */
 int clock_init(void)
 {
-    uint64_t best = 0;
-    /* Take the shortest of a few runs: an interruption (host scheduling under TCG) only lengthens.
-     */
-    for (int i = 0; i < 3; i++) {
-        uint64_t t = pit_measure_tsc();
-        if (t && (!best || t < best))
-            best = t;
+    uint64_t hz = 0;
+    unsigned windows = 0;
+    int err = tsc_hz_from_cpuid(&hz, &tsc_source);
+    if (err) {
+        err = pit_calibrate_tsc(&hz, &windows);
+        if (err == KE_TIMEDOUT)
+            return err;
+        tsc_source = err ? "PIT (no two windows agreed)" : "PIT";
     }
-    if (!best)
-        return KE_TIMEDOUT;
-    tsc_hz = best * 1000 / CALIBRATE_MS;
+    tsc_hz = hz;
     ns_mult = (1000000000ull << 32) / tsc_hz;
+    /* Logged once the clock runs, so the lines carry timestamps. */
+    log_info("clock: tsc %llu.%03llu MHz from %s", (unsigned long long)(hz / 1000000),
+             (unsigned long long)(hz / 1000 % 1000), tsc_source);
+    if (windows)
+        log_debug("clock: %u PIT windows of 2 ms", windows);
+    if (err)
+        log_warn("clock: no two PIT windows agreed to %d ppm in %u; using the steadiest one",
+                 PIT_AGREE_PPM, windows);
     return 0;
 }
 

@@ -17,7 +17,8 @@ sys.path.insert(0, BENCH)
 import benchrows  # noqa: E402
 
 # Figures every full run has (more may come: the loader's cells, the swap steps).
-PROMISED = ["boot: qemu_to_prompt", "boot: entry_to_ready", "tasks: switch", "tasks: spawn_join",
+PROMISED = ["boot: qemu_to_prompt", "boot: qemu_to_entry", "boot: entry_to_prompt",
+            "boot: entry_to_ready", "boot: ready_to_prompt", "tasks: switch", "tasks: spawn_join",
             "tasks: rv_rtt", "tasks: async_rtt", "tasks: alloc_free", "loader: load hello@1",
             "loader: unload hello@1", "swap: idle counter stw", "swap: workload salute total",
             "faults: task_restart", "faults: cell_reload"] + [

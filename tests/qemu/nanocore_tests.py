@@ -25,15 +25,17 @@ def boot(vm):
 
 
 def case_boot(kernel, workdir):
-    """Boot to the ready line: memory map summary, module list, clock, then exit with success."""
+    """Boot to the ready line: memory map, module list (debug lines), clock, then exit with
+    success."""
     mod = os.path.join(workdir, "testmod.bin")
     rng = random.Random(7)
     with open(mod, "wb") as f:
         f.write(bytes(rng.randrange(256) for _ in range(12345)))
-    with KeelVM(kernel, "after-ready=exit", modules=[mod, mod + "=second.o"],
+    with KeelVM(kernel, "loglevel=debug after-ready=exit", modules=[mod, mod + "=second.o"],
                 workdir=workdir) as vm:
         vm.start()
         vm.expect(r"Keel nano-core")
+        vm.expect(r"clock: tsc \d+\.\d{3} MHz from (cpuid 0x[0-9a-f]+|PIT)")
         vm.expect(r"memory: \[0x000000100000-0x[0-9a-f]+\) available")
         vm.expect(r"memory: (\d+) MiB usable, (\d+) MiB free")
         vm.expect(r"module 0: testmod.bin \(12345 bytes at 0x[0-9a-f]+\)")
@@ -202,10 +204,10 @@ def case_vga_mirror(kernel, workdir):
         vm.expect(READY)
         with Monitor(vm) as mon:
             # The screen is polled until it shows the ready line (or the timeout).
-            rows = mon.screen_when(lambda r: "apic: timer" in r[0] and
+            rows = mon.screen_when(lambda r: "clock: tsc" in r[0] and
                                    any("keel: ready in" in x for x in r))
         screen = "\n".join(rows)
-        check(rows[0].startswith("[") and "apic: timer" in rows[0],
+        check(rows[0].startswith("[") and "clock: tsc" in rows[0],
               f"VGA row 0 should be the first log line after the mirror attached:\n{screen}")
         check(re.search(r"keel: ready in \d+ us", screen), f"VGA lacks the ready line:\n{screen}")
 

@@ -38,12 +38,14 @@ def series(bench, metric, what, values_ns):
 BOOT_KEYS = (
     ("host_to_prompt_ms", "qemu_to_prompt", "QEMU start -> shell prompt (host clock)", 1e6),
     ("host_to_entry_ms", "qemu_to_entry", "QEMU start -> kernel entry: firmware + GRUB", 1e6),
-    ("host_to_ready_ms", "qemu_to_ready", "QEMU start -> ready line, kernel alone", 1e6),
-    ("guest_entry_to_prompt_us", "entry_to_prompt", "kernel entry -> prompt (guest TSC)", 1e3),
-    ("guest_ready_us", "entry_to_ready", "kernel entry -> ready line (guest TSC)", 1e3),
-    ("guest_ready_to_prompt_us", "ready_to_prompt", "ready line -> prompt (guest TSC)", 1e3),
+    ("entry_to_prompt_ms", "entry_to_prompt", "kernel entry -> shell prompt (host clock)", 1e6),
+    ("image_entry_to_ready_ms", "entry_to_ready", "kernel entry -> ready line (host clock)", 1e6),
+    ("ready_to_prompt_ms", "ready_to_prompt", "ready line -> shell prompt (host clock)", 1e6),
+    ("image_guest_ready_us", "guest_entry_to_ready", "kernel entry -> ready line (guest TSC)",
+     1e3),
+    ("guest_ready_us", "kernel_alone_entry_to_ready",
+     "kernel alone (no cells): entry -> ready line (guest TSC)", 1e3),
 )
-
 
 def boot_rows(j):
     runs = j["runs"]
@@ -202,7 +204,7 @@ def compare_table(rows, old, new):
 # Keel figure <-> Linux figure (tools/bench/linux.py), the same operation on the same QEMU.
 LINUX_PAIRS = (
     ("boot to a shell prompt, from QEMU start", "boot: qemu_to_prompt", "boot_to_prompt"),
-    ("kernel entry -> ready line / first user program", "boot: entry_to_ready",
+    ("kernel entry -> shell prompt / first user program", "boot: entry_to_prompt",
      "kernel_entry_to_init"),
     ("load+link a hello cell / insmod a hello module", "loader: load bench_small@1",
      "module_load"),

@@ -1,5 +1,5 @@
-/* Monotonic time from the TSC, calibrated against the PIT at boot, and the periodic tick of the
- * local APIC timer. */
+/* Monotonic time from the TSC (its rate from CPUID, else calibrated against the PIT at boot), and
+ * the periodic tick of the local APIC timer. */
 #ifndef KEEL_CLOCK_H
 #define KEEL_CLOCK_H
 #include <stdint.h>
@@ -9,6 +9,8 @@ uint64_t clock_ns(void);
 /* Raw TSC and its frequency (Hz; 0 before calibration). Benchmarks use these. */
 uint64_t clock_tsc(void);
 uint64_t clock_tsc_hz(void);
+/* Where the TSC rate came from: "cpuid 0x15 (crystal ratio)", "PIT", ... ("none" before). */
+const char *clock_tsc_source(void);
 /* Convert a TSC delta to nanoseconds. */
 uint64_t clock_tsc_to_ns(uint64_t tsc_delta);
 /* Busy-wait (for early boot and drivers). */
