@@ -6,8 +6,10 @@ their load addresses, re-read by itself whenever the loader's list of cells chan
   keel-tasks          the tasks, like the shell's ps: id, name, state, priority, cell, entry
   keel-bt [TASK]      a backtrace of any task (default: the running one) across cells
   keel-deps CELL      what the cell uses and who uses it, like the shell's deps
-  keel-symbols [-v]   re-read the cell table now (-v: say what was added and removed)"""
+  keel-symbols [-v]   re-read the cell table now (-v: say what was added and removed)
+  keel-type LINE      type LINE and Enter on Keel's console (tools/keel debug --batch scripts)"""
 import os
+import socket
 import sys
 
 import gdb
@@ -118,6 +120,25 @@ files (done by itself at every change; -v also says what changes from now on).""
                   f"({added} added, {removed} removed)\n")
 
 
+class KeelType(gdb.Command):
+    """keel-type LINE: type LINE and Enter on the Keel console that tools/keel debug set up
+(its COM1 socket, $KEEL_CONSOLE_SOCKET), for --batch scripts; the guest reads the keys once it
+runs (continue). Not while `tools/keel console` is attached: the socket takes one client."""
+
+    def __init__(self):
+        super().__init__("keel-type", gdb.COMMAND_USER)
+        self.sock = None
+
+    def invoke(self, arg, from_tty):
+        path = os.environ.get("KEEL_CONSOLE_SOCKET")
+        if not path:
+            raise gdb.GdbError("keel-type: no console socket (start with tools/keel debug)")
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(path)
+        self.sock.sendall(arg.encode() + b"\r")
+
+
 def on_stop(event):
     # A stop anywhere (a breakpoint, Ctrl-C): the table may have changed while no hook ran
     # (GDB attached late, or the hook was missed); refreshing is cheap when nothing changed.
@@ -128,7 +149,7 @@ def on_stop(event):
 
 
 gdb.execute("set breakpoint pending on")
-for cmd in (KeelCells, KeelTasks, KeelBt, KeelDeps, KeelSymbols):
+for cmd in (KeelCells, KeelTasks, KeelBt, KeelDeps, KeelSymbols, KeelType):
     cmd()
 keelcells.CellsChangedBreakpoint()
 gdb.events.stop.connect(on_stop)
