@@ -123,20 +123,45 @@ files (done by itself at every change; -v also says what changes from now on).""
 class KeelType(gdb.Command):
     """keel-type LINE: type LINE and Enter on the Keel console that tools/keel debug set up
 (its COM1 socket, $KEEL_CONSOLE_SOCKET), for --batch scripts; the guest reads the keys once it
-runs (continue). Not while `tools/keel console` is attached: the socket takes one client."""
+runs (continue). Lines typed before the shell cell is loaded are held until it is (keys sent
+earlier would reach GRUB's menu). Not while `tools/keel console` is attached: the socket takes
+one client."""
 
     def __init__(self):
         super().__init__("keel-type", gdb.COMMAND_USER)
         self.sock = None
+        self.held = []
+        keelcells.TRACKER.listeners.append(self.cells_changed)
 
-    def invoke(self, arg, from_tty):
-        path = os.environ.get("KEEL_CONSOLE_SOCKET")
-        if not path:
-            raise gdb.GdbError("keel-type: no console socket (start with tools/keel debug)")
+    def shell_loaded(self, cells=None):
+        try:
+            cells = keelcells.loaded_cells() if cells is None else cells
+        except gdb.error:
+            return False
+        return any(c.name == "shell" for c in cells)
+
+    def send(self, data):
         if self.sock is None:
+            path = os.environ.get("KEEL_CONSOLE_SOCKET")
+            if not path:
+                raise gdb.GdbError("keel-type: no console socket (start with tools/keel debug)")
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.connect(path)
-        self.sock.sendall(arg.encode() + b"\r")
+        self.sock.sendall(data)
+
+    def cells_changed(self, cells):
+        if self.held and self.shell_loaded(cells):
+            data, self.held = b"".join(self.held), []
+            self.send(data)
+
+    def invoke(self, arg, from_tty):
+        if not os.environ.get("KEEL_CONSOLE_SOCKET"):
+            raise gdb.GdbError("keel-type: no console socket (start with tools/keel debug)")
+        line = arg.encode() + b"\r"
+        if self.held or not self.shell_loaded():
+            self.held.append(line)
+        else:
+            self.send(line)
 
 
 def on_stop(event):

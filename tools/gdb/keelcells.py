@@ -128,6 +128,7 @@ class SymbolTracker:
     def __init__(self):
         self.loaded = {}
         self.verbose = False
+        self.listeners = []  # fn(cells), called after each refresh (keel-type's queue)
 
     def say(self, msg):
         if self.verbose:
@@ -150,7 +151,9 @@ class SymbolTracker:
         try:
             cells = loaded_cells()
         except gdb.MemoryError:
-            return (0, 0)  # the loader is being set up
+            return (0, 0)  # the kernel is not mapped yet, or the loader is being set up
+        for fn in self.listeners:
+            fn(cells)
         want = {c.key: c for c in cells}
         removed = 0
         for key in list(self.loaded):
