@@ -75,6 +75,7 @@ static int build_cell(struct batch *b, struct batch_item *it)
         if (is_addrsym(img, i))
             naddr++;
     }
+    size_t nsec = 0;
     for (size_t i = 0; i < img->nsections; i++) {
         it->sec_str[i] = NO_STR;
         if (!(img->sections[i].flags & SHF_ALLOC))
@@ -84,6 +85,8 @@ static int build_cell(struct batch *b, struct batch_item *it)
             return loader_cell_fail(b->err, KE_NOMEM, who, "section names too large");
         it->sec_str[i] = (uint32_t)pool;
         pool += len;
+        if (img->sections[i].size)
+            nsec++;
     }
     it->max_edges = 0;
     for (size_t k = 0; k < img->nrelocs; k++) {
@@ -101,9 +104,11 @@ static int build_cell(struct batch *b, struct batch_item *it)
     c->edges = it->max_edges
                    ? zalloc_array(pf, it->max_edges, sizeof(*c->edges) + sizeof(*c->cell_edges))
                    : NULL;
+    c->sections = nsec ? zalloc_array(pf, nsec, sizeof(*c->sections)) : NULL;
     if (!c->pool || (nexp && !c->exports) || (naddr && !c->addrsyms) ||
-        (it->max_edges && !c->edges))
+        (it->max_edges && !c->edges) || (nsec && !c->sections))
         return loader_cell_fail(b->err, KE_NOMEM, who, "out of memory for symbol tables");
+    c->nsections = nsec;
     c->cell_edges = c->edges ? (uint32_t *)(c->edges + it->max_edges) : NULL;
     /* Names were given consecutive offsets above: each one's length (with its NUL) is the
      * distance to the next. */
@@ -157,9 +162,17 @@ int batch_alloc_regions(struct batch *b)
                                         "platform returned an unaligned %s region %p",
                                         loader_region_name(r), addr);
         }
+        size_t n = 0;
         for (size_t i = 1; i < it->img.nsections; i++) {
             const struct cell_section *s = &it->img.sections[i];
-            if (s->region == CELL_REGION_NONE || s->type == SHT_NOBITS || s->size == 0)
+            if (s->region == CELL_REGION_NONE || s->size == 0)
+                continue;
+            if (n < c->nsections) /* the sections a debugger places (registry.h) */
+                c->sections[n++] = (struct lsec){.addr = (uint64_t)(uintptr_t)c->region[s->region] +
+                                                         s->region_offset,
+                                                 .size = s->size,
+                                                 .name = it->sec_str[i]};
+            if (s->type == SHT_NOBITS)
                 continue;
             memcpy((uint8_t *)c->region[s->region] + s->region_offset, it->img.data + s->offset,
                    (size_t)s->size);

@@ -49,7 +49,15 @@ void loader_cell_destroy(struct loader *ld, struct loaded_cell *c)
         pf->free(pf->ctx, c->addrsyms);
     if (c->edges)
         pf->free(pf->ctx, c->edges);
+    if (c->sections)
+        pf->free(pf->ctx, c->sections);
     pf->free(pf->ctx, c);
+}
+
+void loader_changed(const struct loader *ld)
+{
+    if (ld->pf.changed)
+        ld->pf.changed(ld->pf.ctx);
 }
 
 static void run_exit(struct loader *ld, struct loaded_cell *c)
@@ -87,6 +95,7 @@ void loader_destroy(struct loader *ld)
         loader_cell_destroy(ld, ld->retired[--ld->nretired]);
     if (ld->retired)
         ld->pf.free(ld->pf.ctx, ld->retired);
+    loader_changed(ld);
     ld->pf.free(ld->pf.ctx, ld);
 }
 
@@ -261,6 +270,7 @@ int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
         ld->cells[ld->ncells++] = b.items[i].cell;
         ld->stats.relocations += b.items[i].cell->relocations;
     }
+    loader_changed(ld); /* before any init runs: a debugger knows the cells it may stop in */
     uint64_t t0 = now(ld);
     for (size_t i = 0; i < n; i++) {
         struct loaded_cell *c = b.items[i].cell;
@@ -272,6 +282,7 @@ int loader_load(struct loader *ld, const struct loader_object *objs, size_t n,
         for (size_t j = i; j-- > 0;)
             run_exit(ld, b.items[j].cell);
         ld->ncells = first; /* the batch leaves the registry; batch_free frees it */
+        loader_changed(ld);
         break;
     }
     ld->stats.init_ns = now(ld) - t0;
@@ -335,6 +346,7 @@ int loader_unload(struct loader *ld, struct loaded_cell *cell, struct loader_err
     memmove(&ld->cells[at], &ld->cells[at + 1], (ld->ncells - at - 1) * sizeof(*ld->cells));
     ld->ncells--;
     loader_cell_retire(ld, cell); /* freed once nothing points into it (or now) */
+    loader_changed(ld);
     return 0;
 }
 

@@ -28,6 +28,13 @@ struct ledge {
     uint64_t symbol_hash;       /* loader_name_hash(symbol): a swap's check looks it up by this */
 };
 
+/* Where one allocated section of the object went (a debugger needs each one's address: the
+ * layout packs many .text.* sections into one region). Sections of size 0 are left out. */
+struct lsec {
+    uint64_t addr, size;
+    uint32_t name; /* offset of the section name in the pool */
+};
+
 struct loaded_cell {
     struct loader *ld;
     char name[KEEL_CELL_NAME_MAX];
@@ -52,7 +59,9 @@ struct loaded_cell {
      * swap's check walks, instead of every edge into the core. Allocated with edges. */
     uint32_t *cell_edges;
     size_t ncell_edges;
-    unsigned pins; /* tasks running code of this cell (loader_cell_pin) */
+    unsigned pins;         /* tasks running code of this cell (loader_cell_pin) */
+    struct lsec *sections; /* in section order; read by tools/gdb/keel.py */
+    size_t nsections;
 };
 
 struct loader {
@@ -70,6 +79,8 @@ const struct lsym *loader_cell_export(const struct loaded_cell *c, const char *n
 bool loader_cell_uses(const struct loaded_cell *c, const struct loaded_cell *target);
 /* The last address symbol at or below addr (NULL if none): graph.c. */
 const struct lsym *loader_cell_addrsym_at(const struct loaded_cell *c, uint64_t addr);
+/* Tell the platform the registry's list of cells changed (pf->changed, if any). */
+void loader_changed(const struct loader *ld);
 /* Frees a cell's regions and metadata (no exit, not unlinked from the registry). */
 void loader_cell_destroy(struct loader *ld, struct loaded_cell *c);
 /* Reserve room for n more retired cells (so that retiring at a commit cannot fail). */

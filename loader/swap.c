@@ -295,6 +295,7 @@ void loader_swap_commit(struct loader_swap *sw)
         sw->b.items[k].cell = NULL; /* the registry's now */
     }
     sw->committed = true;
+    loader_changed(ld);
 }
 
 static void swap_free(struct loader_swap *sw)

@@ -225,6 +225,12 @@ static uint64_t plat_now_ns(void *ctx)
     return clock_ns();
 }
 
+static void plat_changed(void *ctx)
+{
+    (void)ctx;
+    keel_debug_cells_changed();
+}
+
 const struct loader_platform kernel_loader_platform = {
     .ctx = NULL,
     .alloc = plat_alloc,
@@ -239,4 +245,5 @@ const struct loader_platform kernel_loader_platform = {
     .patch = plat_patch,
     .run_migrate = plat_run_migrate,
     .retired = plat_retired,
+    .changed = plat_changed,
 };

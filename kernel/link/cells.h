@@ -19,4 +19,8 @@ void boot_signal_ready(void);
 /* Boot-time benchmark of load+link and unload of every cell module (bench=loader). */
 void cells_bench(unsigned rounds);
 
+/* Called after every change to the list of loaded cells; empty: a debugger's breakpoint
+ * (debug_hook.c, tools/gdb/keel.py). */
+void keel_debug_cells_changed(void);
+
 #endif

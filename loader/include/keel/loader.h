@@ -93,6 +93,10 @@ struct loader_platform {
                        int (*migrate)(uint32_t, const void *, uint64_t, void *),
                        uint32_t old_version, const void *old_state, uint64_t old_size,
                        void *new_state);
+    /* Optional: the registry's list of cells changed (a load committed or rolled back, an
+     * unload, a swap's commit, loader_destroy). Called with nothing allocated and nothing to
+     * fail; the kernel's is a debugger hook (docs/debugging.md). */
+    void (*changed)(void *ctx);
 };
 
 /* ---- Layer 1: parse and validate ------------------------------------------------------------ */
