@@ -76,5 +76,23 @@ int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx)
     }
 }
 
+const char *task_state_name(enum task_state s)
+{
+    switch (s) {
+    case TASK_READY:
+        return "ready";
+    case TASK_RUNNING:
+        return "running";
+    case TASK_BLOCKED:
+        return "blocked";
+    case TASK_SLEEPING:
+        return "sleeping";
+    case TASK_DEAD:
+        return "dead";
+    }
+    return "?";
+}
+
 KEEL_EXPORT_FUNC(task_info);
+KEEL_EXPORT_FUNC(task_state_name);
 KEEL_EXPORT_FUNC(task_for_each);

@@ -134,20 +134,26 @@ static int spawn_join_once(uint64_t *ns)
     return 0;
 }
 
-static int bench_spawn(struct metric *m)
+/* Warm-up rounds, then one sample per round, of an operation timed by once(). */
+static int rounds_of(struct metric *m, int (*once)(uint64_t *ns))
 {
     uint64_t ns;
     for (unsigned r = 0; r < WARMUP_ROUNDS; r++) {
-        int err = spawn_join_once(&ns);
+        int err = once(&ns);
         if (err)
             return err;
     }
     for (unsigned r = 0; r < m->rounds; r++) {
-        int err = spawn_join_once(&samples[r]);
+        int err = once(&samples[r]);
         if (err)
             return err;
     }
     return 0;
+}
+
+static int bench_spawn(struct metric *m)
+{
+    return rounds_of(m, spawn_join_once);
 }
 
 /* --- channel round trips ------------------------------------------------------------------- */
@@ -257,18 +263,7 @@ static int alloc_free_once(uint64_t *ns)
 
 static int bench_alloc(struct metric *m)
 {
-    uint64_t ns;
-    for (unsigned r = 0; r < WARMUP_ROUNDS; r++) {
-        int err = alloc_free_once(&ns);
-        if (err)
-            return err;
-    }
-    for (unsigned r = 0; r < m->rounds; r++) {
-        int err = alloc_free_once(&samples[r]);
-        if (err)
-            return err;
-    }
-    return 0;
+    return rounds_of(m, alloc_free_once);
 }
 
 /* --- driver -------------------------------------------------------------------------------- */

@@ -11,23 +11,6 @@
 #include <keel/panic.h>
 #include <keel/task.h>
 
-static const char *state_name(enum task_state s)
-{
-    switch (s) {
-    case TASK_READY:
-        return "ready";
-    case TASK_RUNNING:
-        return "running";
-    case TASK_BLOCKED:
-        return "blocked";
-    case TASK_SLEEPING:
-        return "sleeping";
-    case TASK_DEAD:
-        return "dead";
-    }
-    return "?";
-}
-
 static void print_frame(unsigned i, uint64_t addr, bool interrupted)
 {
     char where[128], cell[40], in[48];
@@ -85,7 +68,7 @@ int cmd_bt_main(const void *arg, void *ret)
         return 1;
     }
     kprintf("task %llu '%.*s' (%s), %u frame%s%s:\n", (unsigned long long)id, (int)sizeof(ti.name),
-            ti.name, id == task_self() ? "this bt command" : state_name(ti.state), bt->frames,
+            ti.name, id == task_self() ? "this bt command" : task_state_name(ti.state), bt->frames,
             bt->frames == 1 ? "" : "s",
             bt->frames == TASK_BACKTRACE_MAX ? " (the innermost only)" : "");
     cells_lock(); /* no cell may go away while its frames are named */

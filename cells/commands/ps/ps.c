@@ -20,23 +20,6 @@ static int collect_one(void *ctx, const struct task_info *ti)
     return 0;
 }
 
-static const char *state_name(enum task_state s)
-{
-    switch (s) {
-    case TASK_READY:
-        return "ready";
-    case TASK_RUNNING:
-        return "running";
-    case TASK_BLOCKED:
-        return "blocked";
-    case TASK_SLEEPING:
-        return "sleeping";
-    case TASK_DEAD:
-        return "dead";
-    }
-    return "?";
-}
-
 static int max_int(int a, int b)
 {
     return a > b ? a : b;
@@ -71,7 +54,7 @@ int cmd_ps_main(const void *arg, void *ret)
     for (size_t i = 0; i < c.n; i++) {
         const struct task_info *t = &c.ti[i];
         kprintf("%5llu  %-*.*s  %-8s  %4u  %6llu.%03llu  %8llu  %.*s\n", (unsigned long long)t->id,
-                name_w, (int)sizeof(t->name), t->name, state_name(t->state), t->priority,
+                name_w, (int)sizeof(t->name), t->name, task_state_name(t->state), t->priority,
                 (unsigned long long)(t->cpu_ns / 1000000u),
                 (unsigned long long)(t->cpu_ns / 1000u % 1000u), (unsigned long long)t->switches,
                 (int)sizeof(t->cell), t->cell);

@@ -161,6 +161,8 @@ struct task_info {
 /* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);
 int task_info(task_id_t id, struct task_info *out);
+/* "ready", "running", "blocked", "sleeping", "dead" (or "?"): the word ps and bt print. */
+const char *task_state_name(enum task_state s);
 size_t task_count(void);
 
 /* What was done about a fault: the recovery ladder's rungs (keel/recovery.h) after the restart. */
