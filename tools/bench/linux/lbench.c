@@ -199,9 +199,15 @@ static int livepatch_remove(struct metric *m)
         return fail(m, "cannot disable the patch (%s/enabled): %s", LP_DIR, strerror(errno));
     /* The patch's sysfs directory goes once the disabling transition is complete and the patch
      * is freed; then the module's reference is dropped and it can be removed. */
-    while (access(LP_DIR, F_OK) == 0 || sys_delete_module("keel_lp") != 0) {
-        if (access(LP_DIR, F_OK) != 0 && errno != EBUSY && errno != EAGAIN)
-            return fail(m, "delete_module(keel_lp): %s", strerror(errno));
+    for (;;) {
+        /* errno is read right after the call that set it: the directory can vanish between
+         * two looks, and a second access() would overwrite delete_module's errno. */
+        if (access(LP_DIR, F_OK) != 0) {
+            if (sys_delete_module("keel_lp") == 0)
+                break;
+            if (errno != EBUSY && errno != EAGAIN)
+                return fail(m, "delete_module(keel_lp): %s", strerror(errno));
+        }
         if (clock_ns(CLOCK_MONOTONIC) > deadline)
             return fail(m, "keel_lp still loaded %llu s after disabling it",
                         (unsigned long long)(WAIT_NS / 1000000000ull));
