@@ -12,7 +12,10 @@
 #include <keel/panic.h>
 #include <keel/power.h>
 #include <keel/string.h>
+#include <keel/cpu.h>
+#include "arch/cpu.h"
 #include "arch/gdt.h"
+#include "arch/smp.h"
 #include "arch/trap.h"
 #include <keel/core/x86.h>
 #include "boot/bootinfo.h"
@@ -24,7 +27,6 @@
 #include "selftest.h"
 
 #define BOOT_STACK_PAGES 8 /* 32 KiB */
-#define IST_STACK_PAGES  4
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx);
 _Noreturn void arch_switch_stack(uint64_t top, void (*fn)(void));
@@ -75,7 +77,7 @@ static void setup_ist_stacks(void)
         struct kstack s;
         if (kstack_alloc(IST_STACK_PAGES, &s))
             panic("boot: no memory for the interrupt stacks");
-        gdt_set_ist(ist[i], s.top);
+        gdt_set_ist_self(ist[i], s.top);
     }
 }
 
@@ -90,13 +92,27 @@ static void attach_vga(void)
         vga_attach(text, fb->width, fb->height);
 }
 
+/* cpus=N: use at most N CPUs (default: every one the MADT lists). */
+static void start_cpus(void)
+{
+    uint64_t limit = 0;
+    int err = cmdline_get_u64(cmdline, "cpus", &limit);
+    if (err == KE_INVAL || (err >= 0 && (limit < 1 || limit > CPU_MAX))) {
+        log_warn("boot: cpus must be a number from 1 to %u; using every CPU", CPU_MAX);
+        limit = 0;
+    }
+    unsigned n = smp_start(&boot, (unsigned)limit);
+    log_info("smp: %u CPU%s online", n, n == 1 ? "" : "s");
+}
+
 static _Noreturn void kmain_on_kernel_stack(void);
 
 _Noreturn void kmain(uint32_t magic, uint32_t info_phys, uint32_t nx)
 {
+    cpu_local_init_boot(); /* before anything can take a spinlock */
     serial_init();
     kprintf("\nKeel nano-core\n");
-    gdt_init();
+    cpu_set_boot_arch(gdt_init());
     idt_init();
     pic_disable();
     if (magic != MB2_BOOTLOADER_MAGIC)
@@ -186,6 +202,8 @@ static _Noreturn void kmain_on_kernel_stack(void)
     boot_phase("apic");
     acpi_init(boot.rsdp, (uint32_t)boot.rsdp_len);
     boot_phase("acpi");
+    start_cpus();
+    boot_phase("smp");
     log_boot_info();
     boot_phase("bootlog");
     if ((err = cells_init()))

@@ -286,6 +286,16 @@ static void selftest_exports(void)
     EXPECT(kexport_find("", &e) == KE_NOENT);
 }
 
+static void selftest_cpucall(void)
+{
+    failures += selftest_cpu_call();
+}
+
+static void selftest_worldstop(void)
+{
+    failures += selftest_world_stop();
+}
+
 struct selftest {
     const char *name;
     void (*run)(void);
@@ -307,6 +317,9 @@ static const struct selftest tests[] = {
     {"heap", selftest_heap, 0, "kmalloc alignment, quota, failure injection, no leaks"},
     {"vm", selftest_vm, 0, "page mapping, W^X refusal, cell area, guarded stacks"},
     {"exports", selftest_exports, 0, "the core export table: every export found, nothing else"},
+    {"cpucall", selftest_cpucall, 0, "cpu_call on every other CPU, and its refusals"},
+    {"worldstop", selftest_worldstop, 0, "stop the world on every CPU; a busy CPU refuses in time"},
+    {"apfault", selftest_ap_fault, 1, "a fault in core code on CPU 1: its report, all CPUs stop"},
     {"clock", selftest_clock, 0, "TSC clock is monotonic and calibrated, the APIC timer ticks"},
 };
 

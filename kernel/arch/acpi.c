@@ -1,4 +1,5 @@
-/* ACPI, just enough to power off: RSDP -> RSDT/XSDT -> FADT (PM1 control ports) -> DSDT (_S5_).
+/* ACPI, just enough to power off and find the CPUs: RSDP -> RSDT/XSDT -> FADT (PM1 control
+ * ports) -> DSDT (_S5_), and any other table by its signature (the MADT for SMP bring-up).
  * Every table is checksummed and bounds-checked against the page tables before use. */
 #include <keel/errno.h>
 #include <keel/log.h>
@@ -7,6 +8,7 @@
 #include <keel/string.h>
 #include <keel/export.h>
 #include <keel/core/x86.h>
+#include "arch/acpi.h"
 
 struct sdt_header {
     char signature[4];
@@ -25,6 +27,8 @@ struct sdt_header {
 static uint16_t pm1a_cnt, pm1b_cnt;
 static uint8_t s5_typa, s5_typb;
 static int acpi_ready;
+static const uint8_t *acpi_rsdp; /* NULL until acpi_init found one */
+static uint32_t acpi_rsdp_len;
 
 static uint8_t sum_bytes(const uint8_t *p, size_t n)
 {
@@ -62,7 +66,8 @@ static const uint8_t *find_rsdp_in_bios(void)
     return 0;
 }
 
-static const struct sdt_header *find_fadt(const uint8_t *rsdp, uint32_t rsdp_len)
+/* The first table with signature sig listed by the XSDT (ACPI 2+) or else the RSDT. */
+static const struct sdt_header *find_table(const uint8_t *rsdp, uint32_t rsdp_len, const char *sig)
 {
     uint8_t revision = rsdp[15];
     if (revision >= 2 && rsdp_len >= 36) {
@@ -74,7 +79,7 @@ static const struct sdt_header *find_fadt(const uint8_t *rsdp, uint32_t rsdp_len
             for (size_t i = 0; i < n; i++) {
                 uint64_t pa;
                 memcpy(&pa, (const uint8_t *)(x + 1) + i * 8, 8);
-                const struct sdt_header *t = table_at(pa, "FACP");
+                const struct sdt_header *t = table_at(pa, sig);
                 if (t)
                     return t;
             }
@@ -89,7 +94,7 @@ static const struct sdt_header *find_fadt(const uint8_t *rsdp, uint32_t rsdp_len
     for (size_t i = 0; i < n; i++) {
         uint32_t pa;
         memcpy(&pa, (const uint8_t *)(r + 1) + i * 4, 4);
-        const struct sdt_header *t = table_at(pa, "FACP");
+        const struct sdt_header *t = table_at(pa, sig);
         if (t)
             return t;
     }
@@ -107,7 +112,9 @@ int acpi_init(const void *rsdp_copy, uint32_t rsdp_len)
         log_warn("acpi: no RSDP; power-off will halt instead");
         return KE_NOENT;
     }
-    const struct sdt_header *fadt = find_fadt(rsdp, rsdp_len);
+    acpi_rsdp = rsdp;
+    acpi_rsdp_len = rsdp_len;
+    const struct sdt_header *fadt = find_table(rsdp, rsdp_len, "FACP");
     if (!fadt || fadt->length < 72) {
         log_warn("acpi: no valid FADT; power-off will halt instead");
         return KE_NOEXEC;
@@ -140,6 +147,14 @@ int acpi_init(const void *rsdp_copy, uint32_t rsdp_len)
     acpi_ready = 1;
     log_info("acpi: power-off via PM1a 0x%x (S5 type %u)", pm1a_cnt, s5_typa);
     return 0;
+}
+
+const void *acpi_table(const char *sig, size_t *len)
+{
+    const struct sdt_header *t = acpi_rsdp ? find_table(acpi_rsdp, acpi_rsdp_len, sig) : 0;
+    if (t && len)
+        *len = t->length;
+    return t;
 }
 
 int acpi_poweroff(void)

@@ -10,22 +10,32 @@
 #include <keel/core/x86.h>
 #include <keel/export.h>
 #include "time/tsc_cpuid.h"
+#include "arch/apic.h"
+#include <keel/core/cpu_local.h>
 
-#define APIC_SVR        0x0f0
-#define APIC_EOI        0x0b0
-#define APIC_LVT_TIMER  0x320
-#define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_CUR  0x390
-#define APIC_TIMER_DIV  0x3e0
-#define LVT_MASKED      (1u << 16)
-#define LVT_PERIODIC    (1u << 17)
-#define VECTOR_TIMER    0x30
-#define VECTOR_SPURIOUS 0xff
-#define APIC_WINDOWS    6
+#define APIC_ID          0x020
+#define APIC_SVR         0x0f0
+#define APIC_ICR_LO      0x300
+#define APIC_ICR_HI      0x310
+#define ICR_PENDING      (1u << 12)
+#define ICR_ASSERT       (1u << 14)
+#define ICR_INIT         (5u << 8)
+#define ICR_STARTUP      (6u << 8)
+#define ICR_NMI          (4u << 8)
+#define ICR_ALL_BUT_SELF (3u << 18)
+#define APIC_EOI         0x0b0
+#define APIC_LVT_TIMER   0x320
+#define APIC_TIMER_INIT  0x380
+#define APIC_TIMER_CUR   0x390
+#define APIC_TIMER_DIV   0x3e0
+#define LVT_MASKED       (1u << 16)
+#define LVT_PERIODIC     (1u << 17)
+#define APIC_WINDOWS     6
 
 static volatile uint32_t *apic;
 static volatile uint64_t ticks;
 static unsigned tick_hz;
+static uint32_t timer_initial; /* the periodic count every CPU's timer uses */
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -56,11 +66,78 @@ void timer_set_tick_hook(void (*hook)(struct trap_frame *f))
 
 static void timer_irq(struct trap_frame *f)
 {
-    ticks++;
+    struct cpu_local *c = cpu_local();
+    c->ticks++;
     apic_write(APIC_EOI, 0);
+    if (c->index != 0)
+        return; /* the other CPUs run no tasks yet: their tick only counts */
+    ticks++;
     console_poll_serial(); /* COM1 input is polled: no IOAPIC routing needed */
     if (tick_hook)
         tick_hook(f);
+}
+
+uint32_t apic_self_id(void)
+{
+    return apic_read(APIC_ID) >> 24;
+}
+
+void apic_eoi(void)
+{
+    apic_write(APIC_EOI, 0);
+}
+
+/* Wait until the APIC has sent the last IPI (bounded: a wedged APIC must not hang a panic). */
+static bool icr_idle(void)
+{
+    for (unsigned i = 0; i < 1000000; i++) {
+        if (!(apic_read(APIC_ICR_LO) & ICR_PENDING))
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
+static bool send_icr(uint32_t apic_id, uint32_t low)
+{
+    int irq = irq_save(); /* the two halves must not be split by an interrupt that sends too */
+    bool ok = icr_idle();
+    if (ok) {
+        apic_write(APIC_ICR_HI, apic_id << 24);
+        apic_write(APIC_ICR_LO, low);
+        ok = icr_idle();
+    }
+    irq_restore(irq);
+    return ok;
+}
+
+void apic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+    send_icr(apic_id, ICR_ASSERT | vector);
+}
+
+void apic_send_nmi_others(void)
+{
+    if (apic)
+        send_icr(0, ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_NMI);
+}
+
+bool apic_send_init(uint32_t apic_id)
+{
+    return send_icr(apic_id, ICR_ASSERT | ICR_INIT);
+}
+
+bool apic_send_startup(uint32_t apic_id, uint8_t page)
+{
+    return send_icr(apic_id, ICR_STARTUP | page);
+}
+
+void apic_ap_init(void)
+{
+    apic_write(APIC_SVR, 0x100 | VECTOR_SPURIOUS);
+    apic_write(APIC_TIMER_DIV, 0x3); /* divide by 16, as on the boot CPU */
+    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VECTOR_TIMER);
+    apic_write(APIC_TIMER_INIT, timer_initial);
 }
 
 static void spurious_irq(struct trap_frame *f)
@@ -136,6 +213,7 @@ int apic_timer_init(unsigned hz)
         return KE_RANGE;
 
     tick_hz = hz;
+    timer_initial = (uint32_t)initial;
     apic_write(APIC_LVT_TIMER, LVT_PERIODIC | VECTOR_TIMER);
     apic_write(APIC_TIMER_INIT, (uint32_t)initial);
     log_info("apic: timer %u Hz (bus %llu kHz / 16, %s)", hz,

@@ -6,6 +6,8 @@
 #include <keel/export.h>
 #include <keel/paging.h>
 #include <keel/panic.h>
+#include <keel/cpu.h>
+#include "arch/cpu.h"
 #include "arch/trap.h"
 #include <keel/core/x86.h>
 
@@ -81,11 +83,12 @@ _Noreturn void exception_fatal(struct trap_frame *f, const char *why)
 {
     uint64_t cr2 = read_cr2();
     cli();
+    cpu_stop_others();
     kprintf("\nKEEL PANIC: CPU exception %llu (%s) in the nano-core, error code 0x%llx\n",
             (unsigned long long)f->vector, exception_name((unsigned)f->vector),
             (unsigned long long)f->error);
     print_symbolized("rip", f->rip);
-    kprintf("  cr2 0x%016llx\n", (unsigned long long)cr2);
+    kprintf("  cr2 0x%016llx, CPU %u\n", (unsigned long long)cr2, cpu_self());
     if (f->vector == 14)
         describe_page_fault(f->error, cr2);
     else if (f->vector == 8 && kstack_is_guard(cr2))

@@ -1,6 +1,8 @@
 /* The IDT: all 32 exceptions go to the fault path, vectors 32..255 to registered handlers. */
 #include <keel/errno.h>
 #include <keel/log.h>
+#include <keel/cpu.h>
+#include "arch/cpu.h"
 #include "arch/gdt.h"
 #include "arch/trap.h"
 #include "inject/activation.h"
@@ -48,6 +50,12 @@ void idt_init(void)
             ist = IST_MACHINE_CHECK;
         idt_set(v, isr_stub_table[v], ist);
     }
+    idt_load();
+}
+
+/* Every CPU shares the one table. */
+void idt_load(void)
+{
     struct {
         uint16_t limit;
         uint64_t base;
@@ -72,10 +80,15 @@ uint64_t irq_cell_calls(void)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    if (f->vector == 2 && cpu_stopping())
+        cpu_halt_here(); /* another CPU panicked: its report is the last word */
     if (f->vector == 1 && inject_debug_trap(f))
         return; /* the injector's debug register: its activation recorded */
     if (f->vector < 32) {
         const char *why = 0;
+        /* The other CPUs run no tasks yet: a fault there is in the core's own code. */
+        if (cpu_self() != 0)
+            exception_fatal(f, "on a CPU that runs no tasks (a cpu_call or interrupt handler)");
         if (task_fault_contain(f, read_cr2(), &why))
             return; /* a guarded call caught it: resume at its landing */
         exception_fatal(f, why);

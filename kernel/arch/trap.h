@@ -8,6 +8,8 @@
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 
 void idt_init(void);
+/* Load the IDT on this CPU (application processors). */
+void idt_load(void);
 /* Remap and mask the legacy PICs (before interrupts are first enabled). */
 void pic_disable(void);
 /* Route an interrupt vector (32..255) to a handler; KE_INVAL for exceptions, KE_BUSY if taken. */

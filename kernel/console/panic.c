@@ -3,7 +3,9 @@
 #include <keel/format.h>
 #include <keel/panic.h>
 #include <keel/power.h>
+#include <keel/cpu.h>
 #include <keel/core/x86.h>
+#include "arch/cpu.h"
 
 static int exit_on_panic;
 static int panicking;
@@ -34,12 +36,13 @@ _Noreturn void panic(const char *fmt, ...)
         kprintf("\nKEEL PANIC (nested): giving up\n");
         panic_halt();
     }
+    cpu_stop_others();
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    kprintf("\nKEEL PANIC: %s\nbacktrace:\n", msg);
+    kprintf("\nKEEL PANIC: %s\nbacktrace (CPU %u):\n", msg, cpu_self());
     /* Start at our caller: this frame's record holds its rbp and return address. */
     const uint64_t *frame = (const uint64_t *)(uintptr_t)read_rbp();
     backtrace_print(frame[1] - 1, frame[0]);

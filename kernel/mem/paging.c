@@ -275,6 +275,11 @@ static int map_direct_2m(uint64_t pa)
     return 0;
 }
 
+uint64_t paging_root(void)
+{
+    return pml4_phys;
+}
+
 int paging_init(const struct mb2_info *boot, bool nx)
 {
     nx_enabled = nx;

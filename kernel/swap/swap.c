@@ -22,6 +22,7 @@
 #include <keel/waitq.h>
 #include <keel/core/swap_participant.h>
 #include <keel/core/tasking.h>
+#include <keel/core/world.h>
 
 int swap_translate(const struct loader_swap *sw, uint64_t from, uint64_t *to)
 {
@@ -102,12 +103,20 @@ static int step_quiesce(struct swap_run *s)
     for (;;) {
         s->rep.quiescence_checks++;
         s->stopped_at = clock_ns();
-        s->irq = sched_lock();
-        why[0] = 0;
-        int r = participants_check(s, why, sizeof(why));
-        if (r == 0)
-            return 0;
-        sched_unlock(s->irq);
+        unsigned late = 0;
+        int r = world_stop(WORLD_STOP_TIMEOUT_NS, &s->irq, &late);
+        if (r == KE_TIMEDOUT) {
+            /* A CPU kept interrupts off past the bound: like a task inside, wait and retry. */
+            ksnprintf(why, sizeof(why), "CPU %u did not stop within %llu ms", late,
+                      (unsigned long long)(WORLD_STOP_TIMEOUT_NS / 1000000));
+            r = KE_BUSY;
+        } else {
+            why[0] = 0;
+            r = participants_check(s, why, sizeof(why));
+            if (r == 0)
+                return 0;
+            world_resume(s->irq);
+        }
         if (r != KE_BUSY)
             return loader_fail(&s->err, r, "%s; nothing changed", why);
         if (clock_ns() >= deadline)
@@ -134,7 +143,7 @@ static int step_quiesce(struct swap_run *s)
 static void undo_quiesce(struct swap_run *s)
 {
     participants_undo(s);
-    sched_unlock(s->irq);
+    world_resume(s->irq);
 }
 
 static int step_transfer(struct swap_run *s)
@@ -160,7 +169,7 @@ static int step_commit(struct swap_run *s)
     p->commit(s->sw, &s->rep);
     loader_swap_commit(s->sw);
     uint64_t resumed = clock_ns();
-    sched_unlock(s->irq);
+    world_resume(s->irq);
     s->rep.stw_ns = resumed - s->stopped_at;
     return 0;
 }

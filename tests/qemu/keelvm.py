@@ -65,11 +65,26 @@ def _die_with_parent(parent):
         os._exit(1)
 
 
+def default_smp():
+    """The CPUs a test VM gets unless the test says otherwise: 2, or KEEL_TEST_SMP (run the
+    whole suite at 1 or 4 with KEEL_TEST_SMP=1 ctest ...)."""
+    value = os.environ.get("KEEL_TEST_SMP", "2")
+    if not value.isdigit() or not 1 <= int(value) <= 16:
+        raise ValueError(f"KEEL_TEST_SMP must be a number of CPUs from 1 to 16, not {value!r}")
+    return int(value)
+
+
+def smp_args(cpus):
+    """QEMU arguments for `cpus` vCPUs, each its own host thread (multi-threaded TCG)."""
+    return ["-smp", str(cpus), "-accel", "tcg,thread=multi"]
+
+
 class KeelVM:
     def __init__(self, kernel, cmdline="", modules=(), memory="256M", workdir=None,
                  extra_args=(), qemu="qemu-system-x86_64", ctl_socket=False, monitor=False,
-                 iso=None):
+                 iso=None, smp=None):
         self.kernel = kernel
+        self.smp = default_smp() if smp is None else smp
         self.cmdline = cmdline
         self.modules = list(modules)
         self.memory = memory
@@ -118,7 +133,7 @@ class KeelVM:
             return self  # already running: never a second QEMU behind the first one's back
         if not self._iso_ready:
             self.build_iso()  # never reuse an ISO from an earlier run: it may hold an old kernel
-        args = [self.qemu, "-m", self.memory, "-cdrom", self.iso, "-boot", "d",
+        args = [self.qemu, "-m", self.memory, *smp_args(self.smp), "-cdrom", self.iso, "-boot", "d",
                 "-serial", "stdio", "-display", "none", "-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         if self.ctl_socket:  # COM2: the second -serial
@@ -390,12 +405,12 @@ class KeelShell:
     next prompt, with trailing whitespace removed."""
 
     def __init__(self, build, cmdline="", modules=None, workdir=None, extra_args=(),
-                 boot_timeout=30.0, ctl_socket=False, monitor=False, iso=None):
+                 boot_timeout=30.0, ctl_socket=False, monitor=False, iso=None, smp=None):
         mods = image_modules(build) if modules is None else modules
         self.build = build
         self.vm = KeelVM(os.path.join(build, "keel.elf"), cmdline, modules=mods,
                          workdir=workdir, extra_args=extra_args, ctl_socket=ctl_socket,
-                         monitor=monitor, iso=iso)
+                         monitor=monitor, iso=iso, smp=smp)
         self.vm.panic_fails = True  # a shell session never panics on purpose
         self.boot_timeout = boot_timeout
 

@@ -16,6 +16,16 @@ unsigned cpu_self(void);
 /* The local APIC id of CPU `cpu` (UINT32_MAX for no such CPU). */
 uint32_t cpu_apic_id(unsigned cpu);
 
+/* What the `cpus` command shows of one CPU. */
+struct cpu_info {
+    uint32_t apic_id;
+    bool online;
+    uint64_t ticks; /* its own timer's ticks since it started */
+    uint64_t calls; /* cpu_call functions it has run */
+};
+/* 0 and *out filled, or KE_RANGE for no such CPU. */
+int cpu_info(unsigned cpu, struct cpu_info *out);
+
 /* Run fn(arg) on another CPU, in its interrupt context (interrupts off, outside any task), as
  * soon as it takes the call's IPI. One call at a time per target CPU. Returns 0 once the call is
  * posted; KE_RANGE for no such CPU, KE_INVAL for this CPU or a NULL fn, KE_BUSY while an earlier

@@ -33,6 +33,9 @@ static inline void *phys_to_virt(uint64_t pa)
 /* Physical address of a direct-map or kernel-image address; ~0 if it is neither. */
 uint64_t virt_to_phys(const void *va);
 
+/* Physical address of the kernel's PML4 (what CR3 holds once paging_init is done). */
+uint64_t paging_root(void);
+
 /* Map device registers uncached into the MMIO area; NULL on failure. */
 volatile void *mmio_map(uint64_t pa, size_t size);
 

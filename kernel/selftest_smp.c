@@ -1,0 +1,113 @@
+/* Boot-time self-tests of the other CPUs (selftest=cpucall, selftest=apfault; selftest.c runs
+ * them): cpu_call on every CPU and its refusals, and a fault in the nano-core on CPU 1, whose
+ * panic report must name CPU 1 and stop the others. */
+#include <keel/atomic.h>
+#include <keel/console.h>
+#include <keel/cpu.h>
+#include <keel/clock.h>
+#include <keel/errno.h>
+#include <keel/core/cpu_local.h>
+#include <keel/core/world.h>
+#include "selftest.h"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            kprintf("selftest: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
+            failed++;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+static unsigned ran_on[CPU_MAX];
+static atomic_u32 release_spinner;
+
+static void record_cpu(void *arg)
+{
+    unsigned *slot = arg;
+    *slot = cpu_self() + 1;
+}
+
+static void spin_until_released(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_u32(&release_spinner, MO_ACQUIRE))
+        __asm__ volatile("pause");
+}
+
+unsigned selftest_cpu_call(void)
+{
+    unsigned failed = 0, n = cpu_count();
+    kprintf("selftest: %u CPUs online\n", n);
+    for (unsigned i = 1; i < n; i++) {
+        struct cpu_info before, after;
+        CHECK(cpu_info(i, &before) == 0 && before.online);
+        CHECK(cpu_call(i, record_cpu, &ran_on[i]) == 0);
+        CHECK(cpu_call_wait(i, 1000000000ull) == 0);
+        CHECK(ran_on[i] == i + 1); /* it ran there, and only there */
+        CHECK(cpu_info(i, &after) == 0 && after.calls == before.calls + 1);
+    }
+    CHECK(cpu_call(cpu_self(), record_cpu, &ran_on[0]) == KE_INVAL);
+    CHECK(cpu_call(n, record_cpu, &ran_on[0]) == KE_RANGE);
+    CHECK(cpu_call(n > 1 ? 1 : 0, 0, 0) == KE_INVAL);
+    CHECK(cpu_info(n, &(struct cpu_info){0}) == KE_RANGE);
+    CHECK(cpu_call_done(n)); /* no such CPU: nothing pending */
+    if (n > 1) {
+        /* One call at a time per CPU: a second one is refused while the first runs. */
+        atomic_store_u32(&release_spinner, 0, MO_RELAXED);
+        CHECK(cpu_call(1, spin_until_released, 0) == 0);
+        CHECK(cpu_call(1, record_cpu, &ran_on[1]) == KE_BUSY);
+        CHECK(cpu_call_wait(1, 1000000ull) == KE_TIMEDOUT);
+        atomic_store_u32(&release_spinner, 1, MO_RELEASE);
+        CHECK(cpu_call_wait(1, 1000000000ull) == 0);
+        CHECK(cpu_call_done(1));
+    }
+    return failed;
+}
+
+static void read_null(void *arg)
+{
+    (void)arg;
+    kprintf("selftest: CPU %u reads address 0x8\n", cpu_self());
+    (void)*(volatile uint64_t *)(uintptr_t)8;
+}
+
+void selftest_ap_fault(void)
+{
+    if (cpu_count() < 2) {
+        kprintf("selftest: needs 2 CPUs, %u online\n", cpu_count());
+        return;
+    }
+    if (cpu_call(1, read_null, 0) == 0)
+        cpu_call_wait(1, 5000000000ull);
+}
+
+/* Every other CPU parked while the world is stopped, and a CPU that keeps interrupts off makes
+ * the stop fail in time, naming it; the next stop works again. */
+unsigned selftest_world_stop(void)
+{
+    unsigned failed = 0, n = cpu_count(), late = 99;
+    int irq;
+    for (unsigned round = 0; round < 100; round++) {
+        CHECK(world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) == 0);
+        for (unsigned i = 0; i < n; i++) {
+            struct cpu_local *c = cpu_local_of(i);
+            CHECK(i == cpu_self() || (c && c->stopped_frame));
+        }
+        world_resume(irq);
+    }
+    if (n > 1) {
+        atomic_store_u32(&release_spinner, 0, MO_RELAXED);
+        CHECK(cpu_call(n - 1, spin_until_released, 0) == 0);
+        uint64_t t0 = clock_ns();
+        CHECK(world_stop(5 * 1000 * 1000, &irq, &late) == KE_TIMEDOUT);
+        uint64_t waited = clock_ns() - t0;
+        CHECK(waited >= 5 * 1000 * 1000);
+        CHECK(late == n - 1);
+        atomic_store_u32(&release_spinner, 1, MO_RELEASE);
+        CHECK(cpu_call_wait(n - 1, 1000000000ull) == 0);
+        CHECK(world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) == 0);
+        world_resume(irq);
+    }
+    kprintf("selftest: 100 stops of %u CPUs, a busy CPU refused in time\n", n);
+    return failed;
+}
