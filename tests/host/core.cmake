@@ -1,4 +1,4 @@
-# Host tests of small core pieces: atomics, error codes, the ACPI _S5_ extractor.
+# Host tests of small core pieces: atomics, error codes, the ACPI _S5_ extractor, the MADT parser.
 find_package(Threads REQUIRED)
 keel_host_test(atomic_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/atomic_test.c
                LIBS Threads::Threads)
@@ -9,6 +9,11 @@ keel_host_test(acpi_s5_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/acpi_s5_test.
 keel_fuzz_target(acpi_s5_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/acpi_s5_fuzz.c
                  ${CMAKE_SOURCE_DIR}/kernel/arch/acpi_s5.c
                  CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/acpi_s5_fuzz)
+keel_host_test(madt_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/madt_test.c
+               ${CMAKE_SOURCE_DIR}/kernel/arch/madt.c ${CMAKE_SOURCE_DIR}/kernel/lib/format.c)
+keel_fuzz_target(madt_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/madt_fuzz.c
+                 ${CMAKE_SOURCE_DIR}/kernel/arch/madt.c ${CMAKE_SOURCE_DIR}/kernel/lib/format.c
+                 CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/seeds/madt_fuzz)
 keel_host_test(manifest_test SOURCES ${CMAKE_SOURCE_DIR}/tests/host/manifest_test.c
                ${CMAKE_SOURCE_DIR}/kernel/link/manifest.c)
 keel_fuzz_target(manifest_fuzz SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/manifest_fuzz.c
