@@ -8,6 +8,7 @@
 #include <keel/errno.h>
 #include <keel/core/cpu_local.h>
 #include <keel/core/world.h>
+#include <keel/task.h>
 #include "selftest.h"
 
 #define CHECK(cond)                                                                                \
@@ -27,9 +28,12 @@ static void record_cpu(void *arg)
     *slot = cpu_self() + 1;
 }
 
+static atomic_u32 spinning;
+
 static void spin_until_released(void *arg)
 {
     (void)arg;
+    atomic_store_u32(&spinning, 1, MO_RELEASE);
     while (!atomic_load_u32(&release_spinner, MO_ACQUIRE))
         __asm__ volatile("pause");
 }
@@ -38,6 +42,9 @@ unsigned selftest_cpu_call(void)
 {
     unsigned failed = 0, n = cpu_count();
     kprintf("selftest: %u CPUs online\n", n);
+    CHECK(task_set_cpus(1u << 0) == 0); /* stay on CPU 0: the others are called */
+    CHECK(cpu_self() == 0);
+    CHECK(task_set_cpus(1u << n) == (n < 32 ? KE_RANGE : 0));
     for (unsigned i = 1; i < n; i++) {
         struct cpu_info before, after;
         CHECK(cpu_info(i, &before) == 0 && before.online);
@@ -61,6 +68,7 @@ unsigned selftest_cpu_call(void)
         CHECK(cpu_call_wait(1, 1000000000ull) == 0);
         CHECK(cpu_call_done(1));
     }
+    CHECK(task_set_cpus(0) == 0);
     return failed;
 }
 
@@ -77,6 +85,7 @@ void selftest_ap_fault(void)
         kprintf("selftest: needs 2 CPUs, %u online\n", cpu_count());
         return;
     }
+    task_set_cpus(1u << 0);
     if (cpu_call(1, read_null, 0) == 0)
         cpu_call_wait(1, 5000000000ull);
 }
@@ -87,6 +96,7 @@ unsigned selftest_world_stop(void)
 {
     unsigned failed = 0, n = cpu_count(), late = 99;
     int irq;
+    CHECK(task_set_cpus(1u << 0) == 0);
     for (unsigned round = 0; round < 100; round++) {
         CHECK(world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) == 0);
         for (unsigned i = 0; i < n; i++) {
@@ -97,9 +107,17 @@ unsigned selftest_world_stop(void)
     }
     if (n > 1) {
         atomic_store_u32(&release_spinner, 0, MO_RELAXED);
+        atomic_store_u32(&spinning, 0, MO_RELAXED);
         CHECK(cpu_call(n - 1, spin_until_released, 0) == 0);
+        /* Spinning with interrupts off before the stop is asked (the stop IPI has the higher
+         * priority: sent together, it would be taken first). */
+        while (!atomic_load_u32(&spinning, MO_ACQUIRE))
+            __asm__ volatile("pause");
         uint64_t t0 = clock_ns();
-        CHECK(world_stop(5 * 1000 * 1000, &irq, &late) == KE_TIMEDOUT);
+        int r = world_stop(5 * 1000 * 1000, &irq, &late);
+        CHECK(r == KE_TIMEDOUT);
+        if (r == 0)
+            world_resume(irq);
         uint64_t waited = clock_ns() - t0;
         CHECK(waited >= 5 * 1000 * 1000);
         CHECK(late == n - 1);
@@ -108,6 +126,7 @@ unsigned selftest_world_stop(void)
         CHECK(world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) == 0);
         world_resume(irq);
     }
+    CHECK(task_set_cpus(0) == 0);
     kprintf("selftest: 100 stops of %u CPUs, a busy CPU refused in time\n", n);
     return failed;
 }

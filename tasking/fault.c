@@ -199,7 +199,7 @@ static const char *not_a_task_fault(const struct task *t, unsigned vector)
         return "no task is running yet";
     if (t == sched_boot_task())
         return "in the boot task (the core's own)";
-    if (t == sched_idle_task())
+    if (task_is_idle(t))
         return "in the idle task (the core's own)";
     /* NMI (2) and machine check (18) are about the machine, not the task; #DB (1) is unused. */
     if (vector == 1 || vector == 2 || vector == 18)

@@ -12,20 +12,22 @@ static void fill(const struct task *t, struct task_info *out)
     out->state = (t->state == TASK_BLOCKED && t->sleeping) ? TASK_SLEEPING : t->state;
     out->priority = t->priority;
     out->cpu_ns = t->cpu_ns;
-    if (t == task_current())
+    if (t->state == TASK_RUNNING) /* here or on another CPU: its slice so far */
         out->cpu_ns += clock_tsc_to_ns(clock_tsc() - t->switched_in_tsc);
     out->switches = t->switches;
     out->restarts = t->restarts;
     out->flags = t->flags;
     out->swaps = t->swaps;
-    bool judged = t != sched_idle_task() && t != sched_boot_task() && !(t->flags & TASK_CORE);
+    bool judged = !task_is_idle(t) && t != sched_boot_task() && !(t->flags & TASK_CORE);
     out->heartbeat_ns = t->heartbeat_ns;
     uint64_t now = clock_ns();
     out->since_beat_ns = t->heartbeat_ns && now > t->last_beat_ns ? now - t->last_beat_ns : 0;
     out->cpu_budget_ns = judged ? (t->cpu_budget_ns ? t->cpu_budget_ns : task_cpu_budget_ns()) : 0;
     out->run_ns = t->state == TASK_BLOCKED ? 0 : t->run_ns;
-    if (t == task_current())
+    if (t->state == TASK_RUNNING)
         out->run_ns += clock_tsc_to_ns(clock_tsc() - t->switched_in_tsc);
+    out->cpu = t->cpu;
+    out->cpus = t->affinity;
     const char *cell = t->cell_name[0] ? t->cell_name : "core";
     size_t n = strnlen(cell, sizeof(out->cell) - 1);
     memcpy(out->cell, cell, n);

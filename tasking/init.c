@@ -3,12 +3,14 @@
  * preempts. */
 #include <keel/clock.h>
 #include <keel/errno.h>
+#include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/string.h>
 #include <keel/core/x86.h>
 #include "task_internal.h"
 
 void sched_set_current(struct task *t);
+void sched_kick_irq(struct trap_frame *f);
 void sched_set_idle(struct task *t);
 void timer_set_tick_hook(void (*hook)(struct trap_frame *f));
 
@@ -31,7 +33,7 @@ static owner_t current_owner(void)
 {
     struct task *t = task_current();
     /* The boot and idle tasks run the core: what they allocate is the core's. */
-    return (!t || t == boot_task || t == sched_idle_task()) ? OWNER_CORE : t->owner;
+    return (!t || t == boot_task || task_is_idle(t)) ? OWNER_CORE : t->owner;
 }
 
 static int idle_entry(const void *arg, void *ret)
@@ -73,4 +75,34 @@ int tasking_init(const struct kstack *boot_stack)
     kheap_set_owner_hook(current_owner);
     timer_set_tick_hook(sched_timer_tick);
     return 0;
+}
+
+/* An application processor's idle task: the record for the context it starts in (on its idle
+ * stack); sched_cpu_enter, on that CPU, makes it the running task there. Not in the task list
+ * until then. */
+int tasking_cpu_prepare(unsigned cpu, const struct kstack *stack, struct task **out)
+{
+    struct task *t = kmalloc_owned(sizeof(*t), 0, OWNER_CORE);
+    if (!t)
+        return KE_NOMEM;
+    memset(t, 0, sizeof(*t));
+    t->id = task_new_id();
+    t->owner = OWNER_CORE;
+    ksnprintf(t->name, sizeof(t->name), "idle%u", cpu);
+    t->priority = TASK_PRIO_IDLE;
+    t->state = TASK_READY;
+    t->stack = *stack;
+    t->detached = true;
+    t->idle = true;
+    t->cpu = cpu;
+    *out = t;
+    return 0;
+}
+
+void tasking_cpu_enter(struct task *idle)
+{
+    int irq = sched_lock();
+    task_list_add(idle);
+    sched_unlock(irq);
+    sched_cpu_enter(idle);
 }

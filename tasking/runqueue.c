@@ -61,3 +61,20 @@ int rq_remove(struct runqueue *rq, struct rq_link *l, unsigned prio)
     }
     return KE_NOENT;
 }
+
+struct rq_link *rq_find_if(const struct runqueue *rq, bool (*ok)(const struct rq_link *, void *),
+                           void *ctx, unsigned *prio)
+{
+    for (int p = RQ_PRIORITIES - 1; p >= 0; p--) {
+        if (!(rq->nonempty & (1u << p)))
+            continue;
+        for (struct rq_link *l = rq->head[p]; l; l = l->next) {
+            if (ok(l, ctx)) {
+                if (prio)
+                    *prio = (unsigned)p;
+                return l;
+            }
+        }
+    }
+    return 0;
+}

@@ -25,6 +25,10 @@ int rq_push(struct runqueue *rq, struct rq_link *l, unsigned prio);
 struct rq_link *rq_pop(struct runqueue *rq, unsigned *prio);
 /* Highest non-empty priority, or -1 when empty. */
 int rq_highest(const struct runqueue *rq);
+/* The first link, highest priority first and FIFO within one, that ok(link, ctx) accepts (its
+ * priority in *prio), or NULL; nothing is removed. */
+struct rq_link *rq_find_if(const struct runqueue *rq, bool (*ok)(const struct rq_link *, void *),
+                           void *ctx, unsigned *prio);
 /* Remove a queued link from wherever it is (O(n) in its priority); 0 or KE_NOENT. */
 int rq_remove(struct runqueue *rq, struct rq_link *l, unsigned prio);
 

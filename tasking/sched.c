@@ -1,17 +1,26 @@
 /* The scheduler: strict priorities (TASK_PRIO_MIN..MAX, higher first) with round robin inside a
- * priority, preemption from the APIC timer, an idle task, and the list of timed waits.
+ * priority, preemption from each CPU's APIC timer, an idle task per CPU, and the list of timed
+ * waits. docs/smp.md tells how it spreads tasks over the CPUs.
  *
  * One lock (sched_lock: a spinlock that also keeps interrupts off) protects every run queue,
- * wait queue and task state. A switch happens with the lock held and the lock passes to the task
- * switched to, which releases it (tasks resume inside sched_switch, new tasks in task_start).
- * The policy is in three places: the ready queues (runqueue.c: strict priority, FIFO within
- * one), pick_next() and sched_make_ready() (idle task aside), and the time slice in
- * sched_timer_tick() (preempt after one tick when a task of the same or a higher priority is
- * ready). */
+ * wait queue and task state, on every CPU. A switch happens with the lock held and the lock
+ * passes to the task switched to, which releases it (tasks resume inside sched_switch, new tasks
+ * in task_start). So a task is never picked by one CPU while another is still saving it: the
+ * one switching away holds the lock until its registers are saved.
+ *
+ * Each CPU has its own ready queue (runqueue.c: strict priority, FIFO within one). A task that
+ * becomes ready goes to the queue of a CPU it may run on (its affinity): an idle one if there is
+ * one (its last CPU first), else its last CPU; a CPU told of a task it should run now gets a
+ * reschedule IPI. A CPU picks the best task it may run from its own queue or, when another
+ * CPU's queue holds a better one, takes it from there (work stealing): nobody waits in a queue
+ * while a CPU it may use runs something of a lower priority for longer than a tick. The time
+ * slice is one tick (preempt when a task of the same or a higher priority is ready). */
 #include <stddef.h>
 #include <keel/clock.h>
+#include <keel/cpu.h>
 #include <keel/errno.h>
 #include <keel/spinlock.h>
+#include <keel/core/cpu_local.h>
 #include <keel/core/trap.h>
 #include <keel/core/x86.h>
 #include "task_internal.h"
@@ -19,14 +28,27 @@
 #define TASK_OF(link) ((struct task *)((char *)(link)-offsetof(struct task, rq)))
 
 void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+void arch_context_park(uint64_t *save_rsp, void (*wait)(void *), void *arg);
+
+/* A CPU's part of the scheduler (all under the scheduler lock). */
+struct cpu_sched {
+    struct task *idle;
+    struct runqueue ready;
+    unsigned queued;           /* tasks in ready */
+    struct task *pending_reap; /* a task that died here: freed after the switch away from it */
+    bool need_resched;
+    bool on; /* schedules tasks (its idle task is in place) */
+};
 
 static struct spinlock sched_spin = SPINLOCK_INIT;
-static struct task *current;
-static struct task *idle_task;
-static struct runqueue ready;
-static struct task *sleepers; /* sorted by deadline_ns */
-static struct task *pending_reap;
-static bool need_resched;
+static struct cpu_sched cpus[CPU_MAX];
+static uint32_t sched_mask = 1; /* CPUs that schedule (only ever grows) */
+static struct task *sleepers;   /* sorted by deadline_ns */
+
+static struct cpu_sched *here(void)
+{
+    return &cpus[cpu_self()];
+}
 
 int sched_lock(void)
 {
@@ -37,12 +59,12 @@ void sched_unlock(int irq_state)
 {
     /* In task context (interrupts were on), act on a pending preemption right away: a task
      * woken with a higher priority runs before the waker continues. */
-    if (irq_state && need_resched && current)
+    if (irq_state && here()->need_resched && task_current())
         sched_switch();
     spin_unlock(&sched_spin, irq_state);
 }
 
-/* Switches into tasks other than the idle task (task_foreign_switches, stack_scan.c). */
+/* Switches into tasks other than idle tasks, on every CPU (task_foreign_switches, stack_scan.c). */
 static uint64_t switch_ins;
 
 uint64_t sched_switch_ins(void)
@@ -52,53 +74,142 @@ uint64_t sched_switch_ins(void)
 
 struct task *task_current(void)
 {
-    return current;
+    return cpu_local_current();
 }
 
 void sched_set_current(struct task *t)
 {
-    current = t;
+    cpu_local()->current_task = t;
 }
 
 void sched_set_idle(struct task *t)
 {
-    idle_task = t;
+    t->idle = true;
+    t->cpu = cpu_self();
+    here()->idle = t;
+    here()->on = true;
+    sched_mask |= 1u << cpu_self();
 }
 
-struct task *sched_idle_task(void)
+bool task_is_idle(const struct task *t)
 {
-    return idle_task;
+    return t && t->idle;
+}
+
+static struct task *running_on(unsigned cpu)
+{
+    struct cpu_local *c = cpu_local_of(cpu);
+    return c ? c->current_task : 0;
+}
+
+/* The CPUs t may run on: its affinity within those that schedule (all of them when its
+ * affinity names none that does). */
+static uint32_t allowed(const struct task *t)
+{
+    uint32_t m = t->affinity & sched_mask;
+    return m ? m : sched_mask;
+}
+
+static bool cpu_idle(unsigned cpu)
+{
+    struct task *cur = running_on(cpu);
+    return cpus[cpu].queued == 0 && (!cur || cur == cpus[cpu].idle);
+}
+
+static unsigned choose_cpu(const struct task *t)
+{
+    uint32_t ok = allowed(t);
+    unsigned self = cpu_self();
+    if (t == task_current() && (ok & (1u << self)))
+        return self; /* a yield or a preemption: stay, the others steal if they are idle */
+    if ((ok & (1u << t->cpu)) && cpu_idle(t->cpu))
+        return t->cpu;
+    for (unsigned i = 0; i < CPU_MAX; i++)
+        if ((ok & (1u << i)) && cpu_idle(i))
+            return i;
+    if (ok & (1u << t->cpu))
+        return t->cpu;
+    return (unsigned)__builtin_ctz(ok);
 }
 
 void sched_make_ready(struct task *t)
 {
     t->state = TASK_READY;
-    if (t == idle_task)
-        return; /* the idle task runs when nothing else can: never queued */
-    rq_push(&ready, &t->rq, t->priority);
-    if (current && (current == idle_task || t->priority > current->priority))
-        need_resched = true;
+    if (t->idle)
+        return; /* an idle task runs when nothing else can: never queued */
+    unsigned target = choose_cpu(t);
+    struct cpu_sched *cs = &cpus[target];
+    t->cpu = target;
+    rq_push(&cs->ready, &t->rq, t->priority);
+    cs->queued++;
+    struct task *cur = running_on(target);
+    if (cur && (cur == cs->idle || t->priority > cur->priority) && !cs->need_resched) {
+        cs->need_resched = true;
+        if (target != cpu_self())
+            cpu_kick(target);
+    }
+}
+
+struct steal_ctx {
+    unsigned cpu;
+};
+
+static bool may_run_on(const struct rq_link *l, void *ctx)
+{
+    const struct steal_ctx *s = ctx;
+    return (allowed(TASK_OF(l)) >> s->cpu) & 1;
+}
+
+/* The best task this CPU may run, from any CPU's queue (its own first among equals), still
+ * queued; its queue's CPU in *from. */
+static struct task *best_ready(unsigned self, unsigned *from, unsigned *prio_out)
+{
+    struct steal_ctx ctx = {self};
+    struct task *best = 0;
+    unsigned best_prio = 0;
+    for (unsigned k = 0; k < CPU_MAX; k++) {
+        unsigned i = (self + k) % CPU_MAX;
+        if (!cpus[i].queued || rq_highest(&cpus[i].ready) < (best ? (int)best_prio + 1 : 0))
+            continue;
+        unsigned prio;
+        struct rq_link *l = rq_find_if(&cpus[i].ready, may_run_on, &ctx, &prio);
+        if (l && (!best || prio > best_prio)) {
+            best = TASK_OF(l);
+            best_prio = prio;
+            *from = i;
+        }
+    }
+    if (prio_out)
+        *prio_out = best_prio;
+    return best;
 }
 
 static struct task *pick_next(void)
 {
-    struct rq_link *l = rq_pop(&ready, 0);
-    return l ? TASK_OF(l) : idle_task;
+    unsigned self = cpu_self(), from = self;
+    struct task *t = best_ready(self, &from, 0);
+    if (!t)
+        return here()->idle;
+    rq_remove(&cpus[from].ready, &t->rq, t->priority);
+    cpus[from].queued--;
+    t->cpu = self;
+    return t;
 }
 
 static void reap_pending(void)
 {
-    struct task *dead = pending_reap;
+    struct task *dead = here()->pending_reap;
     if (dead) {
-        pending_reap = 0;
+        here()->pending_reap = 0;
         task_reap_after_switch(dead);
     }
 }
 
 void sched_switch(void)
 {
-    struct task *prev = current;
-    need_resched = false;
+    struct cpu_sched *cs = here();
+    struct task *prev = task_current();
+    cs->need_resched = false;
     if (prev->state == TASK_RUNNING)
         sched_make_ready(prev);
     struct task *next = pick_next();
@@ -112,17 +223,18 @@ void sched_switch(void)
     /* The CPU budget counts from the last block: a yield or a preemption carries it on. */
     prev->run_ns = prev->state == TASK_READY ? prev->run_ns + slice : 0;
     if (prev->state == TASK_DEAD) {
-        pending_reap = prev;
+        cs->pending_reap = prev;
         watchdog_task_gone(prev);
     }
     next->state = TASK_RUNNING;
     next->switches++;
-    if (next != idle_task)
+    if (!next->idle)
         switch_ins++;
     next->switched_in_tsc = now;
-    current = next;
+    sched_set_current(next);
+    tlb_catch_up(); /* next may use a range another CPU unmapped and mapped again */
     arch_context_switch(&prev->saved_rsp, next->saved_rsp);
-    /* Running as prev again (or never, if prev died). */
+    /* Running as prev again, maybe on another CPU (or never, if prev died). */
     reap_pending();
 }
 
@@ -159,10 +271,22 @@ static bool in_cell_code(uint64_t rip)
 
 void waitq_timeout(struct task *t); /* waitq.c */
 
+/* Switch away from the interrupted task now, recording where it was interrupted (for a live
+ * swap's quiescence check, swap_tasks.c, and backtraces). */
+static void preempt(struct trap_frame *f)
+{
+    struct task *me = task_current();
+    me->preempted = f;
+    sched_switch();
+    me->preempted = 0;
+}
+
 void sched_timer_tick(struct trap_frame *f)
 {
     int irq = sched_lock();
-    if (!current) {
+    struct task *cur = task_current();
+    struct cpu_sched *cs = here();
+    if (!cur || !cs->on) {
         sched_unlock(irq);
         return;
     }
@@ -173,23 +297,97 @@ void sched_timer_tick(struct trap_frame *f)
         t->sleep_next = 0;
         waitq_timeout(t);
     }
-    watchdog_tick(current, now); /* a hung task is asked to die, as by task_kill */
+    watchdog_tick(cur, now); /* a hung task is asked to die, as by task_kill */
     /* A kill takes effect here only if the task was running cell code: the core may be in the
      * middle of something (it reaches a safe point at its next blocking call instead). */
-    if (current->kill_requested && current != idle_task && in_cell_code(f->rip)) {
-        if (current->hang)
-            watchdog_stopped_at(current, f->rip);
+    if (cur->kill_requested && !cur->idle && in_cell_code(f->rip)) {
+        if (cur->hang)
+            watchdog_stopped_at(cur, f->rip);
         sched_unlock(irq);
         task_finish(TASK_KILLED, KE_KILLED, 0);
     }
-    /* Time slice: one tick, then round robin within the priority. */
-    if (current != idle_task && rq_highest(&ready) >= (int)current->priority)
-        need_resched = true;
-    if (need_resched) {
-        current->preempted = f; /* for a live swap's quiescence check (swap_tasks.c) */
-        struct task *me = current;
-        sched_switch();
-        me->preempted = 0;
-    }
+    /* Time slice: one tick, then round robin within the priority (a task queued anywhere that
+     * may run here counts: this is also how an idle CPU finds work another one queued). */
+    unsigned from, prio;
+    if (cur->idle ? best_ready(cpu_self(), &from, &prio) != 0
+                  : rq_highest(&cs->ready) >= (int)cur->priority ||
+                        (best_ready(cpu_self(), &from, &prio) && prio > cur->priority))
+        cs->need_resched = true;
+    if (cs->need_resched)
+        preempt(f);
     sched_unlock(irq);
+}
+
+/* The reschedule IPI: another CPU queued a task this one should run now. */
+void sched_kick_irq(struct trap_frame *f)
+{
+    int irq = sched_lock();
+    if (task_current() && here()->on && here()->need_resched)
+        preempt(f);
+    sched_unlock(irq);
+}
+
+/* An application processor joins: its start-up context becomes its idle task. */
+void sched_cpu_enter(struct task *idle)
+{
+    int irq = sched_lock();
+    idle->state = TASK_RUNNING;
+    idle->switched_in_tsc = clock_tsc();
+    sched_set_current(idle);
+    sched_set_idle(idle);
+    sched_unlock(irq);
+}
+
+unsigned task_cpu(const struct task *t)
+{
+    return t->cpu;
+}
+
+/* This CPU is parked by a stop of the world (interrupts off, not holding the scheduler lock):
+ * its task's registers are saved as for a switch, with the interrupted frame, so that the
+ * stopper reads it like any task switched away (swap_tasks.c, stack_scan.c, backtrace.c). */
+void sched_park_here(struct trap_frame *f, void (*wait)(void *), void *arg)
+{
+    struct task *t = task_current();
+    if (!t) {
+        wait(arg);
+        return;
+    }
+    const struct trap_frame *was = t->preempted;
+    t->preempted = f;
+    t->parked = true;
+    arch_context_park(&t->saved_rsp, wait, arg);
+    t->parked = false;
+    t->preempted = was;
+}
+
+bool sched_cpus_valid(uint32_t mask)
+{
+    return (mask & __atomic_load_n(&sched_mask, __ATOMIC_RELAXED)) != 0;
+}
+
+int task_set_cpus(uint32_t mask)
+{
+    struct task *t = task_current();
+    if (!t || t->idle)
+        return KE_PERM;
+    if (mask && !sched_cpus_valid(mask))
+        return KE_RANGE;
+    int irq = sched_lock();
+    t->affinity = mask;
+    if (!((allowed(t) >> cpu_self()) & 1))
+        here()->need_resched = true; /* the switch below requeues it where it may run */
+    sched_unlock(irq);
+    return 0;
+}
+
+bool sched_others_running(void)
+{
+    unsigned self = cpu_self();
+    for (unsigned i = 0; i < CPU_MAX; i++) {
+        struct task *t = i == self ? 0 : running_on(i);
+        if (t && !t->idle)
+            return true;
+    }
+    return false;
 }

@@ -57,9 +57,14 @@ unsigned task_set_own_priority(unsigned prio)
 
 uint64_t task_foreign_switches(void)
 {
+    static uint64_t busy_seen;
     int irq = sched_lock();
     struct task *self = task_current();
     uint64_t n = sched_switch_ins() - (self ? self->switches : 0);
+    /* Another CPU runs a task right now: it may run all through a pass without a switch, so
+     * no two answers may be equal (the pass that asked is not valid). */
+    if (sched_others_running())
+        n = UINT64_MAX - ++busy_seen;
     sched_unlock(irq);
     return n;
 }

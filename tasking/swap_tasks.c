@@ -143,7 +143,7 @@ static int tasks_check(const struct loader_swap *sw, char *why_out, size_t why_s
         if (!hit)
             continue;
         if (hit == WALK_BROKEN) {
-            if (t == sched_idle_task() || t == sched_boot_task())
+            if (task_is_idle(t) || t == sched_boot_task())
                 continue; /* the core's own tasks never run cell code */
             ksnprintf(why_out, why_size,
                       "task %llu '%s': its frame chain cannot be followed (no frame pointers?)",

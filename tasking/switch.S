@@ -35,3 +35,30 @@ task_trampoline:
     call task_start          /* never returns */
     ud2
     .size task_trampoline, . - task_trampoline
+
+/* arch_context_park(uint64_t *save_rsp, void (*wait)(void *), void *arg): save a context exactly
+ * as arch_context_switch does (so that the world-stopper reads this task like one switched
+ * away), call wait(arg), and return once it has. */
+    .global arch_context_park
+    .type arch_context_park, @function
+arch_context_park:
+    pushq %rbp
+    movq %rsp, %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    subq $8, %rsp            /* 16-byte alignment at the call */
+    movq %rdx, %rdi
+    call *%rsi
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size arch_context_park, . - arch_context_park

@@ -235,6 +235,8 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
         return KE_RANGE;
     if (!task_current())
         return KE_BUSY; /* tasking has not started */
+    if (spec->cpus && !sched_cpus_valid(spec->cpus))
+        return KE_RANGE;
     /* Read the caller's name and argument block before anything is allocated: a bad pointer
      * faults the caller (tasking/fault.c) with nothing to leak. */
     if (spec->name)
@@ -254,6 +256,7 @@ int task_spawn(const struct task_spec *spec, task_id_t *id_out)
     t->backoff_ns = spec->backoff_ns ? spec->backoff_ns : DEFAULT_BACKOFF_NS;
     t->heartbeat_ns = spec->heartbeat_ns;
     t->cpu_budget_ns = spec->cpu_budget_ns;
+    t->affinity = spec->cpus;
     t->last_beat_ns = clock_ns();
     task_id_t id = t->id;
     /* The cell lookup, its pin and the task's appearance are one step for a live swap, which
@@ -315,6 +318,7 @@ static struct task *respawn(struct task *old)
     t->not_before_ns = clock_ns() + backoff_delay_ns(old->backoff_ns, t->restarts, BACKOFF_CAP_NS);
     t->heartbeat_ns = old->heartbeat_ns;
     t->cpu_budget_ns = old->cpu_budget_ns;
+    t->affinity = old->affinity;
     t->last_beat_ns = t->not_before_ns; /* its heartbeat counts from its start */
     t->cell = old->cell;
     if (t->cell)
@@ -332,7 +336,7 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     struct task *t = task_current();
     int irq = sched_lock();
     (void)irq; /* never released here: the lock passes to the next task */
-    if (!t || t == sched_idle_task())
+    if (!t || task_is_idle(t))
         panic("task_finish outside a task");
     /* A kill that a blocking call reported (KE_KILLED) ends the task as killed, however it then
      * left its entry: the joiner learns that its kill took effect. */
@@ -462,8 +466,7 @@ static int join_common(task_id_t id, uint64_t deadline_ns, bool wait, struct tas
         t = task_by_id_locked(id);
         if (!t) { /* the chain's record went while we waited (seen once under fault injection) */
             sched_unlock(irq);
-            log_err("task_join: task %llu's record vanished while joined",
-                    (unsigned long long)id);
+            log_err("task_join: task %llu's record vanished while joined", (unsigned long long)id);
             return KE_NOENT;
         }
         t->joining = true;
@@ -570,7 +573,7 @@ int task_kill(task_id_t id)
         sched_unlock(irq);
         return KE_NOENT;
     }
-    if (t == sched_idle_task() || t == sched_boot_task() || (t->flags & TASK_CORE)) {
+    if (task_is_idle(t) || t == sched_boot_task() || (t->flags & TASK_CORE)) {
         sched_unlock(irq);
         return KE_PERM; /* the core's own tasks */
     }
@@ -589,8 +592,7 @@ size_t task_evict_cell(const char *cell)
     for (struct task *t = swap_all_tasks(); t; t = t->all_next) {
         /* Service tasks are the swap's to park and re-spawn (swap_tasks.c), not evicted. */
         if (t->state == TASK_DEAD || t->recovery_held || t->kill_requested ||
-            (t->flags & (TASK_CORE | TASK_SERVICE)) || t == sched_idle_task() ||
-            t == sched_boot_task() ||
+            (t->flags & (TASK_CORE | TASK_SERVICE)) || task_is_idle(t) || t == sched_boot_task() ||
             strcmp(t->cell_name, cell) != 0)
             continue;
         t->evicted = true;
@@ -618,7 +620,7 @@ void task_yield(void)
     struct task *self = task_current();
     if (!self)
         return;
-    if (self->kill_requested && self != sched_idle_task())
+    if (self->kill_requested && !task_is_idle(self))
         task_finish(TASK_KILLED, KE_KILLED, 0); /* a yield is a safe point */
     int irq = sched_lock();
     sched_switch();
@@ -648,6 +650,7 @@ KEEL_EXPORT_FUNC(task_exit);
 KEEL_EXPORT_FUNC(task_kill);
 KEEL_EXPORT_FUNC(task_self);
 KEEL_EXPORT_FUNC(task_yield);
+KEEL_EXPORT_FUNC(task_set_cpus);
 KEEL_EXPORT_FUNC(task_sleep_ns);
 KEEL_EXPORT_FUNC(task_count);
 

@@ -36,6 +36,10 @@ struct task {
     struct task *sleep_next;  /* the timed-wait list */
     int wake_result;          /* what waitq_wait returns */
     bool sleeping;            /* blocked in task_sleep_ns (reported as TASK_SLEEPING) */
+    bool idle;                /* a CPU's idle task (never queued) */
+    unsigned cpu;             /* where it runs, or ran last, or is queued */
+    uint32_t affinity;        /* CPUs it may run on (bit n: CPU n); 0: any */
+    bool parked;              /* running, but parked by a stop of the world: saved_rsp holds */
     bool kill_requested;
     uint64_t cpu_ns, switches, switched_in_tsc;
     struct task *all_next; /* every task not yet reaped (task.c) */
@@ -88,12 +92,20 @@ struct task {
 struct task *task_current(void);
 /* The core's own tasks (sched.c, init.c), and the list of every task not yet reaped (task.c;
  * scheduler lock held). */
-struct task *sched_idle_task(void);
+bool task_is_idle(const struct task *t);
+/* Does the mask name a CPU that schedules? (Read without the lock: CPUs only join.) */
+bool sched_cpus_valid(uint32_t mask);
+/* Is a task other than an idle one running on another CPU? (Scheduler lock held.) */
+bool sched_others_running(void);
 struct task *sched_boot_task(void);
 void sched_boot_task_reaped(void); /* its record is being freed (scheduler lock held) */
 struct task *swap_all_tasks(void);
 /* The list head of mutexes held by the running task (NULL outside tasks). */
 struct mutex **task_held_mutexes(void);
+
+/* An application processor joins the scheduler: its start-up context becomes idle, its idle
+ * task (tasking_cpu_prepare made it). */
+void sched_cpu_enter(struct task *idle);
 
 /* Switches into tasks other than the idle task since boot (sched.c; scheduler lock held). */
 uint64_t sched_switch_ins(void);

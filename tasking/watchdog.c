@@ -28,7 +28,7 @@ static unsigned watched;            /* tasks with a heartbeat that have not ende
 
 static bool judged(const struct task *t)
 {
-    return t != sched_idle_task() && t != sched_boot_task() && !(t->flags & TASK_CORE);
+    return !task_is_idle(t) && t != sched_boot_task() && !(t->flags & TASK_CORE);
 }
 
 void watchdog_task_added(const struct task *t)

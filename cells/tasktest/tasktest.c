@@ -50,6 +50,10 @@ size_t tasktest_my_bytes(void)
     return tasktest_owner_bytes(kheap_current_owner());
 }
 
+/* The CPUs the suite and what it spawns run on: one, so that the tests of priorities, round
+ * robin and preemption see one CPU's scheduling (tt_smp.c tests the others). */
+uint32_t tasktest_cpus = 1u << 0;
+
 int tasktest_spawn(const char *name, task_entry_fn entry, const void *arg, size_t arg_size,
                    size_t ret_size, unsigned priority, unsigned flags, task_id_t *id)
 {
@@ -59,7 +63,8 @@ int tasktest_spawn(const char *name, task_entry_fn entry, const void *arg, size_
                              .arg_size = arg_size,
                              .ret_size = ret_size,
                              .priority = priority,
-                             .flags = flags};
+                             .flags = flags,
+                             .cpus = tasktest_cpus};
     *id = 0;
     return task_spawn(&spec, id);
 }
@@ -198,12 +203,17 @@ static const struct tt_case cases[] = {
     {"alloc_failslab_channel", tasktest_t_alloc_failslab_channel},
     {"alloc_task_quota", tasktest_t_alloc_task_quota},
     {"alloc_chan_quota", tasktest_t_alloc_chan_quota},
+    {"smp_spread", tasktest_t_smp_spread},
+    {"smp_affinity", tasktest_t_smp_affinity},
+    {"smp_move_self", tasktest_t_smp_move_self},
+    {"smp_concurrent_mutex", tasktest_t_smp_concurrent_mutex},
 };
 
 static int tasktest_init(void)
 {
     unsigned passed = 0, failed = 0;
     kprintf("tasktest: running %u tests\n", (unsigned)(sizeof(cases) / sizeof(cases[0])));
+    task_set_cpus(tasktest_cpus);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t heap0 = tasktest_heap_in_use(), tasks0 = task_count();
         failed_checks = 0;
@@ -222,6 +232,7 @@ static int tasktest_init(void)
             kprintf("tasktest: PASS %s\n", cases[i].name);
         }
     }
+    task_set_cpus(0);
     kprintf("tasktest: %u passed, %u failed\n", passed, failed);
     return 0; /* the verdict is in the output; the cell stays loaded either way */
 }

@@ -50,11 +50,17 @@ const char *tasktest_how(enum task_end how);
 const char *tasktest_err(int err);
 /* Does s contain sub? */
 bool tasktest_contains(const char *s, const char *sub);
+/* The CPUs the suite and tasktest_spawn's tasks are pinned to (one). */
+extern uint32_t tasktest_cpus;
 /* The priority the suite runs at. */
 unsigned tasktest_self_priority(void);
 
 /* The tests (tt_task.c, tt_sched.c, tt_sync.c, tt_chan.c, tt_fault.c, tt_alloc.c). */
 void tasktest_t_spawn_validation(void);
+void tasktest_t_smp_spread(void);
+void tasktest_t_smp_affinity(void);
+void tasktest_t_smp_move_self(void);
+void tasktest_t_smp_concurrent_mutex(void);
 void tasktest_t_arg_isolation(void);
 void tasktest_t_return_block(void);
 void tasktest_t_join_variants(void);

@@ -11,6 +11,7 @@
 #include <keel/export.h>
 #include "time/tsc_cpuid.h"
 #include "arch/apic.h"
+#include "inject/activation.h"
 #include <keel/core/cpu_local.h>
 
 #define APIC_ID          0x020
@@ -69,10 +70,12 @@ static void timer_irq(struct trap_frame *f)
     struct cpu_local *c = cpu_local();
     c->ticks++;
     apic_write(APIC_EOI, 0);
-    if (c->index != 0)
-        return; /* the other CPUs run no tasks yet: their tick only counts */
-    ticks++;
-    console_poll_serial(); /* COM1 input is polled: no IOAPIC routing needed */
+    tlb_catch_up();
+    inject_dr_catch_up();
+    if (c->index == 0) {
+        ticks++;               /* the system's tick count is the boot CPU's */
+        console_poll_serial(); /* COM1 input is polled: no IOAPIC routing needed */
+    }
     if (tick_hook)
         tick_hook(f);
 }
@@ -177,28 +180,42 @@ static uint64_t apic_measure(void)
     return f;
 }
 
-int apic_timer_init(unsigned hz)
+bool apic_present(void)
+{
+    return apic != 0;
+}
+
+/* Map and enable this CPU's local APIC (the other CPUs need it even without a timer). */
+static int apic_enable(void)
 {
     uint32_t r[4];
-    if (hz < 10 || hz > 10000)
-        return KE_RANGE;
     cpuid(1, 0, r);
     if (!(r[3] & (1u << 9)))
         return KE_NOTSUP;
-    if (!clock_tsc_hz())
-        return KE_INVAL;
-
     uint64_t base = rdmsr(MSR_APIC_BASE);
     wrmsr(MSR_APIC_BASE, base | (1u << 11)); /* globally enabled */
-    apic = (volatile uint32_t *)mmio_map(base & ~0xfffull, 4096);
-    if (!apic)
+    volatile uint32_t *regs = (volatile uint32_t *)mmio_map(base & ~0xfffull, 4096);
+    if (!regs)
         return KE_NOMEM;
     int err = irq_register(VECTOR_TIMER, timer_irq);
     if (!err)
         err = irq_register(VECTOR_SPURIOUS, spurious_irq);
     if (err)
         return err;
+    apic = regs;
     apic_write(APIC_SVR, 0x100 | VECTOR_SPURIOUS);
+    return 0;
+}
+
+int apic_timer_init(unsigned hz)
+{
+    int err = apic_enable();
+    if (err)
+        return err;
+    if (hz < 10 || hz > 10000)
+        return KE_RANGE;
+    if (!clock_tsc_hz())
+        return KE_INVAL;
 
     apic_write(APIC_TIMER_DIV, 0x3); /* divide by 16 */
     apic_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);

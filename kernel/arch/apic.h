@@ -7,9 +7,14 @@
 
 #define VECTOR_TIMER    0x30
 #define VECTOR_CALL     0xf0 /* cpu_call */
-#define VECTOR_STOP     0xf1 /* panic: stop and halt */
+#define VECTOR_STOP     0xf1 /* stop the world (arch/world.c) */
+#define VECTOR_KICK     0xf2 /* reschedule */
+#define VECTOR_SYNC     0xf3 /* catch up: TLB (mem/paging.c), debug registers (inject/) */
 #define VECTOR_SPURIOUS 0xff
 
+/* Whether the boot CPU's local APIC is mapped and enabled (apic_timer_init does it, even when
+ * the timer rate is refused). */
+bool apic_present(void);
 /* This CPU's local APIC id (the APIC must be mapped: after apic_timer_init). */
 uint32_t apic_self_id(void);
 void apic_eoi(void);

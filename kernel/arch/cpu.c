@@ -5,10 +5,12 @@
 #include <keel/errno.h>
 #include <keel/export.h>
 #include <keel/core/cpu_local.h>
+#include <keel/core/tasking.h>
 #include <keel/core/x86.h>
 #include "arch/apic.h"
 #include "arch/cpu.h"
 #include "arch/trap.h"
+#include "inject/activation.h"
 
 #define MSR_GS_BASE 0xC0000101u
 
@@ -105,13 +107,46 @@ static void call_irq(struct trap_frame *f)
     void (*fn)(void *) = c->call_fn;
     c->call_fn = 0;
     c->calls++;
+    c->in_call = true;
     fn(c->call_arg);
+    c->in_call = false;
     atomic_store_u32(&c->call_busy, 0, MO_RELEASE);
+}
+
+static void kick_irq(struct trap_frame *f)
+{
+    apic_eoi();
+    sched_kick_irq(f);
+}
+
+void cpu_kick(unsigned cpu)
+{
+    struct cpu_local *c = cpu_local_of(cpu);
+    if (c && c != cpu_local())
+        apic_send_ipi(c->apic_id, VECTOR_KICK);
+}
+
+static void sync_irq(struct trap_frame *f)
+{
+    (void)f;
+    apic_eoi();
+    tlb_catch_up();
+    inject_dr_catch_up();
+}
+
+void cpu_send_sync_ipi(unsigned cpu)
+{
+    struct cpu_local *c = cpu_local_of(cpu);
+    if (c && c != cpu_local() && atomic_load_u32(&c->online, MO_ACQUIRE))
+        apic_send_ipi(c->apic_id, VECTOR_SYNC);
 }
 
 int cpu_call_init(void)
 {
-    return irq_register(VECTOR_CALL, call_irq);
+    int err = irq_register(VECTOR_CALL, call_irq);
+    if (!err)
+        err = irq_register(VECTOR_KICK, kick_irq);
+    return err ? err : irq_register(VECTOR_SYNC, sync_irq);
 }
 
 int cpu_call(unsigned cpu, void (*fn)(void *), void *arg)

@@ -2,6 +2,7 @@
 #include <keel/errno.h>
 #include <keel/log.h>
 #include <keel/cpu.h>
+#include <keel/core/cpu_local.h>
 #include "arch/cpu.h"
 #include "arch/gdt.h"
 #include "arch/trap.h"
@@ -86,9 +87,9 @@ void trap_dispatch(struct trap_frame *f)
         return; /* the injector's debug register: its activation recorded */
     if (f->vector < 32) {
         const char *why = 0;
-        /* The other CPUs run no tasks yet: a fault there is in the core's own code. */
-        if (cpu_self() != 0)
-            exception_fatal(f, "on a CPU that runs no tasks (a cpu_call or interrupt handler)");
+        /* A cpu_call function runs in interrupt context, on behalf of no task. */
+        if (cpu_local()->in_call)
+            exception_fatal(f, "in a cpu_call function (interrupt context, no task to blame)");
         if (task_fault_contain(f, read_cr2(), &why))
             return; /* a guarded call caught it: resume at its landing */
         exception_fatal(f, why);

@@ -14,6 +14,7 @@
 #include <keel/paging.h>
 #include <keel/string.h>
 #include <keel/core/cpu_local.h>
+#include <keel/core/tasking.h>
 #include <keel/core/x86.h>
 #include "arch/acpi.h"
 #include "arch/apic.h"
@@ -51,6 +52,8 @@ _Noreturn void ap_main(struct cpu_local *c)
     apic_ap_init();
     c->apic_id = apic_self_id();
     atomic_store_u32(&c->online, 1, MO_RELEASE);
+    /* Its start-up context becomes its idle task, and it schedules from now on. */
+    tasking_cpu_enter(c->idle_task);
     /* Idle: wait for interrupts (sti takes effect after hlt starts, so none is missed). */
     for (;;)
         __asm__ volatile("sti; hlt" ::: "memory");
@@ -131,6 +134,13 @@ static struct cpu_local *new_cpu(unsigned index)
     gdt_set_ist(a, IST_NMI, stacks[2].top);
     gdt_set_ist(a, IST_MACHINE_CHECK, stacks[3].top);
     c->arch = a;
+    if (tasking_cpu_prepare(index, &c->stack, &c->idle_task)) {
+        for (unsigned i = 0; i < 4; i++)
+            kstack_free(&stacks[i]);
+        kfree(a);
+        kfree(c);
+        return 0;
+    }
     return c;
 }
 
@@ -175,6 +185,10 @@ unsigned smp_start(const struct mb2_info *boot, unsigned limit)
         err = world_init();
     if (err) {
         log_err("smp: no IPI vectors (%s); running on one CPU", keel_strerror(err));
+        return 1;
+    }
+    if (!apic_present()) {
+        log_warn("smp: no local APIC; running on one CPU");
         return 1;
     }
     size_t len = 0;

@@ -14,6 +14,7 @@
 #include <keel/errno.h>
 #include <keel/core/cpu_local.h>
 #include <keel/waitq.h>
+#include <keel/core/tasking.h>
 #include <keel/core/world.h>
 #include <keel/core/x86.h>
 #include "arch/apic.h"
@@ -24,6 +25,15 @@ static atomic_u64 round_no; /* the current round (odd: stopping; its release mak
 static atomic_u64 released; /* the last round released */
 static atomic_u32 arrived;  /* CPUs parked in the current round */
 
+/* Parked: counted in (after the task's context is saved), then spinning until released. */
+static void wait_release(void *arg)
+{
+    uint64_t round = *(const uint64_t *)arg;
+    atomic_fetch_add_u32(&arrived, 1, MO_ACQ_REL);
+    while (atomic_load_u64(&released, MO_ACQUIRE) < round)
+        cpu_relax();
+}
+
 static void stop_irq(struct trap_frame *f)
 {
     struct cpu_local *c = cpu_local();
@@ -32,9 +42,7 @@ static void stop_irq(struct trap_frame *f)
     if (atomic_load_u64(&released, MO_ACQUIRE) >= round)
         return; /* a late arrival: that round is over */
     c->stopped_frame = f;
-    atomic_fetch_add_u32(&arrived, 1, MO_ACQ_REL);
-    while (atomic_load_u64(&released, MO_ACQUIRE) < round)
-        cpu_relax();
+    sched_park_here(f, wait_release, &round);
     c->stopped_frame = 0;
 }
 

@@ -3,11 +3,19 @@
  * byte, 01 2, 11 4, 10 8; an execute breakpoint must be 1), DR6's B0 says it fired. DR0 watches
  * the fault: one fault at a time. DR1 is the --after-calls trigger: an execute breakpoint on a
  * function's entry whose hits the #DB handler counts, writing the fault at the Nth. The
- * --after-us trigger is a core task that sleeps, then writes. One CPU: the debug registers are
- * the system's, and code running with interrupts off cannot be overtaken by either trigger. */
+ * --after-us trigger is a core task that sleeps, then writes.
+ *
+ * Several CPUs: each has its own debug registers. The values meant for all of them are kept here
+ * (dr0_val, dr1_val, dr7_shadow) with a generation; every CPU loads them when it sees a new
+ * generation (inject_dr_catch_up: at its tick, or at once on the catch-up IPI that an arming
+ * task sends and waits for). A #DB on any CPU disarms locally and bumps the generation; the
+ * first hit wins (act_lock serializes the handlers and the task-side calls). */
 #include <keel/clock.h>
 #include <keel/core/tasking.h>
 #include <keel/errno.h>
+#include <keel/cpu.h>
+#include <keel/spinlock.h>
+#include <keel/core/cpu_local.h>
 #include <keel/core/x86.h>
 #include "inject/activation.h"
 
@@ -30,6 +38,9 @@
 static struct inject_hit last_hit;
 static bool armed_execute;
 static uint64_t dr7_shadow; /* what DR7 holds: DR0's and DR1's enables are changed apart */
+static uint64_t dr0_val, dr1_val;
+static atomic_u64 dr_gen; /* bumped by every change of the three */
+static struct spinlock act_lock = SPINLOCK_INIT;
 
 /* The deferred fault and its trigger (inject_trigger_*): touched with interrupts off or from
  * the #DB handler. */
@@ -40,18 +51,75 @@ static uint64_t trig_calls_n;
 static uint64_t trig_gen; /* a delay task applies only the trigger it was made for */
 static task_id_t trig_task;
 
-static void write_dr0(uint64_t v)
+static void load_dr0(uint64_t v)
 {
     __asm__ volatile("mov %0, %%dr0" ::"r"(v));
+}
+static void load_dr1(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%dr1" ::"r"(v));
+}
+static void load_dr7(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+/* Change what every CPU's register should hold, here at once, elsewhere at their catch-up. */
+static void changed(void)
+{
+    uint64_t gen = atomic_fetch_add_u64(&dr_gen, 1, MO_RELEASE) + 1;
+    atomic_store_u64(&cpu_local()->dr_seen, gen, MO_RELAXED);
+}
+static void write_dr0(uint64_t v)
+{
+    dr0_val = v;
+    load_dr0(v);
+    changed();
 }
 static void write_dr7(uint64_t v)
 {
     dr7_shadow = v;
-    __asm__ volatile("mov %0, %%dr7" ::"r"(v));
+    load_dr7(v);
+    changed();
 }
 static void write_dr1(uint64_t v)
 {
-    __asm__ volatile("mov %0, %%dr1" ::"r"(v));
+    dr1_val = v;
+    load_dr1(v);
+    changed();
+}
+
+void inject_dr_catch_up(void)
+{
+    struct cpu_local *c = cpu_local();
+    uint64_t gen = atomic_load_u64(&dr_gen, MO_ACQUIRE);
+    if (atomic_load_u64(&c->dr_seen, MO_RELAXED) == gen)
+        return;
+    load_dr7(0); /* disabled while the addresses change */
+    load_dr0(dr0_val);
+    load_dr1(dr1_val);
+    load_dr7(dr7_shadow);
+    atomic_store_u64(&c->dr_seen, gen, MO_RELEASE);
+}
+
+/* After a change from a task (interrupts on): the other CPUs load it now, before the caller
+ * goes on to run what is watched. Bounded: a CPU with interrupts off that long loads it at its
+ * next tick. */
+static void sync_others(void)
+{
+    unsigned n = cpu_count(), self = cpu_self();
+    if (n < 2 || !(read_rflags() & (1u << 9)))
+        return;
+    uint64_t gen = atomic_load_u64(&dr_gen, MO_ACQUIRE);
+    for (unsigned i = 0; i < n; i++)
+        if (i != self)
+            cpu_send_sync_ipi(i);
+    uint64_t start = clock_ns();
+    for (unsigned i = 0; i < n; i++) {
+        struct cpu_local *c = cpu_local_of(i);
+        while (i != self && c && atomic_load_u64(&c->dr_seen, MO_ACQUIRE) < gen &&
+               clock_ns() - start < 20ull * 1000 * 1000)
+            cpu_relax();
+    }
 }
 static uint64_t read_dr6(void)
 {
@@ -78,14 +146,14 @@ static uint64_t len_bits(unsigned len)
     }
 }
 
-int inject_watch_arm(uint64_t addr, unsigned len, bool execute)
+/* With act_lock held (or from the #DB handler, which holds it). */
+static int watch_arm_locked(uint64_t addr, unsigned len, bool execute)
 {
     if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)) ||
         (execute && len != 1))
         return KE_INVAL;
     uint64_t dr7 = DR7_L0 | DR7_LE | (execute ? DR7_RW_EXEC : DR7_RW_ACCESS) << DR7_RW0_SHIFT |
                    len_bits(len) << DR7_LEN0_SHIFT;
-    int irq = irq_save();
     last_hit = (struct inject_hit){0};
     armed_execute = execute;
     uint64_t keep = dr7_shadow & DR7_DR1_BITS;
@@ -93,15 +161,29 @@ int inject_watch_arm(uint64_t addr, unsigned len, bool execute)
     write_dr6(DR6_CLEAR);
     write_dr0(addr);
     write_dr7(dr7 | keep | (keep ? DR7_LE : 0));
-    irq_restore(irq);
     return 0;
+}
+
+static void watch_disarm_locked(void)
+{
+    write_dr7(dr7_shadow & ~DR7_DR0_BITS);
+}
+
+int inject_watch_arm(uint64_t addr, unsigned len, bool execute)
+{
+    int irq = spin_lock(&act_lock);
+    int rc = watch_arm_locked(addr, len, execute);
+    spin_unlock(&act_lock, irq);
+    sync_others();
+    return rc;
 }
 
 void inject_watch_disarm(void)
 {
-    int irq = irq_save();
-    write_dr7(dr7_shadow & ~DR7_DR0_BITS);
-    irq_restore(irq);
+    int irq = spin_lock(&act_lock);
+    watch_disarm_locked();
+    spin_unlock(&act_lock, irq);
+    sync_others();
 }
 
 static void record_hit(const struct trap_frame *f)
@@ -151,10 +233,10 @@ static void apply_deferred(const struct trap_frame *f)
         return;
     }
     trig.applied = true;
-    trig.watch_armed = inject_watch_arm(d->watch_addr, d->watch_len, d->watch_execute) == 0;
+    trig.watch_armed = watch_arm_locked(d->watch_addr, d->watch_len, d->watch_execute) == 0;
     if (f && trig.watch_armed && d->watch_execute && d->watch_addr == f->rip) {
         record_hit(f);
-        inject_watch_disarm();
+        watch_disarm_locked();
     }
 }
 
@@ -173,7 +255,7 @@ int inject_trigger_calls(const struct inject_deferred *d, uint64_t entry, uint64
 {
     if (!n)
         return KE_INVAL;
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     int rc = trigger_prepare(d);
     if (!rc) {
         trig_kind = TRIG_CALLS;
@@ -183,7 +265,8 @@ int inject_trigger_calls(const struct inject_deferred *d, uint64_t entry, uint64
         write_dr1(entry);
         write_dr7(dr7_shadow | DR7_L1 | DR7_LE | DR7_RW_EXEC << DR7_RW1_SHIFT);
     }
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
+    sync_others();
     return rc;
 }
 
@@ -193,23 +276,23 @@ static int delay_task(const void *arg, void *ret)
     const uint64_t *a = arg; /* [0] the delay in ns, [1] the trigger's generation */
     if (task_sleep_ns(a[0]))
         return 0; /* killed: the trigger was cancelled */
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     if (trig_kind == TRIG_DELAY && trig_gen == a[1] && trig.waiting) {
         apply_deferred(NULL);
         trig_kind = TRIG_NONE;
     }
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
     return 0;
 }
 
 int inject_trigger_delay(const struct inject_deferred *d, uint64_t us)
 {
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     int rc = trigger_prepare(d);
     if (!rc)
         trig_kind = TRIG_DELAY;
     uint64_t arg[2] = {us * 1000, trig_gen};
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
     if (rc)
         return rc;
     struct task_spec spec = {
@@ -221,27 +304,27 @@ int inject_trigger_delay(const struct inject_deferred *d, uint64_t us)
     };
     task_id_t id;
     rc = task_spawn(&spec, &id);
-    irq = irq_save();
+    irq = spin_lock(&act_lock);
     if (rc)
         trig_kind = TRIG_NONE; /* nothing will ever apply it: refused, nothing changed */
     else
         trig_task = id;
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
     return rc;
 }
 
 void inject_trigger_get(struct inject_trigger_state *out)
 {
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     *out = trig;
     if (trig_kind == TRIG_CALLS)
         out->calls = trig.calls;
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
 }
 
 void inject_trigger_cancel(struct inject_trigger_state *out)
 {
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     bool delay = trig_kind == TRIG_DELAY;
     task_id_t task = trig_task;
     write_dr7(dr7_shadow & ~DR7_DR1_BITS);
@@ -249,40 +332,49 @@ void inject_trigger_cancel(struct inject_trigger_state *out)
     if (out)
         *out = trig;
     trig.waiting = false;
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
+    sync_others();
     if (delay)
         (void)task_kill(task); /* it may have ended: then it applied or it will find nothing */
 }
 
 void inject_watch_hit(struct inject_hit *out)
 {
-    int irq = irq_save();
+    int irq = spin_lock(&act_lock);
     *out = last_hit;
-    irq_restore(irq);
+    spin_unlock(&act_lock, irq);
 }
+
+static void trap_locked(struct trap_frame *f, uint64_t dr6);
 
 bool inject_debug_trap(struct trap_frame *f)
 {
     uint64_t dr6 = read_dr6();
     if (!(dr6 & (DR6_B0 | DR6_B1)))
         return false;
+    int irq = spin_lock(&act_lock);
+    trap_locked(f, dr6);
+    spin_unlock(&act_lock, irq);
+    return true;
+}
+
+static void trap_locked(struct trap_frame *f, uint64_t dr6)
+{
     write_dr6(DR6_CLEAR);
-    bool b0_execute = armed_execute;
+    /* An execute breakpoint is a fault, taken before the instruction: RF lets it run once (a
+     * watchpoint is a trap, taken after the access; RF changes nothing for it). Set for any hit:
+     * this CPU's registers may be a generation behind what is meant (disarmed elsewhere). */
+    f->rflags |= RFLAGS_RF;
     if ((dr6 & DR6_B0) && (dr7_shadow & DR7_L0)) {
         write_dr7(dr7_shadow & ~DR7_DR0_BITS); /* first hit only: disarm before anything else */
         record_hit(f);
-        /* An execute breakpoint is a fault, taken before the instruction: RF lets it run once.
-         * A watchpoint is a trap, taken after the access: nothing to skip. */
-        if (b0_execute)
-            f->rflags |= RFLAGS_RF;
     }
     if ((dr6 & DR6_B1) && trig_kind == TRIG_CALLS) {
-        f->rflags |= RFLAGS_RF; /* the entry runs (faulted or not) */
         if (++trig.calls >= trig_calls_n) {
             write_dr7(dr7_shadow & ~DR7_DR1_BITS);
             trig_kind = TRIG_NONE;
             apply_deferred(f);
         }
     }
-    return true;
+    inject_dr_catch_up(); /* a hit on stale registers: take what is meant now */
 }

@@ -27,6 +27,9 @@ void inject_watch_hit(struct inject_hit *out);
 /* The #DB handler (trap_dispatch, vector 1): true if the exception was DR0's, recorded and
  * disarmed (resume with f as modified), false if it is no injector's. */
 bool inject_debug_trap(struct trap_frame *f);
+/* Load this CPU's debug registers if they changed since it last did (every tick, the catch-up
+ * IPI). Interrupts off. */
+void inject_dr_catch_up(void);
 
 /* A fault written later, by a trigger (keel/inject.h: INJECT_AFTER_CALLS / _US). Everything the
  * write needs is worked out beforehand, in task context: the writable direct-map alias of each

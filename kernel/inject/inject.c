@@ -4,6 +4,7 @@
  * back as the proof, and arm the activation watch (activation.c). */
 #include <keel/cells.h>
 #include <keel/clock.h>
+#include <keel/core/world.h>
 #include <keel/core/x86.h>
 #include <keel/paging.h>
 #include <keel/errno.h>
@@ -304,6 +305,20 @@ static int inject_elsewhere(const struct inject_spec *spec, struct inject_record
     rec->armed = inject_watch_arm(rec->watch_addr, rec->watch_len, false) == 0;
     return 0;
 }
+/* Write code bytes with the world stopped: no task on any CPU runs half-written bytes (a
+ * jmp . or a ud2 is two), and each CPU resumes through an iret, which serializes, so none
+ * executes stale bytes. KE_TIMEDOUT (err says which CPU) when a CPU would not stop. */
+static int patch_stopped(uint64_t addr, const void *bytes, size_t len, struct loader_error *err)
+{
+    int irq;
+    unsigned late = 0;
+    if (world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late))
+        return loader_fail(err, KE_TIMEDOUT, "CPU %u did not stop within %llu ms; nothing written",
+                           late, (unsigned long long)(WORLD_STOP_TIMEOUT_NS / 1000000));
+    int rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)addr, bytes, len);
+    world_resume(irq);
+    return rc;
+}
 
 int inject_fault(const struct inject_spec *spec, struct inject_record *out,
                  struct loader_error *err)
@@ -379,11 +394,9 @@ int inject_fault(const struct inject_spec *spec, struct inject_record *out,
             copy_record(out, &rec);
         goto out;
     }
-    /* Interrupts off: no task runs half-written bytes (a jmp . or ud2 is two). */
-    int irq = irq_save();
-    rc =
-        kernel_loader_platform.patch(NULL, (void *)(uintptr_t)rec.addr, patch.new_bytes, patch.len);
-    irq_restore(irq);
+    rc = patch_stopped(rec.addr, patch.new_bytes, patch.len, err);
+    if (rc == KE_TIMEDOUT)
+        goto out;
     if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)rec.addr);
         goto out;
@@ -486,9 +499,9 @@ int inject_restore(struct inject_record *out, struct loader_error *err)
                          last.spec.cell);
         goto out;
     }
-    int irq = irq_save(); /* a task spinning in a jmp . must not see half of the old bytes */
-    rc = kernel_loader_platform.patch(NULL, (void *)(uintptr_t)last.addr, last.old_bytes, last.len);
-    irq_restore(irq);
+    rc = patch_stopped(last.addr, last.old_bytes, last.len, err);
+    if (rc == KE_TIMEDOUT)
+        goto out;
     if (rc) {
         rc = loader_fail(err, rc, "cannot write 0x%llx", (unsigned long long)last.addr);
         goto out;

@@ -12,6 +12,9 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/vrange.h>
+#include <keel/clock.h>
+#include <keel/cpu.h>
+#include <keel/core/cpu_local.h>
 #include <keel/core/x86.h>
 
 #define PTE_P            (1ull << 0)
@@ -28,6 +31,9 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __ksyms_start[], __kernel_end[];
 
 static uint64_t pml4_phys;
+/* Bumped by every unmapping or narrowing of a page, under paging_lock: each CPU flushes its TLB
+ * when it sees a new value (struct cpu_local's tlb_seen). */
+static atomic_u64 tlb_gen;
 static bool paging_live; /* our tables are in CR3 and the direct map exists */
 static bool nx_enabled;
 static struct spinlock paging_lock = SPINLOCK_INIT;
@@ -157,6 +163,42 @@ int paging_map(uint64_t va, uint64_t pa, unsigned flags)
     return err;
 }
 
+void tlb_catch_up(void)
+{
+    struct cpu_local *c = cpu_local();
+    uint64_t gen = atomic_load_u64(&tlb_gen, MO_ACQUIRE);
+    if (atomic_load_u64(&c->tlb_seen, MO_RELAXED) != gen) {
+        write_cr3(read_cr3()); /* no global pages: this flushes every translation */
+        atomic_store_u64(&c->tlb_seen, gen, MO_RELEASE);
+    }
+}
+
+/* The other CPUs may still hold the old translation. Called with interrupts on (no spinlock
+ * held), it asks them to flush now and waits until each has (bounded: one with interrupts off
+ * that long catches up at its next tick or switch, before it can run another task). With
+ * interrupts off — a dead task's stack freed from the scheduler, where waiting could deadlock —
+ * it leaves them to catch up at their next tick or switch: no task of theirs can reach the
+ * stack of a task that is gone, and a new task on that range runs only after a switch. */
+static void tlb_shootdown(void)
+{
+    unsigned n = cpu_count();
+    tlb_catch_up();
+    if (n < 2 || !(read_rflags() & (1u << 9)))
+        return;
+    uint64_t gen = atomic_load_u64(&tlb_gen, MO_ACQUIRE);
+    unsigned self = cpu_self();
+    for (unsigned i = 0; i < n; i++)
+        if (i != self)
+            cpu_send_sync_ipi(i);
+    uint64_t start = clock_tsc(), limit = clock_tsc_hz() / 50; /* 20 ms */
+    for (unsigned i = 0; i < n; i++) {
+        struct cpu_local *c = cpu_local_of(i);
+        while (i != self && c && atomic_load_u64(&c->tlb_seen, MO_ACQUIRE) < gen &&
+               clock_tsc() - start < limit)
+            cpu_relax();
+    }
+}
+
 int paging_unmap(uint64_t va, uint64_t *pa_out)
 {
     if ((va & (PAGE_SIZE - 1)) || !canonical(va))
@@ -170,11 +212,14 @@ int paging_unmap(uint64_t va, uint64_t *pa_out)
             *pa_out = *e & PTE_ADDR;
         *e = 0;
         invlpg(va);
+        atomic_fetch_add_u64(&tlb_gen, 1, MO_RELEASE);
         err = 0;
     } else if (e) {
         err = KE_NOTSUP; /* large pages (the direct map) are never unmapped */
     }
     spin_unlock(&paging_lock, irq);
+    if (!err)
+        tlb_shootdown();
     return err;
 }
 
@@ -190,11 +235,14 @@ int paging_protect(uint64_t va, unsigned flags)
     if (e && size == PAGE_SIZE) {
         *e = (*e & PTE_ADDR) | leaf_bits(flags);
         invlpg(va);
+        atomic_fetch_add_u64(&tlb_gen, 1, MO_RELEASE);
         err = 0;
     } else if (e) {
         err = KE_NOTSUP;
     }
     spin_unlock(&paging_lock, irq);
+    if (!err)
+        tlb_shootdown();
     return err;
 }
 

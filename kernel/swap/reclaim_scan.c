@@ -17,7 +17,9 @@
 #include <keel/waitq.h>
 #include "arch/trap.h"
 #include "swap/reclaim_internal.h"
+#include <keel/task.h>
 #include <keel/core/task_stacks.h>
+#include <keel/core/world.h>
 
 #define SLICE_BYTES (64u * 1024) /* heap bytes scanned under the heap lock at a time */
 
@@ -231,7 +233,12 @@ bool pass_concurrent(struct pass *p)
 
 void pass_stopped(struct pass *p)
 {
-    int irq = sched_lock();
+    /* Every CPU stopped: a task running elsewhere is parked with its registers saved. A CPU
+     * busy with interrupts off for longer than the bound only delays the pass. */
+    int irq;
+    unsigned late;
+    while (world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) != 0)
+        task_sleep_ns(1000 * 1000);
     scan_core(p);
     scan_cells(p);
     if (p->left)
@@ -240,5 +247,5 @@ void pass_stopped(struct pass *p)
     while (p->left && !kheap_walk_used(&cursor, SIZE_MAX, heap_fn, p))
         ;
     scan_retired(p);
-    sched_unlock(irq);
+    world_resume(irq);
 }

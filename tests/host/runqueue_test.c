@@ -13,6 +13,18 @@ struct item {
     int id;
 };
 
+static bool is_odd(const struct rq_link *l, void *ctx)
+{
+    (void)ctx;
+    return ((const struct item *)l)->id % 2;
+}
+
+static bool never(const struct rq_link *l, void *ctx)
+{
+    (void)l;
+    return ctx != NULL;
+}
+
 int main(void)
 {
     struct runqueue rq = {0};
@@ -51,6 +63,26 @@ int main(void)
     CHECK_EQ_INT(rq_highest(&rq), -1);
     CHECK_EQ_INT(rq_push(&rq, &it[26].link, 2), 0);
     CHECK_EQ_INT(rq_remove(&rq, &it[26].link, 2), 0);
+    CHECK_EQ_INT(rq.nonempty, 0);
+
+    /* rq_find_if: the highest priority first, FIFO within it, only what it accepts; nothing
+     * is removed. */
+    CHECK(rq_find_if(&rq, is_odd, NULL, &p) == NULL);
+    CHECK_EQ_INT(rq_push(&rq, &it[4].link, 6), 0);
+    CHECK_EQ_INT(rq_push(&rq, &it[12].link, 6), 0);
+    CHECK_EQ_INT(rq_push(&rq, &it[9].link, 2), 0);
+    CHECK_EQ_INT(rq_push(&rq, &it[15].link, 6), 0);
+    CHECK_EQ_INT(rq_push(&rq, &it[7].link, 6), 0);
+    p = 99;
+    CHECK(rq_find_if(&rq, is_odd, NULL, &p) == &it[15].link && p == 6);
+    CHECK(rq_find_if(&rq, never, NULL, &p) == NULL);
+    CHECK_EQ_INT(rq_remove(&rq, &it[15].link, 6), 0);
+    CHECK(rq_find_if(&rq, is_odd, NULL, &p) == &it[7].link && p == 6);
+    CHECK_EQ_INT(rq_remove(&rq, &it[7].link, 6), 0);
+    CHECK(rq_find_if(&rq, is_odd, NULL, &p) == &it[9].link && p == 2);
+    CHECK(rq_pop(&rq, &p) == &it[4].link && p == 6);
+    CHECK(rq_pop(&rq, &p) == &it[12].link && p == 6);
+    CHECK(rq_pop(&rq, &p) == &it[9].link && p == 2);
     CHECK_EQ_INT(rq.nonempty, 0);
 
     /* Randomized against a model: per priority FIFO arrays. */

@@ -127,7 +127,7 @@ def case_ap_fault(build, workdir):
         vm.expect(r"selftest: CPU 1 reads address 0x8")
         vm.expect(r"CPU exception 14 \(#PF page fault\) in the nano-core")
         vm.expect(r"cr2 0x0000000000000008, CPU 1")
-        vm.expect(r"not contained: on a CPU that runs no tasks")
+        vm.expect(r"not contained: in a cpu_call function \(interrupt context, no task to blame\)")
         vm.expect(r"#0  0x[0-9a-f]+ read_null\+0x")
         vm.expect(r"end of panic report\n")
         vm.expect_exit(EXIT_FAILURE)

@@ -28,7 +28,7 @@ static int worker_main(const void *arg, void *ret)
             w.errors++;
         w.last = n;
         salute_text(w.greeting, sizeof(w.greeting), "Keel");
-        w.calls++;
+        __atomic_store_n(&w.calls, w.calls + 1, __ATOMIC_RELEASE); /* after the greeting */
         task_yield();
     }
     return 0;
@@ -55,6 +55,10 @@ int workload_main(const void *arg, void *ret)
         kprintf("workload: stopping task %llu\n", (unsigned long long)w.task);
         return 0;
     }
+    /* Right after the load the worker may not have made its first call yet (it may be starting
+     * on another CPU): report once it has, so the first report shows a real greeting. */
+    for (unsigned i = 0; i < 1000 && !__atomic_load_n(&w.calls, __ATOMIC_ACQUIRE); i++)
+        task_sleep_ns(1000 * 1000);
     char desc[96];
     counter_describe(desc, sizeof(desc));
     kprintf("workload: task %llu, %llu calls, %llu out of sequence, last value %llu, "

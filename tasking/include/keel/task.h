@@ -66,6 +66,9 @@ struct task_spec {
      * restartable), at its next safe point, as a kill does. */
     uint64_t heartbeat_ns;
     uint64_t cpu_budget_ns;
+    /* The CPUs it may run on, bit n for CPU n (keel/cpu.h); 0 = any. A mask that names no CPU
+     * that is online is refused (KE_RANGE). Restarts keep it. */
+    uint32_t cpus;
 };
 
 enum task_end {
@@ -137,6 +140,9 @@ _Noreturn void task_exit(int status);
 int task_kill(task_id_t id);
 task_id_t task_self(void);
 void task_yield(void);
+/* Restrict the running task to the CPUs in mask (bit n: CPU n; 0 = any): it moves at once if
+ * the CPU it is on is not among them. KE_RANGE if the mask names no CPU that is online. */
+int task_set_cpus(uint32_t mask);
 /* Sleep at least ns nanoseconds; KE_KILLED if the task was killed meanwhile. */
 int task_sleep_ns(uint64_t ns);
 
@@ -157,6 +163,8 @@ struct task_info {
     uint64_t since_beat_ns; /* heartbeat tasks: since its start or last beat */
     uint64_t cpu_budget_ns; /* the budget it is judged by now (0: none) */
     uint64_t run_ns;        /* CPU time since it last blocked */
+    unsigned cpu;           /* the CPU it runs on, or ran on last */
+    uint32_t cpus;          /* its affinity (0: any CPU) */
 };
 /* Calls fn for every task that exists (not yet reaped); stops if fn returns non-zero. */
 int task_for_each(int (*fn)(void *ctx, const struct task_info *ti), void *ctx);

@@ -10,12 +10,22 @@
 
 struct trap_frame;
 struct mutex;
+struct task;
 
 /* Boot: turn the running boot context (on boot_stack) into task 1, create the idle task, and
  * make the tasks a participant of every live swap. */
 int tasking_init(const struct kstack *boot_stack);
-/* The timer interrupt's part: wake sleepers, account time, preempt. */
+/* The timer interrupt's part (on every CPU): wake sleepers, account time, preempt. */
 void sched_timer_tick(struct trap_frame *f);
+/* The reschedule IPI's part: switch if a task was queued here that should run now. */
+void sched_kick_irq(struct trap_frame *f);
+/* A stop of the world parks this CPU: save its task's context (as a switch would, with the
+ * interrupted frame), run wait(arg) until released, and resume the task. */
+void sched_park_here(struct trap_frame *f, void (*wait)(void *), void *arg);
+/* SMP: an application processor's idle task, made on the boot CPU before the CPU is started
+ * (on the stack it starts on), then entered by that CPU itself once it is up. */
+int tasking_cpu_prepare(unsigned cpu, const struct kstack *stack, struct task **out);
+void tasking_cpu_enter(struct task *idle);
 
 /* An exception: kill the running task if the fault is its own (never returns then); true if a
  * guarded call caught it (resume with the frame as modified), false if it is the core's, with
