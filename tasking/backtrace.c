@@ -7,6 +7,7 @@
 #include <keel/export.h>
 #include <keel/panic.h>
 #include <keel/core/trap.h>
+#include <keel/core/world.h>
 #include "task_internal.h"
 
 enum { CTX_RBP = 5, CTX_RET = 6, CTX_WORDS = 7 };
@@ -30,7 +31,12 @@ int task_backtrace(task_id_t id, struct task_backtrace *bt)
 {
     bt->frames = 0;
     bt->interrupted = -1;
-    int irq = sched_lock();
+    /* The world stopped: a task running on another CPU is parked there with its context saved
+     * like a preempted one's, so its stack holds still while it is read. */
+    int irq;
+    unsigned late;
+    if (world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late))
+        return KE_BUSY;
     struct task *t = task_by_id_locked(id);
     int rc = 0;
     if (!t || t->state == TASK_DEAD) {
@@ -47,7 +53,7 @@ int task_backtrace(task_id_t id, struct task_backtrace *bt)
                 break;
             }
     }
-    sched_unlock(irq);
+    world_resume(irq);
     return rc;
 }
 KEEL_EXPORT_FUNC(task_backtrace);

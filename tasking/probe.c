@@ -20,8 +20,8 @@ int task_with_stack(task_id_t id, int (*fn)(void *ctx, uint64_t rsp, uint64_t to
     int rc;
     if (!t || t->state == TASK_DEAD)
         rc = KE_NOENT;
-    else if (t == task_current())
-        rc = KE_BUSY;
+    else if (t == task_current() || task_running_elsewhere(t))
+        rc = KE_BUSY; /* its stack is changing under us */
     else if (t->saved_rsp < t->stack.base || t->saved_rsp >= t->stack.top)
         rc = KE_NOENT; /* never ran, or no stack of its own: nothing live to corrupt */
     else

@@ -162,6 +162,13 @@ bool guard_catch(struct trap_frame *f, const struct task_fault *tf, bool in_core
 /* Reset the initial stack of a task for a start at its entry (task.c). */
 void task_prepare_stack(struct task *t);
 
+/* Is t running on another CPU right now (not parked by a stop of the world)? Then its saved
+ * context is stale and its stack changes under a reader. Scheduler lock held. */
+static inline bool task_running_elsewhere(const struct task *t)
+{
+    return t->state == TASK_RUNNING && t != task_current() && !t->parked;
+}
+
 /* An object a caller handed over (mutex, semaphore, condvar, channel) is used with the scheduler
  * lock held, where a fault would be the core's: check first, under that lock (so nothing can
  * unmap it before the use), that it lies in mapped, writable memory. A wild pointer then gets

@@ -27,9 +27,10 @@ def task_id(sh, name):
     return int(m.group(1))
 
 
-def frames(sh, tid, name, state):
-    """bt tid: checks the header and the numbering; [(addr, cell, function, interrupted)]."""
-    out = sh.run(f"bt {tid}")
+def frames(sh, tid, name, state, out=None):
+    """bt tid (or its output, already taken): checks the header and the numbering;
+    [(addr, cell, function, interrupted)]."""
+    out = sh.run(f"bt {tid}") if out is None else out
     lines = out.splitlines()
     check(re.fullmatch(rf"task {tid} '{re.escape(name)}' \({state}\), (\d+) frames?:", lines[0]),
           f"bt {tid}: bad header", out)
@@ -69,13 +70,36 @@ def case_interrupted(build, workdir):
     (the exact instruction, in idle_entry), with the trap's frames above it."""
     with KeelShell(build, workdir=workdir) as sh:
         tid = task_id(sh, "idle")
-        fr, out = frames(sh, tid, "idle", r"ready")
+        # ready, or running on another CPU (then parked by the stop of the world bt asks for)
+        fr, out = frames(sh, tid, "idle", r"(ready|running)")
         hit = [i for i, f in enumerate(fr) if f[3]]
         check(len(hit) == 1, "not exactly one interrupted frame", out)
         check(fr[hit[0]][2].startswith("idle_entry+0x"), "the interrupted frame is not idle's",
               out)
         check(any(f[2].startswith("isr_common+") for f in fr[:hit[0]]),
               "no interrupt entry above the interrupted frame", out)
+
+
+def case_running_elsewhere(build, workdir):
+    """A task running on another CPU (the workload, calling counter and salute in a loop) is
+    stopped where it is for the backtrace: state running, its interrupted frame marked, the
+    stop's frames above it and the task's start last."""
+    with KeelShell(build, workdir=workdir, smp=2) as sh:
+        for line in ("load counter@1", "load salute@1", "run workload@1"):
+            sh.run(line)
+        tid = task_id(sh, "workload")
+
+        def running(out):
+            return out if re.search(rf"^task {tid} 'workload' \(running\)", out, re.M) else None
+
+        out = sh.run_until(f"bt {tid}", running, what="the workload caught running")
+        fr, out = frames(sh, tid, "workload", "running", out)
+        hit = [i for i, f in enumerate(fr) if f[3]]
+        check(len(hit) == 1, "not exactly one interrupted frame", out)
+        check(any(f[2].startswith("stop_irq+0x") for f in fr[:hit[0]]),
+              "no stop-the-world frame above the interrupted one", out)
+        check(fr[-1][1] == "core" and fr[-1][2].startswith("task_trampoline+"),
+              "the last frame is not the task's start", out)
 
 
 def case_errors(build, workdir):

@@ -62,7 +62,14 @@ int cmd_bt_main(const void *arg, void *ret)
         kprintf("bt: out of memory\n");
         return 1;
     }
-    if (task_info(id, &ti) != 0 || ti.state == TASK_DEAD || task_backtrace(id, bt) != 0) {
+    int err = task_info(id, &ti) != 0 || ti.state == TASK_DEAD ? KE_NOENT : task_backtrace(id, bt);
+    if (err == KE_BUSY) {
+        kprintf("bt: a CPU would not stop to let task %llu's stack be read; try again\n",
+                (unsigned long long)id);
+        kfree(bt);
+        return 1;
+    }
+    if (err) {
         kprintf("bt: no such task %llu\n", (unsigned long long)id);
         kfree(bt);
         return 1;

@@ -242,9 +242,10 @@ int task_with_stack(task_id_t id, int (*fn)(void *ctx, uint64_t rsp, uint64_t to
 /* A task's backtrace: the call sites (return address - 1) along its frame-pointer chain,
  * innermost first. For a task that is not running the first is where it switched away (in the
  * scheduler); for the calling task, the caller of task_backtrace. interrupted: the index of the
- * frame the timer interrupted (the exact rip there, not a call site), or -1. Read with the
- * scheduler lock held (the task cannot run meanwhile); every frame is checked before it is
- * read. 0, or KE_NOENT if no such task (or it has ended). */
+ * frame the timer (or, for a task running on another CPU, the stop) interrupted (the exact rip
+ * there, not a call site), or -1. Read with the world stopped (no task runs meanwhile, on any
+ * CPU); every frame is checked before it is read. 0, KE_NOENT if no such task (or it has
+ * ended), KE_BUSY if some CPU would not stop (it kept interrupts off for 50 ms). */
 #define TASK_BACKTRACE_MAX 32
 struct task_backtrace {
     uint64_t sites[TASK_BACKTRACE_MAX];
