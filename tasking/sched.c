@@ -43,6 +43,7 @@ struct cpu_sched {
 static struct spinlock sched_spin = SPINLOCK_INIT;
 static struct cpu_sched cpus[CPU_MAX];
 static uint32_t sched_mask = 1; /* CPUs that schedule (only ever grows) */
+static unsigned sched_span = 1; /* highest CPU that schedules, plus one: the loops' bound */
 static struct task *sleepers;   /* sorted by deadline_ns */
 
 static struct cpu_sched *here(void)
@@ -89,6 +90,8 @@ void sched_set_idle(struct task *t)
     here()->idle = t;
     here()->on = true;
     sched_mask |= 1u << cpu_self();
+    if (cpu_self() + 1 > sched_span)
+        sched_span = cpu_self() + 1;
 }
 
 bool task_is_idle(const struct task *t)
@@ -124,7 +127,7 @@ static unsigned choose_cpu(const struct task *t)
         return self; /* a yield or a preemption: stay, the others steal if they are idle */
     if ((ok & (1u << t->cpu)) && cpu_idle(t->cpu))
         return t->cpu;
-    for (unsigned i = 0; i < CPU_MAX; i++)
+    for (unsigned i = 0; i < sched_span; i++)
         if ((ok & (1u << i)) && cpu_idle(i))
             return i;
     if (ok & (1u << t->cpu))
@@ -167,8 +170,7 @@ static struct task *best_ready(unsigned self, unsigned *from, unsigned *prio_out
     struct steal_ctx ctx = {self};
     struct task *best = 0;
     unsigned best_prio = 0;
-    for (unsigned k = 0; k < CPU_MAX; k++) {
-        unsigned i = (self + k) % CPU_MAX;
+    for (unsigned k = 0, i = self; k < sched_span; k++, i = i + 1 == sched_span ? 0 : i + 1) {
         if (!cpus[i].queued || rq_highest(&cpus[i].ready) < (best ? (int)best_prio + 1 : 0))
             continue;
         unsigned prio;
@@ -384,7 +386,7 @@ int task_set_cpus(uint32_t mask)
 bool sched_others_running(void)
 {
     unsigned self = cpu_self();
-    for (unsigned i = 0; i < CPU_MAX; i++) {
+    for (unsigned i = 0; i < sched_span; i++) {
         struct task *t = i == self ? 0 : running_on(i);
         if (t && !t->idle)
             return true;

@@ -8,6 +8,9 @@
  *   rv_rtt      one-word ping over a rendezvous channel, pong back over another (CHAN_ROUNDS)
  *   async_rtt   the same over two asynchronous channels of capacity 1    (CHAN_ROUNDS)
  *   alloc_free  kmalloc of 64 bytes and its kfree: the heap's fast path   (ALLOC_ROUNDS)
+ * All of these run on CPU 0: the benchmark and its partner tasks are pinned there. With two or
+ * more CPUs, three more put the partner on CPU 1 (the benchmark stays on CPU 0):
+ *   spawn_join_x, rv_rtt_x, async_rtt_x   the same, across CPUs (a reschedule IPI per wake-up)
  * A few unmeasured rounds first warm up QEMU's translation cache and the heap. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <keel/channel.h>
 #include <keel/clock.h>
 #include <keel/console.h>
+#include <keel/cpu.h>
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/kmalloc.h>
@@ -36,7 +40,8 @@ struct metric {
     int err;
 };
 
-static uint64_t samples[MAX_ROUNDS]; /* ns per round */
+static uint64_t samples[MAX_ROUNDS];    /* ns per round */
+static uint32_t partner_cpus = 1u << 0; /* where the partner tasks run: CPU 0, or CPU 1 */
 
 static void sort_u64(uint64_t *v, unsigned n)
 {
@@ -74,7 +79,7 @@ static int yield_partner(const void *arg, void *ret)
 
 static int bench_switch(struct metric *m)
 {
-    struct task_spec spec = {.name = "taskbench-yield", .entry = yield_partner};
+    struct task_spec spec = {.name = "taskbench-yield", .entry = yield_partner, .cpus = 1u << 0};
     task_id_t id;
     struct task_result res;
     yield_stop = false;
@@ -118,7 +123,7 @@ static int empty_task(const void *arg, void *ret)
 
 static int spawn_join_once(uint64_t *ns)
 {
-    struct task_spec spec = {.name = "taskbench-empty", .entry = empty_task};
+    struct task_spec spec = {.name = "taskbench-empty", .entry = empty_task, .cpus = partner_cpus};
     task_id_t id;
     struct task_result res;
     uint64_t t0 = clock_tsc();
@@ -208,8 +213,11 @@ static int bench_channel(struct metric *m, enum channel_kind kind)
         channel_destroy(p.ping);
         return err;
     }
-    struct task_spec spec = {
-        .name = "taskbench-echo", .entry = echo_task, .arg = &p, .arg_size = sizeof(p)};
+    struct task_spec spec = {.name = "taskbench-echo",
+                             .entry = echo_task,
+                             .arg = &p,
+                             .arg_size = sizeof(p),
+                             .cpus = partner_cpus};
     task_id_t id;
     err = task_spawn(&spec, &id);
     if (err) {
@@ -247,6 +255,30 @@ static int bench_async(struct metric *m)
     return bench_channel(m, CHANNEL_ASYNC);
 }
 
+/* The same with the partner on CPU 1. */
+static int across(struct metric *m, int (*run)(struct metric *))
+{
+    partner_cpus = 1u << 1;
+    int err = run(m);
+    partner_cpus = 1u << 0;
+    return err;
+}
+
+static int bench_spawn_x(struct metric *m)
+{
+    return across(m, bench_spawn);
+}
+
+static int bench_rv_x(struct metric *m)
+{
+    return across(m, bench_rv);
+}
+
+static int bench_async_x(struct metric *m)
+{
+    return across(m, bench_async);
+}
+
 /* --- allocation fast path ----------------------------------------------------------------- */
 
 static int alloc_free_once(uint64_t *ns)
@@ -274,21 +306,28 @@ static struct metric metrics[] = {
     {"rv_rtt", "rendezvous channel round trip", CHAN_ROUNDS, 1, 0, 0, 0, 0},
     {"async_rtt", "async channel (capacity 1) round trip", CHAN_ROUNDS, 1, 0, 0, 0, 0},
     {"alloc_free", "kmalloc(64) + kfree (heap fast path)", ALLOC_ROUNDS, 1, 0, 0, 0, 0},
+    {"spawn_join_x", "spawn + join, the task on another CPU", SPAWN_ROUNDS, 1, 0, 0, 0, 0},
+    {"rv_rtt_x", "rendezvous round trip across CPUs", CHAN_ROUNDS, 1, 0, 0, 0, 0},
+    {"async_rtt_x", "async round trip across CPUs", CHAN_ROUNDS, 1, 0, 0, 0, 0},
 };
-static int (*const runners[])(struct metric *) = {bench_switch, bench_spawn, bench_rv, bench_async,
-                                                  bench_alloc};
+#define SAME_CPU_METRICS 5 /* the first five; the rest need a second CPU */
+static int (*const runners[])(struct metric *) = {bench_switch, bench_spawn,  bench_rv,
+                                                  bench_async,  bench_alloc,  bench_spawn_x,
+                                                  bench_rv_x,   bench_async_x};
 
 static char json[2048];
 
 static int taskbench_init(void)
 {
-    size_t n = sizeof(metrics) / sizeof(metrics[0]);
+    size_t n = cpu_count() > 1 ? sizeof(metrics) / sizeof(metrics[0]) : SAME_CPU_METRICS;
+    int pinned = task_set_cpus(1u << 0); /* the benchmark itself runs on CPU 0 */
     size_t used = (size_t)ksnprintf(json, sizeof(json),
-                                    "{\"benchmark\": \"tasks\", \"tsc_hz\": %llu, \"metrics\": [",
-                                    (unsigned long long)clock_tsc_hz());
+                                    "{\"benchmark\": \"tasks\", \"tsc_hz\": %llu, \"cpus\": %u, "
+                                    "\"metrics\": [",
+                                    (unsigned long long)clock_tsc_hz(), cpu_count());
     for (size_t i = 0; i < n; i++) {
         struct metric *m = &metrics[i];
-        m->err = runners[i](m);
+        m->err = pinned ? pinned : runners[i](m);
         if (m->err) {
             kprintf("taskbench: %-10s %-40s failed: %s\n", m->name, m->what, keel_strerror(m->err));
         } else {

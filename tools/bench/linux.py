@@ -44,7 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "linux")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "qemu"))
-from keelvm import GuestError, KeelVM  # noqa: E402
+from keelvm import GuestError, KeelVM, default_smp, smp_args  # noqa: E402
 
 # name -> (unit, what); every one is in measure()'s result or measure() raises.
 METRICS = {
@@ -400,7 +400,8 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
             "qemu": qemu_version(), "memory": MEMORY,
             "qemu_args": f"-m {MEMORY} -cdrom <GRUB ISO> -boot d -serial stdio -display none "
                          "-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 "
-                         "-monitor none " + " ".join(QEMU_EXTRA) + " (TCG, 1 CPU)",
+                         "-monitor none " + " ".join(QEMU_EXTRA) +
+                         f" {' '.join(smp_args(default_smp()))} (TCG; lbench's threads on CPU 0)",
             "cmdline": {"boot": parts["prompt_cmdline"], "bench": run_cmdline},
             "clocksource": guest.get("clocksource"), "tsc_hz": guest.get("tsc_hz"),
             # The yield partner's rounds while the measuring thread did `rounds` yields.
