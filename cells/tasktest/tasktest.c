@@ -207,6 +207,7 @@ static const struct tt_case cases[] = {
     {"smp_affinity", tasktest_t_smp_affinity},
     {"smp_move_self", tasktest_t_smp_move_self},
     {"smp_concurrent_mutex", tasktest_t_smp_concurrent_mutex},
+    {"smp_fault_other_cpu", tasktest_t_smp_fault_other_cpu},
 };
 
 static int tasktest_init(void)

@@ -61,6 +61,7 @@ void tasktest_t_smp_spread(void);
 void tasktest_t_smp_affinity(void);
 void tasktest_t_smp_move_self(void);
 void tasktest_t_smp_concurrent_mutex(void);
+void tasktest_t_smp_fault_other_cpu(void);
 void tasktest_t_arg_isolation(void);
 void tasktest_t_return_block(void);
 void tasktest_t_join_variants(void);

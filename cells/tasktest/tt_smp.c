@@ -143,3 +143,38 @@ void tasktest_t_smp_concurrent_mutex(void)
     CHECK(locked_total == (uint64_t)k * ROUNDS, "mutex-protected counter %llu, expected %llu",
           (unsigned long long)locked_total, (unsigned long long)k * ROUNDS);
 }
+
+/* A fault on CPU 1 kills only its task while the suite keeps running on CPU 0; CPU 1 runs the
+ * next task normally. */
+int tasktest_fault_null(const void *arg, void *ret); /* tt_fault.c */
+
+void tasktest_t_smp_fault_other_cpu(void)
+{
+    unsigned n = cpu_count();
+    if (n < 2) {
+        kprintf("tasktest: smp_fault_other_cpu: one CPU online\n");
+        CHECK(cpu_self() == 0, "one CPU, and it is not CPU 0");
+        return;
+    }
+    task_id_t id;
+    struct task_result r;
+    int e = spawn_on(1u << 1, 0, tasktest_fault_null, 0, 0, &id);
+    REQUIRE(e == 0, "spawn: %s", tasktest_err(e));
+    uint64_t spins = 0;
+    struct task_info ti;
+    while (task_info(id, &ti) == 0 && ti.state != TASK_DEAD && spins < 100000000ull)
+        spins++; /* the suite keeps CPU 0 busy meanwhile: it is not stopped by the fault */
+    e = tasktest_join(id, &r);
+    CHECK(e == 0 && r.how == TASK_FAULTED && r.fault.vector == 14,
+          "the task on CPU 1 ended %s (vector %u), not faulted with a page fault",
+          tasktest_how(r.how), r.fault.vector);
+    CHECK(tasktest_contains(r.fault.where, "tasktest_fault_null+"), "fault at %s", r.fault.where);
+    CHECK(cpu_self() == 0 && spins > 0, "the suite did not keep running on CPU 0");
+    flag = 0;
+    ran_on = 99;
+    e = spawn_on(1u << 1, 0, entry_where, 0, 0, &id);
+    REQUIRE(e == 0, "spawn after the fault: %s", tasktest_err(e));
+    e = tasktest_join(id, &r);
+    CHECK(e == 0 && r.how == TASK_RETURNED && ran_on == 1, "CPU 1 after the fault: %s, CPU %u",
+          tasktest_how(r.how), ran_on);
+}
