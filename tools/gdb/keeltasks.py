@@ -23,8 +23,21 @@ def read_u64(addr):
 
 
 def current_task():
-    cur = keelcells.kernel_static("current", "sched.c")
-    return None if int(cur) == 0 else cur
+    """The task running on the CPU GDB stopped on: its struct cpu_local (the GS base) holds it;
+    the boot CPU's when the GS base cannot be read."""
+    cl = None
+    try:
+        gs = int(gdb.parse_and_eval("$gs_base"))
+        if gs:
+            cl = gdb.Value(gs).cast(gdb.lookup_type("struct cpu_local").pointer()).dereference()
+    except gdb.error:
+        cl = None
+    if cl is None:
+        cl = keelcells.kernel_static("boot_cpu", "cpu.c")
+    cur = cl["current_task"]
+    if int(cur) == 0:
+        return None
+    return cur.cast(gdb.lookup_type("struct task").pointer())
 
 
 def all_tasks():
