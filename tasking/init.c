@@ -10,7 +10,6 @@
 #include "task_internal.h"
 
 void sched_set_current(struct task *t);
-void sched_kick_irq(struct trap_frame *f);
 void sched_set_idle(struct task *t);
 void timer_set_tick_hook(void (*hook)(struct trap_frame *f));
 

@@ -19,6 +19,7 @@
 #include <keel/clock.h>
 #include <keel/cpu.h>
 #include <keel/errno.h>
+#include <keel/export.h>
 #include <keel/spinlock.h>
 #include <keel/core/cpu_local.h>
 #include <keel/core/trap.h>
@@ -340,11 +341,6 @@ void sched_cpu_enter(struct task *idle)
     sched_unlock(irq);
 }
 
-unsigned task_cpu(const struct task *t)
-{
-    return t->cpu;
-}
-
 /* This CPU is parked by a stop of the world (interrupts off, not holding the scheduler lock):
  * its task's registers are saved as for a switch, with the interrupted frame, so that the
  * stopper reads it like any task switched away (swap_tasks.c, stack_scan.c, backtrace.c). */
@@ -382,6 +378,7 @@ int task_set_cpus(uint32_t mask)
     sched_unlock(irq);
     return 0;
 }
+KEEL_EXPORT_FUNC(task_set_cpus);
 
 bool sched_others_running(void)
 {

@@ -1,6 +1,7 @@
 /* Live swap, the tasks' part: is any task inside an old version (quiescence), and moving the
- * tasks of swapped cells to the new versions. Everything here runs with the scheduler lock held
- * and interrupts off: on one CPU that is the stopped world.
+ * tasks of swapped cells to the new versions. Everything here runs with the world stopped
+ * (world_stop: the scheduler lock held here, every other CPU parked with its task's context
+ * saved, so a task running elsewhere reads like one the timer preempted).
  *
  * "Inside" is decided exactly, from each task's saved state: the return address of its saved
  * context and the frame-pointer chain from its saved rbp (everything is built with frame

@@ -5,10 +5,9 @@
  *
  * A new task's stack is prepared by sched.c so that the first switch to it "returns" into
  * task_trampoline with the task's record in r12. */
-    .text
-    .global arch_context_switch
-    .type arch_context_switch, @function
-arch_context_switch:
+/* The saved context, as every reader of a task switched away expects it (swap_tasks.c,
+ * backtrace.c): r15 r14 r13 r12 rbx rbp, then the return address. */
+.macro SAVE_CONTEXT
     pushq %rbp
     movq %rsp, %rbp
     pushq %rbx
@@ -16,14 +15,25 @@ arch_context_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    movq %rsp, (%rdi)
-    movq %rsi, %rsp
+.endm
+
+.macro RESTORE_CONTEXT
     popq %r15
     popq %r14
     popq %r13
     popq %r12
     popq %rbx
     popq %rbp
+.endm
+
+    .text
+    .global arch_context_switch
+    .type arch_context_switch, @function
+arch_context_switch:
+    SAVE_CONTEXT
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    RESTORE_CONTEXT
     ret
     .size arch_context_switch, . - arch_context_switch
 
@@ -42,23 +52,12 @@ task_trampoline:
     .global arch_context_park
     .type arch_context_park, @function
 arch_context_park:
-    pushq %rbp
-    movq %rsp, %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_CONTEXT
     movq %rsp, (%rdi)
     subq $8, %rsp            /* 16-byte alignment at the call */
     movq %rdx, %rdi
     call *%rsi
     addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    RESTORE_CONTEXT
     ret
     .size arch_context_park, . - arch_context_park

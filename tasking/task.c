@@ -650,7 +650,6 @@ KEEL_EXPORT_FUNC(task_exit);
 KEEL_EXPORT_FUNC(task_kill);
 KEEL_EXPORT_FUNC(task_self);
 KEEL_EXPORT_FUNC(task_yield);
-KEEL_EXPORT_FUNC(task_set_cpus);
 KEEL_EXPORT_FUNC(task_sleep_ns);
 KEEL_EXPORT_FUNC(task_count);
 

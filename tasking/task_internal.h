@@ -1,7 +1,7 @@
 /* The tasking layer's private view of a task. Which lock protects a field is said per group:
- * "scheduler lock" is sched_lock() (interrupts off: on one CPU, the stopped world); "own" fields
- * only the running task itself changes (others read them with the scheduler lock held, when the
- * task is switched away). */
+ * "scheduler lock" is sched_lock() (interrupts off, on every CPU); "own" fields only the running
+ * task itself changes (others read them with the scheduler lock held, when the task is switched
+ * away, or with the world stopped, when it is parked on another CPU). */
 #ifndef KEEL_TASKING_TASK_INTERNAL_H
 #define KEEL_TASKING_TASK_INTERNAL_H
 #include <stdbool.h>

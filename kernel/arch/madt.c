@@ -5,6 +5,7 @@
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/string.h>
+#include <keel/unaligned.h>
 #include "arch/madt.h"
 
 #define MADT_HEADER_SIZE  44 /* the 36-byte SDT header, local APIC address u32, flags u32 */
@@ -22,20 +23,6 @@ enum madt_type {
 
 #define LAPIC_ENABLED        (1u << 0)
 #define LAPIC_ONLINE_CAPABLE (1u << 1)
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
 
 /* The size of a known entry type, 0 for a type we skip. */
 static size_t entry_size(uint8_t type)
@@ -102,7 +89,7 @@ static int check_header(const uint8_t *t, size_t len, char *why, size_t why_size
     if (memcmp(t, "APIC", 4) != 0)
         return malformed(why, why_size, "offset 0: signature %02x %02x %02x %02x is not \"APIC\"",
                          t[0], t[1], t[2], t[3]);
-    uint32_t hlen = rd32(t + MADT_OFF_LENGTH);
+    uint32_t hlen = ld32(t + MADT_OFF_LENGTH);
     if (hlen > len)
         return malformed(why, why_size,
                          "offset %d: header length %u is beyond the %zu readable bytes",
@@ -136,11 +123,11 @@ int madt_parse(const void *table, size_t len, struct madt_info *out, char *why_b
 
     struct madt_info m;
     memset(&m, 0, sizeof(m));
-    m.lapic_base = rd32(t + MADT_OFF_LAPIC);
-    m.flags = rd32(t + MADT_OFF_FLAGS);
+    m.lapic_base = ld32(t + MADT_OFF_LAPIC);
+    m.flags = ld32(t + MADT_OFF_FLAGS);
 
     /* Only the header's length is the table: what follows in the mapping is not ours. */
-    size_t end = rd32(t + MADT_OFF_LENGTH);
+    size_t end = ld32(t + MADT_OFF_LENGTH);
     for (size_t off = MADT_HEADER_SIZE; off < end;) {
         const uint8_t *e = t + off;
         if (end - off < 2)
@@ -162,16 +149,16 @@ int madt_parse(const void *table, size_t len, struct madt_info *out, char *why_b
                              (unsigned)type, (unsigned)elen, need);
         switch (type) {
         case MADT_LAPIC:
-            add_cpu(&m, e[3], e[2], rd32(e + 4), false);
+            add_cpu(&m, e[3], e[2], ld32(e + 4), false);
             break;
         case MADT_IOAPIC:
             m.ioapics++;
             break;
         case MADT_LAPIC_OVERRIDE:
-            m.lapic_base = rd64(e + 4);
+            m.lapic_base = ld64(e + 4);
             break;
         case MADT_X2APIC:
-            add_cpu(&m, rd32(e + 4), rd32(e + 12), rd32(e + 8), true);
+            add_cpu(&m, ld32(e + 4), ld32(e + 12), ld32(e + 8), true);
             break;
         default:
             break; /* other interrupt controllers: skipped by their length */

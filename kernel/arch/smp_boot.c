@@ -89,10 +89,13 @@ static int build_tables(struct tramp_tables *t)
     memset(t, 0, sizeof(*t));
     uint64_t *pa[] = {&t->pml4, &t->pdpt, &t->pd};
     for (unsigned i = 0; i < 3; i++) {
-        if (frame_alloc(1, 1, pa[i]) || *pa[i] + PAGE_SIZE > (1ull << 32)) {
-            if (*pa[i] + PAGE_SIZE > (1ull << 32))
-                frame_free(*pa[i], 1), *pa[i] = 0;
+        if (frame_alloc(1, 1, pa[i])) {
+            *pa[i] = 0;
             free_tables(t);
+            return KE_NOMEM;
+        }
+        if (*pa[i] + PAGE_SIZE > (1ull << 32)) {
+            free_tables(t); /* this one too: it is in *pa[i] */
             return KE_NOMEM;
         }
         memset(phys_to_virt(*pa[i]), 0, PAGE_SIZE);

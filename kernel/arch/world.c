@@ -105,6 +105,7 @@ int world_stop(uint64_t timeout_ns, int *irq_state, unsigned *late_cpu)
 void world_resume(int irq_state)
 {
     end_round(atomic_load_u64(&round_no, MO_RELAXED));
-    sched_unlock(irq_state);
+    /* The turn is given up before the unlock, which may switch this task away for a while. */
     atomic_store_u32(&stopper, 0, MO_RELEASE);
+    sched_unlock(irq_state);
 }

@@ -3,6 +3,7 @@
  * leaves *out untouched without needing a 2 KiB scratch copy on the early boot stack. */
 #include <keel/errno.h>
 #include <keel/mb2.h>
+#include <keel/unaligned.h>
 #include <keel/string.h>
 
 #define MB2_HEADER_SIZE  8  /* u32 total_size, u32 reserved */
@@ -11,28 +12,6 @@
 #define MB2_MODULE_FIXED 16 /* tag header, u32 mod_start, u32 mod_end */
 #define MB2_MMAP_FIXED   16 /* tag header, u32 entry_size, u32 entry_version */
 #define MB2_MEMINFO_SIZE 16 /* tag header, u32 mem_lower, u32 mem_upper */
-
-/* Unaligned-safe little-endian loads (x86_64 and every host we test on are little-endian). */
-static uint32_t ld32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint16_t ld16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
 
 /* Finds the NUL of the string in s[0..n); returns its index, or -1 if the string runs off. */
 static long str_len_within(const uint8_t *s, size_t n)
