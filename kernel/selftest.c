@@ -291,6 +291,11 @@ static void selftest_cpucall(void)
     failures += selftest_cpu_call();
 }
 
+static void selftest_tlbremap(void)
+{
+    failures += selftest_tlb_remap();
+}
+
 static void selftest_worldstop(void)
 {
     failures += selftest_world_stop();
@@ -319,6 +324,7 @@ static const struct selftest tests[] = {
     {"exports", selftest_exports, 0, "the core export table: every export found, nothing else"},
     {"cpucall", selftest_cpucall, 0, "cpu_call on every other CPU, and its refusals"},
     {"worldstop", selftest_worldstop, 0, "stop the world on every CPU; a busy CPU refuses in time"},
+    {"tlbremap", selftest_tlbremap, 0, "a page mapped again on a CPU with a stale translation"},
     {"apfault", selftest_ap_fault, 1, "a fault in core code on CPU 1: its report, all CPUs stop"},
     {"clock", selftest_clock, 0, "TSC clock is monotonic and calibrated, the APIC timer ticks"},
 };

@@ -7,6 +7,7 @@ void selftest_run(const char *name);
 /* selftest_smp.c: the checks that failed, and a fault on CPU 1 (never returns on 2+ CPUs). */
 unsigned selftest_cpu_call(void);
 unsigned selftest_world_stop(void);
+unsigned selftest_tlb_remap(void);
 void selftest_ap_fault(void);
 
 #endif

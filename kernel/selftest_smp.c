@@ -6,7 +6,10 @@
 #include <keel/cpu.h>
 #include <keel/clock.h>
 #include <keel/errno.h>
+#include <keel/memory.h>
+#include <keel/paging.h>
 #include <keel/core/cpu_local.h>
+#include <keel/core/x86.h>
 #include <keel/core/world.h>
 #include <keel/task.h>
 #include "selftest.h"
@@ -128,5 +131,87 @@ unsigned selftest_world_stop(void)
     }
     CHECK(task_set_cpus(0) == 0);
     kprintf("selftest: 100 stops of %u CPUs, a busy CPU refused in time\n", n);
+    return failed;
+}
+
+/* A page mapped again on a CPU that still holds the old translation: CPU 1 reads a page (its TLB
+ * keeps the translation), CPU 0 unmaps it with interrupts off (no shootdown wait, as the
+ * scheduler frees a dead task's stack) and hands CPU 1 a new frame, which CPU 1 maps at the same
+ * address and reads — with interrupts off all along, so nothing else flushes its TLB. It must
+ * read the new frame (how a CPU writing a new task's first frame on a reused stack range once
+ * wrote into the old one). */
+#define TLB_OLD 0x01d01d01d01d01d0ull
+#define TLB_NEW 0x0e90e90e90e90e90ull
+
+static struct {
+    uint64_t va, new_pa;
+    atomic_u32 phase; /* 1: CPU 1 read the old page; 2: va unmapped, new_pa ready; 3: done */
+    uint64_t seen_before, seen_after;
+    int map_err;
+} tlb;
+
+static void tlb_reader(void *arg)
+{
+    (void)arg;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)tlb.va;
+    tlb.seen_before = *p;
+    atomic_store_u32(&tlb.phase, 1, MO_RELEASE);
+    uint64_t start = clock_tsc(), limit = clock_tsc_hz(); /* 1 s: CPU 0 may be slow */
+    while (atomic_load_u32(&tlb.phase, MO_ACQUIRE) != 2 && clock_tsc() - start < limit)
+        __asm__ volatile("pause");
+    if (atomic_load_u32(&tlb.phase, MO_ACQUIRE) != 2)
+        return;
+    tlb.map_err = paging_map(tlb.va, tlb.new_pa, MAP_W);
+    if (!tlb.map_err)
+        tlb.seen_after = *p;
+    atomic_store_u32(&tlb.phase, 3, MO_RELEASE);
+}
+
+unsigned selftest_tlb_remap(void)
+{
+    unsigned failed = 0;
+    if (cpu_count() < 2) {
+        kprintf("selftest: needs 2 CPUs, %u online\n", cpu_count());
+        return 1;
+    }
+    CHECK(task_set_cpus(1u << 0) == 0);
+    struct kstack s;
+    uint64_t new_pa, old_pa = 0;
+    if (kstack_alloc(1, &s) != 0 || frame_alloc(1, 1, &new_pa) != 0) {
+        kprintf("selftest: out of memory\n");
+        return 1;
+    }
+    tlb.va = s.base;
+    tlb.new_pa = new_pa;
+    atomic_store_u32(&tlb.phase, 0, MO_RELAXED);
+    *(volatile uint64_t *)(uintptr_t)s.base = TLB_OLD;
+    *(volatile uint64_t *)phys_to_virt(new_pa) = TLB_NEW;
+    CHECK(cpu_call(1, tlb_reader, 0) == 0);
+    uint64_t start = clock_tsc(), limit = clock_tsc_hz();
+    while (atomic_load_u32(&tlb.phase, MO_ACQUIRE) != 1 && clock_tsc() - start < limit)
+        __asm__ volatile("pause");
+    if (atomic_load_u32(&tlb.phase, MO_ACQUIRE) != 1) {
+        kprintf("selftest: CPU 1 did not take the call\n");
+        return 1; /* the page stays mapped: the call may still run */
+    }
+    uint64_t fl = read_rflags();
+    cli();
+    CHECK(paging_unmap(s.base, &old_pa) == 0);
+    atomic_store_u32(&tlb.phase, 2, MO_RELEASE);
+    if (fl & (1u << 9))
+        sti();
+    CHECK(cpu_call_wait(1, 2000000000ull) == 0);
+    CHECK(atomic_load_u32(&tlb.phase, MO_ACQUIRE) == 3);
+    CHECK(tlb.map_err == 0);
+    CHECK(tlb.seen_before == TLB_OLD);
+    CHECK(tlb.seen_after == TLB_NEW);
+    kprintf("selftest: CPU 1 read %#llx before and %#llx after the page was mapped again\n",
+            (unsigned long long)tlb.seen_before, (unsigned long long)tlb.seen_after);
+    if (tlb.map_err)
+        frame_free(new_pa, 1);
+    kstack_free(&s); /* unmaps new_pa (when CPU 1 mapped it) and frees it */
+    if (old_pa)
+        frame_free(old_pa, 1);
+    CHECK(task_set_cpus(0) == 0);
     return failed;
 }

@@ -147,6 +147,10 @@ static int map_locked(uint64_t va, uint64_t pa, unsigned flags)
     if (*e & PTE_P)
         return KE_EXIST;
     *e = (pa & PTE_ADDR) | leaf_bits(flags);
+    /* This CPU may still hold a translation of va from before an unmapping it has not caught up
+     * with (one done with interrupts off elsewhere, e.g. a dead task's stack freed by another
+     * CPU's scheduler): writes through it would reach the old frame, not the new one. */
+    invlpg(va);
     return 0;
 }
 
@@ -178,7 +182,8 @@ void tlb_catch_up(void)
  * that long catches up at its next tick or switch, before it can run another task). With
  * interrupts off — a dead task's stack freed from the scheduler, where waiting could deadlock —
  * it leaves them to catch up at their next tick or switch: no task of theirs can reach the
- * stack of a task that is gone, and a new task on that range runs only after a switch. */
+ * stack of a task that is gone, a new task on that range runs only after a switch, and the CPU
+ * that maps the range again drops its own stale translation first (map_locked). */
 static void tlb_shootdown(void)
 {
     unsigned n = cpu_count();

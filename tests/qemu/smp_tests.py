@@ -118,6 +118,19 @@ def case_world_stop(build, workdir):
             vm.forbid(r"check failed|PANIC")
 
 
+def case_tlb_remap(build, workdir):
+    """selftest=tlbremap at -smp 2: a page mapped again on a CPU that still holds the old
+    translation (the other CPU unmapped it with interrupts off, as the scheduler frees a dead
+    task's stack) reads the new frame, not the old one."""
+    with KeelVM(os.path.join(build, "keel.elf"), "selftest=tlbremap panic=exit after-ready=exit",
+                workdir=workdir, smp=2) as vm:
+        vm.start()
+        vm.expect(r"selftest: CPU 1 read 0x1d01d01d01d01d0 before and 0xe90e90e90e90e90 after")
+        vm.expect(r"selftest tlbremap: ok")
+        vm.expect_exit(EXIT_SUCCESS)
+        vm.forbid(r"check failed|PANIC")
+
+
 def case_ap_fault(build, workdir):
     """A fault in core code on CPU 1: the panic report names CPU 1 and the function, and the
     system stops (exit with the failure code)."""
