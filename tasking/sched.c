@@ -1,6 +1,7 @@
-/* The scheduler: strict priorities (TASK_PRIO_MIN..MAX, higher first) with round robin inside a
- * priority, preemption from each CPU's APIC timer, an idle task per CPU, and the list of timed
- * waits. docs/smp.md tells how it spreads tasks over the CPUs.
+/* The scheduler's mechanism: each CPU's ready queue, the switch, preemption from each CPU's APIC
+ * timer, an idle task per CPU, and the list of timed waits. What goes where and what runs next
+ * is the policy's (sched_policy.c: a cell's, or the core's copy of the priority policy);
+ * docs/smp.md tells the whole story.
  *
  * One lock (sched_lock: a spinlock that also keeps interrupts off) protects every run queue,
  * wait queue and task state, on every CPU. A switch happens with the lock held and the lock
@@ -8,13 +9,9 @@
  * in task_start). So a task is never picked by one CPU while another is still saving it: the
  * one switching away holds the lock until its registers are saved.
  *
- * Each CPU has its own ready queue (runqueue.c: strict priority, FIFO within one). A task that
- * becomes ready goes to the queue of a CPU it may run on (its affinity): an idle one if there is
- * one (its last CPU first), else its last CPU; a CPU told of a task it should run now gets a
- * reschedule IPI. A CPU picks the best task it may run from its own queue or, when another
- * CPU's queue holds a better one, takes it from there (work stealing): nobody waits in a queue
- * while a CPU it may use runs something of a lower priority for longer than a tick. The time
- * slice is one tick (preempt when a task of the same or a higher priority is ready). */
+ * A task that becomes ready goes to the queue and level the policy names; a CPU told of a task
+ * it should run now gets a reschedule IPI. At each tick the policy says whether what it would
+ * run next takes the CPU from the running task. */
 #include <stddef.h>
 #include <keel/clock.h>
 #include <keel/cpu.h>
@@ -24,32 +21,20 @@
 #include <keel/core/cpu_local.h>
 #include <keel/core/trap.h>
 #include <keel/core/x86.h>
-#include "task_internal.h"
-
-#define TASK_OF(link) ((struct task *)((char *)(link)-offsetof(struct task, rq)))
+#include "sched_internal.h"
 
 void arch_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 void arch_context_park(uint64_t *save_rsp, void (*wait)(void *), void *arg);
 
-/* A CPU's part of the scheduler (all under the scheduler lock). */
-struct cpu_sched {
-    struct task *idle;
-    struct runqueue ready;
-    unsigned queued;           /* tasks in ready */
-    struct task *pending_reap; /* a task that died here: freed after the switch away from it */
-    bool need_resched;
-    bool on; /* schedules tasks (its idle task is in place) */
-};
-
 static struct spinlock sched_spin = SPINLOCK_INIT;
-static struct cpu_sched cpus[CPU_MAX];
-static uint32_t sched_mask = 1; /* CPUs that schedule (only ever grows) */
-static unsigned sched_span = 1; /* highest CPU that schedules, plus one: the loops' bound */
-static struct task *sleepers;   /* sorted by deadline_ns */
+struct cpu_sched sched_cpus[CPU_MAX];
+uint32_t sched_mask = 1;
+unsigned sched_span = 1;
+static struct task *sleepers; /* sorted by deadline_ns */
 
 static struct cpu_sched *here(void)
 {
-    return &cpus[cpu_self()];
+    return &sched_cpus[cpu_self()];
 }
 
 int sched_lock(void)
@@ -64,6 +49,8 @@ void sched_unlock(int irq_state)
     if (irq_state && here()->need_resched && task_current())
         sched_switch();
     spin_unlock(&sched_spin, irq_state);
+    if (irq_state && sched_policy_dropped_pending())
+        sched_policy_say_dropped();
 }
 
 /* Switches into tasks other than idle tasks, on every CPU (task_foreign_switches, stack_scan.c). */
@@ -100,40 +87,16 @@ bool task_is_idle(const struct task *t)
     return t && t->idle;
 }
 
-static struct task *running_on(unsigned cpu)
+struct task *sched_running_on(unsigned cpu)
 {
     struct cpu_local *c = cpu_local_of(cpu);
     return c ? c->current_task : 0;
 }
 
-/* The CPUs t may run on: its affinity within those that schedule (all of them when its
- * affinity names none that does). */
-static uint32_t allowed(const struct task *t)
+uint32_t sched_allowed(const struct task *t)
 {
     uint32_t m = t->affinity & sched_mask;
     return m ? m : sched_mask;
-}
-
-static bool cpu_idle(unsigned cpu)
-{
-    struct task *cur = running_on(cpu);
-    return cpus[cpu].queued == 0 && (!cur || cur == cpus[cpu].idle);
-}
-
-static unsigned choose_cpu(const struct task *t)
-{
-    uint32_t ok = allowed(t);
-    unsigned self = cpu_self();
-    if (t == task_current() && (ok & (1u << self)))
-        return self; /* a yield or a preemption: stay, the others steal if they are idle */
-    if ((ok & (1u << t->cpu)) && cpu_idle(t->cpu))
-        return t->cpu;
-    for (unsigned i = 0; i < sched_span; i++)
-        if ((ok & (1u << i)) && cpu_idle(i))
-            return i;
-    if (ok & (1u << t->cpu))
-        return t->cpu;
-    return (unsigned)__builtin_ctz(ok);
 }
 
 void sched_make_ready(struct task *t)
@@ -141,60 +104,32 @@ void sched_make_ready(struct task *t)
     t->state = TASK_READY;
     if (t->idle)
         return; /* an idle task runs when nothing else can: never queued */
-    unsigned target = choose_cpu(t);
-    struct cpu_sched *cs = &cpus[target];
+    unsigned target, level;
+    policy_place(t, &target, &level);
+    struct cpu_sched *cs = &sched_cpus[target];
     t->cpu = target;
-    rq_push(&cs->ready, &t->rq, t->priority);
+    t->level = level;
+    rq_push(&cs->ready, &t->rq, level);
     cs->queued++;
-    struct task *cur = running_on(target);
-    if (cur && (cur == cs->idle || t->priority > cur->priority) && !cs->need_resched) {
+    struct task *cur = sched_running_on(target);
+    if (!cur || cur == t || cs->need_resched)
+        return; /* a yield or a preemption: the switch under way picks */
+    if (cur == cs->idle || policy_preempt(target, cur, t, false)) {
         cs->need_resched = true;
         if (target != cpu_self())
             cpu_kick(target);
     }
 }
 
-struct steal_ctx {
-    unsigned cpu;
-};
-
-static bool may_run_on(const struct rq_link *l, void *ctx)
-{
-    const struct steal_ctx *s = ctx;
-    return (allowed(TASK_OF(l)) >> s->cpu) & 1;
-}
-
-/* The best task this CPU may run, from any CPU's queue (its own first among equals), still
- * queued; its queue's CPU in *from. */
-static struct task *best_ready(unsigned self, unsigned *from, unsigned *prio_out)
-{
-    struct steal_ctx ctx = {self};
-    struct task *best = 0;
-    unsigned best_prio = 0;
-    for (unsigned k = 0, i = self; k < sched_span; k++, i = i + 1 == sched_span ? 0 : i + 1) {
-        if (!cpus[i].queued || rq_highest(&cpus[i].ready) < (best ? (int)best_prio + 1 : 0))
-            continue;
-        unsigned prio;
-        struct rq_link *l = rq_find_if(&cpus[i].ready, may_run_on, &ctx, &prio);
-        if (l && (!best || prio > best_prio)) {
-            best = TASK_OF(l);
-            best_prio = prio;
-            *from = i;
-        }
-    }
-    if (prio_out)
-        *prio_out = best_prio;
-    return best;
-}
-
+/* What this CPU runs next, taken off its queue (its idle task when the policy gives none). */
 static struct task *pick_next(void)
 {
-    unsigned self = cpu_self(), from = self;
-    struct task *t = best_ready(self, &from, 0);
+    unsigned self = cpu_self();
+    struct task *t = policy_pick(self);
     if (!t)
         return here()->idle;
-    rq_remove(&cpus[from].ready, &t->rq, t->priority);
-    cpus[from].queued--;
+    rq_remove(&sched_cpus[t->cpu].ready, &t->rq, t->level);
+    sched_cpus[t->cpu].queued--;
     t->cpu = self;
     return t;
 }
@@ -309,12 +244,11 @@ void sched_timer_tick(struct trap_frame *f)
         sched_unlock(irq);
         task_finish(TASK_KILLED, KE_KILLED, 0);
     }
-    /* Time slice: one tick, then round robin within the priority (a task queued anywhere that
-     * may run here counts: this is also how an idle CPU finds work another one queued). */
-    unsigned from, prio;
-    if (cur->idle ? best_ready(cpu_self(), &from, &prio) != 0
-                  : rq_highest(&cs->ready) >= (int)cur->priority ||
-                        (best_ready(cpu_self(), &from, &prio) && prio > cur->priority))
+    /* The time slice: the policy says whether what would run next takes over (a task queued
+     * anywhere that may run here counts: this is also how an idle CPU finds work another one
+     * queued). */
+    struct task *next = policy_pick(cpu_self());
+    if (next && (cur->idle || policy_preempt(cpu_self(), cur, next, true)))
         cs->need_resched = true;
     if (cs->need_resched)
         preempt(f);
@@ -373,7 +307,7 @@ int task_set_cpus(uint32_t mask)
         return KE_RANGE;
     int irq = sched_lock();
     t->affinity = mask;
-    if (!((allowed(t) >> cpu_self()) & 1))
+    if (!((sched_allowed(t) >> cpu_self()) & 1))
         here()->need_resched = true; /* the switch below requeues it where it may run */
     sched_unlock(irq);
     return 0;
@@ -384,7 +318,7 @@ bool sched_others_running(void)
 {
     unsigned self = cpu_self();
     for (unsigned i = 0; i < sched_span; i++) {
-        struct task *t = i == self ? 0 : running_on(i);
+        struct task *t = i == self ? 0 : sched_running_on(i);
         if (t && !t->idle)
             return true;
     }

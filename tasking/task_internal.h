@@ -30,6 +30,7 @@ struct task {
     unsigned priority;
     uint64_t saved_rsp;       /* while not running */
     struct rq_link rq;        /* the ready queue */
+    unsigned level;           /* its level there (the policy's) */
     struct task *next;        /* a wait queue */
     struct waitq *waiting_on; /* while blocked */
     uint64_t deadline_ns;     /* timed wait / sleep; 0 = none */

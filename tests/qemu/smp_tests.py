@@ -24,9 +24,10 @@ def cpus(sh):
     lines = out.splitlines()
     m = re.fullmatch(r"(\d+) CPUs? online; this command ran on CPU (\d+)", lines[0])
     check(m, "cpus: bad first line", out)
-    check(lines[1].split() == ["CPU", "APIC", "STATE", "TICKS", "CALLS"], "cpus: bad header", out)
+    check(lines[1] == "scheduler policy: priority (the sched cell)", "cpus: bad policy line", out)
+    check(lines[2].split() == ["CPU", "APIC", "STATE", "TICKS", "CALLS"], "cpus: bad header", out)
     rows = []
-    for line in lines[2:]:
+    for line in lines[3:]:
         r = ROW.match(line)
         check(r, f"cpus: bad row {line!r}", out)
         rows.append((int(r.group(1)), int(r.group(2)), r.group(3), int(r.group(4)),
@@ -88,7 +89,7 @@ def case_ticks(build, workdir):
         _, _, first = cpus(sh)
         sh.run_until("cpus", lambda out: all(
             int(ROW.match(line).group(4)) > first[i][3]
-            for i, line in enumerate(out.splitlines()[2:])), what="every CPU ticking")
+            for i, line in enumerate(out.splitlines()[3:])), what="every CPU ticking")
 
 
 def case_cpucall(build, workdir):

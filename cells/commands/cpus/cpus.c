@@ -1,8 +1,9 @@
 /* cpus: the CPUs Keel runs on, one row each: index, local APIC id, state, timer ticks since the
- * CPU started and cpu_call functions it has run. */
+ * CPU started and cpu_call functions it has run; and the scheduler policy in place. */
 #include <keel/command.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/sched_policy.h>
 
 int cmd_cpus_main(const void *arg, void *ret)
 {
@@ -19,6 +20,11 @@ int cmd_cpus_main(const void *arg, void *ret)
     }
     unsigned n = cpu_count();
     kprintf("%u CPU%s online; this command ran on CPU %u\n", n, n == 1 ? "" : "s", cpu_self());
+    char policy[32];
+    bool from_cell;
+    sched_policy_current(policy, sizeof(policy), &from_cell);
+    kprintf("scheduler policy: %s (%s)\n", policy,
+            from_cell ? "the sched cell" : "the core's copy");
     kprintf("  CPU  APIC  STATE         TICKS     CALLS\n");
     for (unsigned i = 0; i < n; i++) {
         struct cpu_info ci;
