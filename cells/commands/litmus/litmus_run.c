@@ -7,7 +7,8 @@
  * thread publishes k (`pos[t]`) and waits, a bounded number of spins, for the others to reach k
  * too — so when all CPUs are running they enter each run together, and the instructions of the
  * threads overlap in time, which is what makes the relaxed outcomes observable at all; when one
- * is held up (its QEMU thread descheduled by the host) the others go on rather than stall. A
+ * is held up (its QEMU thread descheduled by the host) the others go on alone to the batch's
+ * end rather than stall, and the batch barrier brings them together again. A
  * small pseudo-random delay per run and thread varies which thread is ahead.
  *
  * The tasks spin with interrupts on, never in a cpu_call: the timer, other tasks and the
@@ -100,14 +101,21 @@ static bool wait_for(struct slot *s, uint64_t want)
     }
 }
 
-/* Enter run k (1, 2, ...): publish it and give each other thread STEP_SPINS to reach it. */
-static void step(unsigned t, unsigned n, uint64_t k)
+/* Enter run k (1, 2, ...): publish it and give each other thread STEP_SPINS to reach it.
+ * False if one did not: it is held up (its vCPU descheduled by the host, say), and waiting for
+ * it run after run would only make this thread slow too. */
+static bool step(unsigned t, unsigned n, uint64_t k)
 {
     atomic_store_u64(&pos[t].v, k, MO_RELAXED);
-    for (unsigned u = 0; u < n; u++)
-        for (unsigned s = 0; u != t && s < STEP_SPINS; s++)
-            if (atomic_load_u64(&pos[u].v, MO_RELAXED) >= k)
-                break;
+    for (unsigned u = 0; u < n; u++) {
+        if (u == t)
+            continue;
+        unsigned s = 0;
+        while (atomic_load_u64(&pos[u].v, MO_RELAXED) < k)
+            if (++s == STEP_SPINS)
+                return false;
+    }
+    return true;
 }
 
 /* A delay of 0..15 loop turns, a different one per run and thread; none at all in half the runs,
@@ -155,8 +163,14 @@ static int thread_main(const void *arg, void *ret)
             } else if (!wait_for(&go, b)) {
                 break;
             }
+            /* In step until another thread is held up; then alone to the batch's end (the
+             * barrier after it waits for the late one), in step again from the next. */
+            bool in_step = true;
             for (uint32_t i = 0; i < count; i++) {
-                step(t, n, base + i + 1);
+                if (in_step)
+                    in_step = step(t, n, base + i + 1);
+                else
+                    atomic_store_u64(&pos[t].v, base + i + 1, MO_RELAXED);
                 skew(base + i, t);
                 body(i);
             }
