@@ -4,7 +4,8 @@ memory-model litmus tests run across real vCPUs (multi-threaded TCG), every outc
 against x86-TSO: at -smp 2 MP, SB, SB+mfence and LB in text and every test in JSON (IRIW skipped
 for want of 4 CPUs); at -smp 4 every test, IRIW included (label qemu-smp4); one CPU skips all;
 bad arguments are refused with nothing run; Ctrl-C ends a long run whose threads keep taking the
-world-stop IPI (a live swap from the host meanwhile), and a new run works at once.
+world-stop IPI (a live swap from the host meanwhile), and a new run works at once; the watchdog's
+CPU budget ends a run's threads and the run fails, saying so.
 
     litmus_tests.py --build DIR [--workdir DIR] CASE...
     litmus_tests.py --list
@@ -208,6 +209,22 @@ def case_interrupt_world_stop(build, workdir):
         for name in ("MP", "SB"):
             check_text_test(out, tests, name, 20000, 4)
         hasnt(out, EXIT_STATUS)
+
+
+def case_watchdog(build, workdir):
+    """A global CPU budget shorter than a run ends its threads (they never block): the run fails
+    saying so, no litmus task is left, and with the budget off the next run passes."""
+    with KeelShell(build, workdir=workdir, smp=2) as sh:
+        ok(sh, "watchdog budget 50")
+        out = sh.run("litmus --iterations 100000000 MP", timeout=RUN_TIMEOUT)
+        has(out, r"^litmus: MP: thread \d on CPU \d ended by the watchdog \(cpu_budget\); it "
+                 r"never blocks$")
+        has(out, r"^litmus: 0 ok, 1 failed, 0 skipped$")
+        has(out, r"^keel: litmus: exit status 1$")
+        ok(sh, "watchdog budget off")
+        sh.run_until("ps", lambda o: not re.search(r"\blitmus\d", o), what="no litmus task")
+        out = ok(sh, "litmus --iterations 20000 MP")
+        check_text_test(out, text_tables(out), "MP", 20000, 4)
 
 
 if __name__ == "__main__":

@@ -152,9 +152,6 @@ static bool one(const struct litmus_args *a, const struct litmus_test *t, bool f
     return true;
 }
 
-/* The result block is large (a tally per outcome): kept off the task's 16 KiB stack. */
-static struct litmus_result result;
-
 int cmd_litmus_main(const void *arg, void *ret)
 {
     (void)ret;
@@ -175,6 +172,7 @@ int cmd_litmus_main(const void *arg, void *ret)
         return 0;
     }
     struct totals tot = {0, 0, 0};
+    struct litmus_result result;
     unsigned cpus = cpu_count();
     if (a.json)
         kprintf("{\"cpus\": %u, \"iterations\": %llu, \"tests\": [", cpus,

@@ -237,6 +237,20 @@ static void prepare(const struct litmus_test *t, uint64_t iterations)
     /* Spawning publishes all of this to the threads: task_spawn takes the scheduler lock. */
 }
 
+/* Why thread u ended other than by returning, for the user. */
+static void thread_ended(struct litmus_result *out, unsigned u, const struct task_result *r)
+{
+    if (r->how == TASK_FAULTED && r->fault.kind == FAULT_KIND_HANG)
+        ksnprintf(out->why, sizeof(out->why),
+                  "thread %u on CPU %u ended by the watchdog (%s); it never blocks", u, u,
+                  fault_hang_name(r->fault.hang_by));
+    else if (r->how == TASK_FAULTED)
+        ksnprintf(out->why, sizeof(out->why), "thread %u on CPU %u faulted at %s", u, u,
+                  r->fault.where);
+    else
+        ksnprintf(out->why, sizeof(out->why), "thread %u on CPU %u was killed", u, u);
+}
+
 /* Start the threads and wait for them; the run's lock is held. */
 static int start_and_join(const struct litmus_test *t, struct litmus_result *out)
 {
@@ -245,6 +259,8 @@ static int start_and_join(const struct litmus_test *t, struct litmus_result *out
     for (uint32_t u = 0; u < t->nthreads; u++) {
         char name[TASK_NAME_MAX];
         ksnprintf(name, sizeof(name), "litmus%u", (unsigned)u);
+        /* No budget of its own: the thread runs without blocking for the whole run, so a
+         * global CPU budget (`watchdog budget`, off by default) shorter than that ends it. */
         struct task_spec spec = {
             .name = name, .entry = thread_main, .arg = &u, .arg_size = sizeof(u), .cpus = 1u << u};
         err = task_spawn(&spec, &run.threads[u]);
@@ -271,8 +287,7 @@ static int start_and_join(const struct litmus_test *t, struct litmus_result *out
             ksnprintf(out->why, sizeof(out->why), "join thread %u: %s", u, keel_strerror(e));
             status = e;
         } else if (r.how != TASK_RETURNED && !status) {
-            ksnprintf(out->why, sizeof(out->why), "thread %u on CPU %u ended %s", u, u,
-                      r.how == TASK_KILLED ? "killed" : "faulted");
+            thread_ended(out, u, &r);
             stop_run(STOP_CALLER);
             status = KE_FAILED;
         }
