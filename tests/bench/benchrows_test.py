@@ -61,14 +61,48 @@ def test_loader_tasks_faults():
           "a metric without p99 is refused")
 
 
+def by_cpus(n, stw_median=30000, target=None):
+    part = {"n": 20, "min_ns": 10, "median_ns": 20, "p99_ns": 30, "max_ns": 40}
+    e = {"cpus": n, "scenarios": [
+        {"scenario": sc, "cell": "counter",
+         "series": {"total": part, "stw": dict(part, median_ns=stw_median, p99_ns=stw_median)}}
+        for sc in br.BY_CPU_SCENARIOS],
+        "world_stop": {sc: dict(part, timeouts=0) for sc in br.BY_CPU_SCENARIOS}}
+    if target:
+        e["stw_target_ns"] = target
+    return e
+
+
 def test_swap():
     part = {"n": 20, "min_ns": 1, "median_ns": 2, "p99_ns": 3, "max_ns": 4}
     full = {p: part for p in ("total", "stw") + br.SWAP_STEPS}
     j = {"scenarios": [{"scenario": "idle", "cell": "counter", "series": full},
                        {"scenario": "workload", "cell": "salute",
-                        "series": {"total": part, "stw": part}}]}
+                        "series": {"total": part, "stw": part}}],
+         "by_cpus": [by_cpus(1), by_cpus(4, 30000, 20000)]}
     rows = br.extract("swap", j)
-    check(len(rows) == 9 + 2, f"idle counter has the breakdown, others total+stw: {len(rows)}")
+    check(len(rows) == 9 + 2 + 2 * 6,
+          f"idle counter has the breakdown, others total+stw, 6 per CPU count: {len(rows)}")
+    rows = {r["metric"]: r for r in rows}
+    for n in (1, 4):
+        for sc in br.BY_CPU_SCENARIOS:
+            for what in ("counter total", "counter stw", "world_stop"):
+                check(br.cpu_metric(n, sc, what) in rows, f"no row {br.cpu_metric(n, sc, what)}")
+    check(rows["4cpu idle counter stw"].get("target_ns") == 20000
+          and "target_ns" not in rows["1cpu idle counter stw"]
+          and "target_ns" not in rows["4cpu idle world_stop"],
+          "only the stop-the-world rows of the CPU count with a target carry it")
+    text = br.table(list(rows.values()))
+    check("target <= 20.0 us: NOT met" in text, f"the target beside its row:\n{text}")
+    j["by_cpus"][1]["scenarios"][1]["series"]["stw"]["median_ns"] = 15000
+    text = br.table(br.extract("swap", j))
+    check("4cpu workload counter stw" in text and "target <= 20.0 us: met" in text,
+          f"a met target:\n{text}")
+    del j["by_cpus"][0]["world_stop"]["workload"]
+    check(refused(br.extract, "swap", j), "a CPU count without its world_stop is refused")
+    del j["by_cpus"]
+    check(refused(br.extract, "swap", j), "no figures by CPU count are refused")
+    j["by_cpus"] = [by_cpus(2)]
     del full["link"]
     check(refused(br.extract, "swap", j), "a missing swap step is refused")
 
@@ -93,16 +127,44 @@ def test_compare():
     check("SLOWER" in text and "1 of 5 figures changed" in text, f"compare table:\n{text}")
 
 
+def lx(median):
+    return {"median": median, "p99": median, "min": median, "runs": 9, "unit": "us"}
+
+
 def test_linux():
-    rows = [r("switch", 2000, 1000), r("rv_rtt", 4000, 3000)]
-    ref = {"kernel": "6.1", "metrics": {"yield_pingpong": {"median": 4, "p99": 5, "min": 3,
-                                                           "runs": 9, "unit": "us"}}}
-    pairs = {p["linux"]: p for p in br.pair_with_linux(rows, ref)}
-    check(pairs["yield_pingpong"]["ratio"] == 0.5, f"ratio {pairs['yield_pingpong']}")
-    check(pairs["pipe_roundtrip"]["ratio"] is None, "no Linux figure: no ratio")
-    check(pairs["boot_to_prompt"]["ratio"] is None, "no Keel figure: no ratio")
+    rows = [r("switch", 2000, 1000), r("rv_rtt", 4000, 3000), r("idle counter stw", 9000, 8000,
+                                                                 "swap"),
+            r("1cpu idle world_stop", 500, 400, "swap"), r("2cpu idle world_stop", 3000, 2000,
+                                                            "swap")]
+    ref = {"kernel": "6.1", "smp": 1, "metrics": {"yield_pingpong": lx(4), "stop_machine": lx(10)}}
+    pairs = {p["what"]: p for p in br.pair_with_linux(rows, ref)}
+    by_linux = {p["linux"]: p for p in pairs.values()}
+    check(by_linux["yield_pingpong"]["ratio"] == 0.5, f"ratio {by_linux['yield_pingpong']}")
+    check(by_linux["pipe_roundtrip"]["ratio"] is None
+          and by_linux["pipe_roundtrip"]["status"] == "missing", "no Linux figure: missing")
+    check(by_linux["boot_to_prompt"]["status"] == "missing", "no Keel figure: missing")
+    check(by_linux["stop_machine"]["keel"] == "swap: 1cpu idle world_stop"
+          and by_linux["stop_machine"]["ratio"] == 0.05,
+          f"world_stop at the run's CPUs beside stop_machine: {by_linux['stop_machine']}")
+    check(by_linux["spawn_join_x"]["status"] == "needs 2 CPUs"
+          and by_linux["pipe_roundtrip_x"]["status"] == "needs 2 CPUs",
+          "*_x pairs need 2 CPUs with one")
+    check(by_linux[None]["status"] == "no counterpart"
+          and by_linux[None]["keel_median_ns"] == 9000, "the stw window has no counterpart")
     text = br.linux_table(list(pairs.values()), ref)
-    check("2x faster" in text and "missing" in text, f"linux table:\n{text}")
+    check("2x faster" in text and "missing" in text and "needs 2 CPUs: --smp 2" in text
+          and "no Linux counterpart" in text and "-smp 1" in text, f"linux table:\n{text}")
+    # With 2 CPUs: the *_x figures of both sides pair up, world_stop is the 2-CPU one.
+    rows += [r("spawn_join_x", 30000, 20000), r("rv_rtt_x", 8000, 7000)]
+    ref = {"kernel": "6.1", "smp": 2, "metrics": {"spawn_join_x": lx(60), "stop_machine": lx(30)}}
+    by_linux = {p["linux"]: p for p in br.pair_with_linux(rows, ref)}
+    check(by_linux["spawn_join_x"]["ratio"] == 0.5 and by_linux["spawn_join_x"]["status"] == "ok",
+          f"spawn_join_x pair {by_linux['spawn_join_x']}")
+    check(by_linux["pipe_roundtrip_x"]["status"] == "missing", "a *_x side missing at 2 CPUs")
+    check(by_linux["stop_machine"]["keel"] == "swap: 2cpu idle world_stop"
+          and by_linux["stop_machine"]["ratio"] == 0.1, f"2 CPUs: {by_linux['stop_machine']}")
+    check(br.pair_with_linux(rows, ref, 1)[8]["status"] == "needs 2 CPUs",
+          "the run's CPUs given explicitly win over the reference's")
     check(refused(br.linux_ns, {"median": 1, "unit": "furlongs"}), "an unknown unit is refused")
 
 

@@ -8,3 +8,12 @@ add_test(NAME bench_linux_smoke
                  --build ${CMAKE_BINARY_DIR} --runs 5
                  --out ${CMAKE_BINARY_DIR}/tests/bench/linux.json)
 set_tests_properties(bench_linux_smoke PROPERTIES LABELS "bench;qemu" TIMEOUT 600)
+# The same with 2 CPUs: the figures across CPUs (spawn_join_x, pipe_roundtrip_x: the partner
+# thread pinned to CPU 1) and stop_machine with a second CPU to stop. RUN_SERIAL: both smoke runs
+# share the build's linux-ref cache (the kernel download, the kbuild of the modules).
+add_test(NAME bench_linux_smoke_smp2
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/qemu/linuxref_smoke.py
+                 --build ${CMAKE_BINARY_DIR} --runs 5
+                 --out ${CMAKE_BINARY_DIR}/tests/bench/linux-smp2.json)
+set_tests_properties(bench_linux_smoke_smp2 PROPERTIES LABELS "bench;qemu" TIMEOUT 600
+                     ENVIRONMENT "KEEL_TEST_SMP=2" RUN_SERIAL TRUE)

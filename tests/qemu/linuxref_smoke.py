@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Smoke run of the Linux reference (tools/bench/linux.py): a few rounds and one boot, then the
 JSON it wrote must hold every figure of linux.METRICS with a positive median, p99 and min, the
-right unit and its number of runs, and name the kernel and QEMU. Values are never asserted.
+right unit and its number of runs, and name the kernel and QEMU. With one CPU the figures across
+CPUs (linux.X_METRICS) must be absent; with KEEL_TEST_SMP=2 or more, present (the guest's CPUs
+are recorded as "smp"). Values are never asserted.
 
     linuxref_smoke.py --build BUILD --out FILE [--runs N]
 """
@@ -15,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "bench"))
 import linux  # noqa: E402  (importing it must do nothing: the integrator imports measure())
 from checks import check  # noqa: E402
+from keelvm import default_smp  # noqa: E402
 
 
 def main():
@@ -33,9 +36,14 @@ def main():
         result = json.load(f)
     check(result.get("kernel", "").endswith("-amd64"), f"no kernel release: {result.get('kernel')}")
     check(result.get("qemu"), "no QEMU version")
+    smp = default_smp()
+    check(result.get("smp") == smp, f"the guest had {result.get('smp')} CPUs, not {smp}")
     metrics = result.get("metrics", {})
     for name, (unit, _) in linux.METRICS.items():
         s = metrics.get(name)
+        if name not in linux.expected(smp):
+            check(s is None, f"{name} measured with {smp} CPU", json.dumps(s))
+            continue
         check(s is not None, f"{name} missing from {args.out}", json.dumps(metrics, indent=1))
         check(s.get("unit") == unit, f"{name}: unit {s.get('unit')}, expected {unit}")
         for key in ("median", "p99", "min"):
@@ -43,8 +51,8 @@ def main():
             check(isinstance(v, (int, float)) and v > 0, f"{name}: {key} is {v!r}, not positive")
         want = 1 if unit == "ms" else args.runs
         check(s.get("runs") == want, f"{name}: {s.get('runs')} runs, expected {want}")
-    print(f"linuxref smoke: all {len(linux.METRICS)} figures measured ({result['kernel']}, "
-          f"QEMU {result['qemu']})")
+    print(f"linuxref smoke: all {len(linux.expected(smp))} figures of -smp {smp} measured "
+          f"({result['kernel']}, QEMU {result['qemu']})")
     return 0
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """QEMU system tests of SMP bring-up (docs/smp.md): the CPUs the MADT lists come online at
 -smp 1, 2 and 4, the cpus= boot option uses fewer and refuses bad values, every CPU's own timer
-ticks, cpu_call runs on every other CPU, and a fault on CPU 1 gets a report that names it while
-the other CPUs stop.
+ticks, cpu_call runs on every other CPU, `cpus --stop N` times stopping the world, and a fault
+on CPU 1 gets a report that names it while the other CPUs stop.
 
     smp_tests.py --build DIR [--workdir DIR] CASE...
     smp_tests.py --list
@@ -64,6 +64,30 @@ def case_four(build, workdir):
     """-smp 4: four CPUs online."""
     n, _, _ = online(build, workdir, 4)
     check(n == 4, f"{n} CPUs at -smp 4")
+
+
+def case_stop_bench(build, workdir):
+    """`cpus --stop N --json` at -smp 2 stops the world N times and prints the round trips'
+    distribution (min <= median <= p99 <= max, all positive; no value asserted) and a JSON line
+    naming 2 CPUs; bad arguments are refused with the usage."""
+    import json
+    with KeelShell(build, workdir=workdir, smp=2) as sh:
+        out = sh.run("cpus --stop 20 --json")
+        check(re.search(r"^world stop \+ resume, 2 CPUs, 20 rounds: min [\d.]+ us, median "
+                        r"[\d.]+ us, p99 [\d.]+ us, max [\d.]+ us", out, re.M),
+              "cpus --stop: no summary line", out)
+        lines = [ln for ln in out.splitlines() if ln.startswith('{"world_stop"')]
+        check(len(lines) == 1, "cpus --stop --json: no JSON line", out)
+        w = json.loads(lines[0])["world_stop"]
+        check(w["cpus"] == 2 and w["n"] == 20 and w["timeouts"] >= 0, "cpus --stop: JSON", out)
+        check(0 < w["min_ns"] <= w["median_ns"] <= w["p99_ns"] <= w["max_ns"],
+              "cpus --stop: the distribution is out of order", out)
+        for bad, why in (("--stop", "--stop needs a number of rounds"),
+                         ("--stop 0", "--stop needs a number of rounds from 1 to 100000"),
+                         ("--json", "--json goes with --stop N"), ("x", "too many arguments")):
+            out = sh.run(f"cpus {bad}")
+            check(f"cpus: {why}\n" in out and "usage: cpus [--stop N [--json]]" in out
+                  and "exit status 2" in out, f"cpus {bad}: not refused", out)
 
 
 def case_cpus_option(build, workdir):

@@ -14,11 +14,15 @@ class Missing(Exception):
     """A benchmark's JSON lacks a figure it promises."""
 
 
-def row(bench, metric, what, median_ns, p99_ns, min_ns, runs):
+def row(bench, metric, what, median_ns, p99_ns, min_ns, runs, target_ns=None):
+    """One figure; target_ns: a goal for its median, printed beside it (never asserted)."""
     if None in (median_ns, p99_ns, min_ns) or not runs:
         raise Missing(f"{bench} {metric}: median, p99, min or runs missing")
-    return {"bench": bench, "metric": metric, "what": what, "median_ns": int(median_ns),
-            "p99_ns": int(p99_ns), "min_ns": int(min_ns), "runs": int(runs)}
+    r = {"bench": bench, "metric": metric, "what": what, "median_ns": int(median_ns),
+         "p99_ns": int(p99_ns), "min_ns": int(min_ns), "runs": int(runs)}
+    if target_ns is not None:
+        r["target_ns"] = int(target_ns)
+    return r
 
 
 def percentile(sorted_values, p):
@@ -80,11 +84,46 @@ def metric_rows(bench, j):
 
 
 SWAP_STEPS = ("link", "check", "quiesce", "transfer", "rewrite", "commit", "retire")
+BY_CPU_SCENARIOS = ("idle", "workload")
+
+
+def cpu_metric(cpus, scenario, what):
+    """The name of a by-CPU swap figure: "4cpu idle counter stw", "2cpu workload world_stop"."""
+    return f"{cpus}cpu {scenario} {what}"
+
+
+def by_cpus_rows(j):
+    """Per CPU count (swap.py's by_cpus): the whole swap and stop-the-world window of counter
+    1 <-> 2 swaps and the world_stop + world_resume round trip, idle and under the workload;
+    the stop-the-world rows carry the CPU count's target, if it has one."""
+    rows = []
+    if not j.get("by_cpus"):
+        raise Missing("swap: no figures by CPU count (by_cpus)")
+    for e in j["by_cpus"]:
+        n = e["cpus"]
+        scenarios = {sc["scenario"]: sc for sc in e.get("scenarios", [])}
+        for scenario in BY_CPU_SCENARIOS:
+            sc, w = scenarios.get(scenario), e.get("world_stop", {}).get(scenario)
+            if sc is None or w is None:
+                raise Missing(f"swap {n} CPUs {scenario}: no swaps or no world_stop")
+            for part in ("total", "stw"):
+                s = sc["series"].get(part)
+                if s is None:
+                    raise Missing(f"swap {n} CPUs {scenario}: no {part}")
+                rows.append(row("swap", cpu_metric(n, scenario, f"counter {part}"),
+                                f"{'whole swap' if part == 'total' else 'stop-the-world window'}"
+                                f", counter 1<->2, {scenario}, {n} CPUs", s["median_ns"],
+                                s["p99_ns"], s["min_ns"], s["n"],
+                                e.get("stw_target_ns") if part == "stw" else None))
+            rows.append(row("swap", cpu_metric(n, scenario, "world_stop"),
+                            f"world_stop + world_resume round trip, {scenario}, {n} CPUs",
+                            w["median_ns"], w["p99_ns"], w["min_ns"], w["n"]))
+    return rows
 
 
 def swap_rows(j):
     """Whole swap and stop-the-world per scenario and cell; the steps of the idle counter
-    swaps (the breakdown)."""
+    swaps (the breakdown); then the figures by CPU count."""
     rows = []
     for sc in j["scenarios"]:
         s = sc["series"]
@@ -99,7 +138,7 @@ def swap_rows(j):
                             f"{what}, {sc['cell']} 1<->2, {sc['scenario']}",
                             s[part]["median_ns"], s[part]["p99_ns"], s[part]["min_ns"],
                             s[part]["n"]))
-    return rows
+    return rows + by_cpus_rows(j)
 
 
 def extract(bench, j):
@@ -125,11 +164,17 @@ def fmt(ns, bench=None):
 
 
 def table(rows):
+    """The rows; a figure with a target has it at the end of its line (a goal: "met" or "NOT
+    met" by the median, never a failure)."""
     lines = [f"{'benchmark':8} {'figure':30} {'median':>12} {'p99':>12} {'min':>12} {'runs':>6}"]
     for r in rows:
-        lines.append(f"{r['bench']:8} {r['metric']:30} {fmt(r['median_ns'], r['bench']):>12} "
-                     f"{fmt(r['p99_ns'], r['bench']):>12} {fmt(r['min_ns'], r['bench']):>12} "
-                     f"{r['runs']:6d}")
+        line = (f"{r['bench']:8} {r['metric']:30} {fmt(r['median_ns'], r['bench']):>12} "
+                f"{fmt(r['p99_ns'], r['bench']):>12} {fmt(r['min_ns'], r['bench']):>12} "
+                f"{r['runs']:6d}")
+        if r.get("target_ns") is not None:
+            met = "met" if r["median_ns"] <= r["target_ns"] else "NOT met"
+            line += f"  target <= {fmt(r['target_ns'], r['bench'])}: {met}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -201,19 +246,29 @@ def compare_table(rows, old, new):
     return "\n".join(lines)
 
 
-# Keel figure <-> Linux figure (tools/bench/linux.py), the same operation on the same QEMU.
+# Keel figure <-> Linux figure (tools/bench/linux.py), the same operation on the same QEMU with
+# the same CPUs: (operation, Keel figure, Linux figure or None when Linux has no counterpart,
+# CPUs both need). "{smp}" in a Keel figure is the run's own CPU count (the by-CPU swap figure
+# measured with the CPUs Linux had).
 LINUX_PAIRS = (
-    ("boot to a shell prompt, from QEMU start", "boot: qemu_to_prompt", "boot_to_prompt"),
+    ("boot to a shell prompt, from QEMU start", "boot: qemu_to_prompt", "boot_to_prompt", 1),
     ("kernel entry -> shell prompt / first user program", "boot: entry_to_prompt",
-     "kernel_entry_to_init"),
+     "kernel_entry_to_init", 1),
     ("load+link a hello cell / insmod a hello module", "loader: load bench_small@1",
-     "module_load"),
-    ("unload it / rmmod", "loader: unload bench_small@1", "module_unload"),
-    ("replace one function live: swap / livepatch", "swap: idle salute total", "livepatch"),
-    ("yield ping-pong, per switch", "tasks: switch", "yield_pingpong"),
-    ("spawn+join an empty task / pthread", "tasks: spawn_join", "spawn_join"),
-    ("one-word round trip: channel / 1-byte pipe", "tasks: rv_rtt", "pipe_roundtrip"),
+     "module_load", 1),
+    ("unload it / rmmod", "loader: unload bench_small@1", "module_unload", 1),
+    ("replace one function live: swap / livepatch", "swap: idle salute total", "livepatch", 1),
+    ("yield ping-pong, per switch", "tasks: switch", "yield_pingpong", 1),
+    ("spawn+join an empty task / pthread", "tasks: spawn_join", "spawn_join", 1),
+    ("one-word round trip: channel / 1-byte pipe", "tasks: rv_rtt", "pipe_roundtrip", 1),
+    ("spawn+join, the task / pthread on CPU 1", "tasks: spawn_join_x", "spawn_join_x", 2),
+    ("round trip across CPUs: channel / pipe", "tasks: rv_rtt_x", "pipe_roundtrip_x", 2),
+    ("stop every CPU, resume: world_stop / stop_machine", "swap: {smp}cpu idle world_stop",
+     "stop_machine", 1),
+    ("a swap's stop-the-world window", "swap: idle counter stw", None, 1),
 )
+# The note under the table for the pair without a Linux figure.
+NO_COUNTERPART = "no Linux counterpart: livepatch stops no CPU (see stop_machine)"
 UNIT_NS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
@@ -224,14 +279,19 @@ def linux_ns(m):
     return {k: m[k] * scale for k in ("median", "p99", "min") if k in m}
 
 
-def pair_with_linux(rows, ref):
-    """One entry per LINUX_PAIRS line: Keel's and Linux's medians (ns) and Keel/Linux; the
-    ratio is None when either side is missing."""
+def pair_with_linux(rows, ref, smp=None):
+    """One entry per LINUX_PAIRS line: Keel's and Linux's medians (ns), Keel/Linux, and a
+    status: "ok" (both sides, a ratio), "no counterpart" (Linux has none), "needs N CPUs" (a
+    figure across CPUs in a run with fewer: neither side measures it) or "missing" (a side that
+    should have been measured was not). smp: the run's CPUs (default: the Linux reference's)."""
+    smp = smp or ref.get("smp") or 1
     keel = {key(r): r for r in rows}
     out = []
-    for what, keel_key, linux_key in LINUX_PAIRS:
-        k, lm = keel.get(keel_key), ref.get("metrics", {}).get(linux_key)
-        entry = {"what": what, "keel": keel_key, "linux": linux_key}
+    for what, keel_key, linux_key, cpus in LINUX_PAIRS:
+        keel_key = keel_key.format(smp=smp)
+        k = keel.get(keel_key)
+        lm = ref.get("metrics", {}).get(linux_key) if linux_key else None
+        entry = {"what": what, "keel": keel_key, "linux": linux_key, "cpus": cpus}
         if k is not None:
             entry["keel_median_ns"] = k["median_ns"]
         if lm is not None:
@@ -240,21 +300,43 @@ def pair_with_linux(rows, ref):
         entry["ratio"] = (round(entry["keel_median_ns"] / entry["linux_median_ns"], 5)
                           if k is not None and lm is not None and entry["linux_median_ns"]
                           else None)
+        if smp < cpus:
+            entry["status"] = f"needs {cpus} CPUs"
+            entry["ratio"] = None
+        elif entry["ratio"] is not None:
+            entry["status"] = "ok"
+        elif linux_key is None:
+            entry["status"] = "no counterpart"
+        else:
+            entry["status"] = "missing"
         out.append(entry)
     return out
 
 
 def linux_table(pairs, ref):
+    smp = ref.get("smp", 1)
     lines = [f"Keel beside Linux ({ref.get('kernel', '?')}, busybox), both measured in this run "
-             f"on the same QEMU ({ref.get('qemu', '?')}); medians",
+             f"on the same QEMU ({ref.get('qemu', '?')}) with -smp {smp}; medians",
              f"{'operation':50} {'Keel':>12} {'Linux':>12} {'Keel/Linux':>11}"]
+    notes = []
     for p in pairs:
         bench = p["keel"].split(":")[0]
+        status = p.get("status", "ok" if p["ratio"] is not None else "missing")
+        if status.startswith("needs"):
+            lines.append(f"{p['what']:50} {'-':>12} {'-':>12} {'-':>11}  "
+                         f"(needs {p['cpus']} CPUs: --smp {p['cpus']})")
+            continue
         k = fmt(p["keel_median_ns"], bench) if "keel_median_ns" in p else "missing"
+        if status == "no counterpart":
+            lines.append(f"{p['what']:50} {k:>12} {'-':>12} {'-':>11}  (no Linux counterpart)")
+            if NO_COUNTERPART not in notes:
+                notes.append(NO_COUNTERPART)
+            continue
         lx = fmt(p["linux_median_ns"], bench) if "linux_median_ns" in p else "missing"
         ratio = p["ratio"]
         rt = "-" if ratio is None else f"{ratio:.4f}" if ratio < 0.01 else f"{ratio:.3f}"
         if ratio:
             rt += f" ({1 / ratio:.0f}x faster)" if ratio < 1 else f" ({ratio:.1f}x slower)"
         lines.append(f"{p['what']:50} {k:>12} {lx:>12} {rt:>11}")
+    lines += [f"  {n}" for n in notes]
     return "\n".join(lines)

@@ -14,6 +14,14 @@ that match Keel's benchmarks (docs/benchmarking-linux.md):
   spawn_join           pthread_create + pthread_join of an empty thread (tasks.py: spawn_join) us
   pipe_roundtrip       one byte there and back over two pipes between two threads
                        (tasks.py: rv_rtt / async_rtt)                                          us
+  spawn_join_x         spawn_join, the thread created pinned to CPU 1 (tasks.py: spawn_join_x) us
+  pipe_roundtrip_x     pipe_roundtrip, the echo thread on CPU 1 (tasks.py: rv_rtt_x)           us
+  stop_machine         stop_machine() of an empty function, timed in the kernel by keel_stop.ko
+                       (swap.py: world_stop, `cpus --stop`)                                    us
+
+The guest has the CPUs of every benchmark VM (KEEL_TEST_SMP, tools/keel bench --smp N; 1 by
+default); the measuring thread runs on CPU 0, and the *_x figures, which need a second CPU, are
+measured only with 2 or more (X_METRICS).
 
 The parts come from Debian: the kernel image is the linux-image-<ver>-amd64-unsigned package
 matching the installed linux-headers-amd64 (fetched with apt-get download and unpacked under
@@ -56,9 +64,15 @@ METRICS = {
     "yield_pingpong": ("us", "sched_yield ping-pong, per switch"),
     "spawn_join": ("us", "pthread_create + pthread_join"),
     "pipe_roundtrip": ("us", "1-byte round trip over two pipes"),
+    "spawn_join_x": ("us", "pthread_create + pthread_join, the thread on CPU 1"),
+    "pipe_roundtrip_x": ("us", "1-byte round trip over two pipes, the echo thread on CPU 1"),
+    "stop_machine": ("us", "stop_machine() of an empty function (in the kernel)"),
 }
 GUEST_METRICS = ("module_load", "module_unload", "livepatch", "yield_pingpong", "spawn_join",
-                 "pipe_roundtrip")
+                 "pipe_roundtrip", "spawn_join_x", "pipe_roundtrip_x", "stop_machine")
+# Measured only when the guest has 2 or more CPUs (the partner thread on CPU 1).
+X_METRICS = ("spawn_join_x", "pipe_roundtrip_x")
+MODULES = ("keel_hello", "keel_lp", "keel_stop")
 PROMPT = "linux-ref# "
 MEMORY = "256M"  # KeelVM's default, the memory of every Keel benchmark VM
 QEMU_EXTRA = ["-nic", "none"]
@@ -185,17 +199,17 @@ def check_image(boot, release, pkgver):
 
 
 def build_modules(cache, release, hdir):
-    """keel_hello.ko and keel_lp.ko, built with kbuild in cache/modules (a copy of the
-    sources: kbuild writes next to them). Returns {name: path}."""
+    """The MODULES (keel_hello.ko, keel_lp.ko, keel_stop.ko), built with kbuild in cache/modules
+    (a copy of the sources: kbuild writes next to them). Returns {name: path}."""
     mdir = os.path.join(cache, "modules")
     os.makedirs(mdir, exist_ok=True)
-    for name in ("Kbuild", "keel_hello.c", "keel_lp.c"):
+    for name in ("Kbuild",) + tuple(m + ".c" for m in MODULES):
         src, dst = os.path.join(SRC, name), os.path.join(mdir, name)
         if not os.path.exists(dst) or open(src, "rb").read() != open(dst, "rb").read():
             shutil.copyfile(src, dst)
     _run(["make", "-C", hdir, f"M={mdir}", "modules"], "building the modules with kbuild")
     kos = {}
-    for name in ("keel_hello", "keel_lp"):
+    for name in MODULES:
         ko = os.path.join(mdir, name + ".ko")
         with open(ko, "rb") as f:
             m = re.search(rb"vermagic=(\S+)", f.read())
@@ -353,16 +367,23 @@ def summary(samples_ns, unit):
             "runs": len(s), "unit": unit}
 
 
+def expected(smp):
+    """The figures of METRICS a guest with smp CPUs measures: all but X_METRICS with one."""
+    return [name for name in METRICS if smp >= 2 or name not in X_METRICS]
+
+
 def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_boot=False):
-    """Measure every figure of METRICS on Debian's Linux in this machine's QEMU.
+    """Measure every figure of METRICS on Debian's Linux in this machine's QEMU (with one CPU,
+    all but X_METRICS), the guest with default_smp() CPUs, as every Keel benchmark VM.
 
     build_dir: Keel's build directory (the parts are cached in build_dir/linux-ref);
     workdir: scratch space of the VMs; runs: rounds of each in-guest operation; boots: boots to
     the prompt. Returns {"metrics": {name: {"median", "p99", "min", "runs", "unit"}},
-    "kernel": release, "qemu": version, ...}; raises LinuxRefError (or keelvm.GuestError) with
-    the reason when a figure could not be measured."""
+    "kernel": release, "qemu": version, "smp": CPUs, ...}; raises LinuxRefError (or
+    keelvm.GuestError) with the reason when a figure could not be measured."""
     if runs < 1 or boots < 1:
         raise ValueError("runs and boots must be at least 1")
+    smp = default_smp()
     os.makedirs(workdir, exist_ok=True)
     parts = prepare(build_dir, workdir, quiet_boot)
     isodir = workdir
@@ -384,10 +405,17 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
     metrics = {"boot_to_prompt": summary(prompt_ns, "ms"),
                "kernel_entry_to_init": summary(init_ns, "ms")}
     errors = []
+    if guest.get("cpus") != smp:
+        errors.append(f"the guest sees {guest.get('cpus')} CPUs, QEMU was given {smp}")
     for name in GUEST_METRICS:
         g = guest.get("metrics", {}).get(name)
-        if not g or "error" in g or not g.get("samples_ns"):
-            errors.append(f"{name}: {g.get('error') if g else 'missing from the guest result'}")
+        if name not in expected(smp):
+            if not g or "skipped" not in g:
+                errors.append(f"{name}: measured with {smp} CPU, expected skipped: {g}")
+            continue
+        if not g or "error" in g or "skipped" in g or not g.get("samples_ns"):
+            errors.append(f"{name}: " + (g.get("error") or g.get("skipped") or "no samples"
+                                         if g else "missing from the guest result"))
             continue
         try:
             metrics[name] = summary(g["samples_ns"], METRICS[name][0])
@@ -401,9 +429,10 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
             "qemu_args": f"-m {MEMORY} -cdrom <GRUB ISO> -boot d -serial stdio -display none "
                          "-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 "
                          "-monitor none " + " ".join(QEMU_EXTRA) +
-                         f" {' '.join(smp_args(default_smp()))} (TCG; lbench's threads on CPU 0)",
+                         f" {' '.join(smp_args(smp))} (TCG; lbench's measuring thread on CPU 0,"
+                         " the *_x partner threads on CPU 1)",
             "cmdline": {"boot": parts["prompt_cmdline"], "bench": run_cmdline},
-            "clocksource": guest.get("clocksource"), "tsc_hz": guest.get("tsc_hz"),
+            "smp": smp, "clocksource": guest.get("clocksource"), "tsc_hz": guest.get("tsc_hz"),
             # The yield partner's rounds while the measuring thread did `rounds` yields.
             "yield_partner_rounds": guest.get("yield_partner_rounds"),
             "rounds": runs, "boots": boots}
@@ -412,10 +441,14 @@ def measure(build_dir, workdir, runs=DEFAULT_RUNS, boots=DEFAULT_BOOTS, quiet_bo
 def print_table(result):
     print(f"Linux reference: Debian {result['kernel_version'].split(' ')[0]} "
           f"({result['debian_package']}), QEMU {result['qemu']}, TCG, -m {result['memory']}, "
-          f"clocksource {result['clocksource']}")
+          f"-smp {result['smp']}, clocksource {result['clocksource']}")
     print(f"  {'metric':21} {'median':>11} {'p99':>11} {'min':>11} {'runs':>5}  what")
     for name, (unit, what) in METRICS.items():
-        s = result["metrics"][name]
+        s = result["metrics"].get(name)
+        if s is None:
+            print(f"  {name:21} {'-':>11} {'-':>11} {'-':>11} {'-':>5}  {what} (needs 2 CPUs: "
+                  "--smp 2)")
+            continue
         print(f"  {name:21} {s['median']:9.1f}{unit} {s['p99']:9.1f}{unit} {s['min']:9.1f}{unit}"
               f" {s['runs']:5d}  {what}")
 

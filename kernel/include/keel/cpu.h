@@ -37,4 +37,11 @@ bool cpu_call_done(unsigned cpu);
 /* Wait for it, at most timeout_ns: 0 when it returned, KE_TIMEDOUT when not yet. */
 int cpu_call_wait(unsigned cpu, uint64_t timeout_ns);
 
+/* A benchmark (`cpus --stop N`): stop the world and resume it `rounds` times, 100 us apart;
+ * ns[i] is the i-th round trip, world_stop's call to world_resume's return (TSC). A stop that
+ * times out (some CPU not stopped within 50 ms) is retried and counted in *timeouts; the round
+ * is the stop that succeeded. Call from a task with interrupts on. 0, KE_INVAL (no rounds, ns
+ * or timeouts), or KE_TIMEDOUT after 10 timeouts in a row. */
+int world_stop_bench(unsigned rounds, uint64_t *ns, unsigned *timeouts);
+
 #endif

@@ -5,20 +5,26 @@
  *   module_unload    delete_module("keel_hello", O_NONBLOCK)                      (loader: unload)
  *   livepatch        init_module() of keel_lp.ko until /sys/kernel/livepatch/keel_lp/transition
  *                    reads 0 (the patch is then checked in /proc/cmdline, disabled and removed
- *                    outside the timing)                                          (swap: whole
- * swap) yield_pingpong   two threads of one process yielding to each other with sched_yield; one
- *                    round is one yield that comes back (two switches), reported per switch
- *                                                                                 (tasks: switch)
- *   spawn_join       pthread_create + pthread_join of a thread that returns at once
- *                                                                             (tasks: spawn_join)
+ *                    outside the timing)                                     (swap: whole swap)
+ *   yield_pingpong   two threads of one process yielding to each other with sched_yield, both
+ *                    on CPU 0; one round is one yield that comes back (two switches), reported
+ *                    per switch                                                 (tasks: switch)
+ *   spawn_join       pthread_create + pthread_join of a thread that returns at once, on CPU 0
+ *                                                                           (tasks: spawn_join)
  *   pipe_roundtrip   one byte written to a pipe, read by an echo thread, written back (+1) on a
- *                    second pipe and read                                  (tasks: rv/async_rtt)
+ *                    second pipe and read; both threads on CPU 0          (tasks: rv/async_rtt)
+ *   spawn_join_x     spawn_join with the thread created pinned to CPU 1    (tasks: spawn_join_x)
+ *   pipe_roundtrip_x pipe_roundtrip with the echo thread pinned to CPU 1      (tasks: rv_rtt_x)
+ *   stop_machine     one stop_machine() of an empty function, timed in the kernel by
+ *                    keel_stop.ko (a read of /proc/keel_stop)              (swap: world_stop)
+ * The *_x figures need a second CPU: with one they are reported as skipped. The measuring thread
+ * is pinned to CPU 0 throughout.
  *
  * Each round is timed with the TSC (as Keel's benchmarks are), converted to ns with a rate
  * calibrated against CLOCK_MONOTONIC over the whole run. Unmeasured warm-up rounds first (QEMU
  * translates code on first use). The result is one line, "LINUX_BENCH_JSON {...}", holding every
  * sample in ns (the host computes median, p99 and min) or, for an operation that failed, its
- * error.
+ * error, or why it was skipped.
  *
  *   lbench uptime                prints "LINUX_INIT_BOOTTIME_NS <CLOCK_BOOTTIME in ns>"
  *   lbench run ROUNDS MODDIR     runs every benchmark, ROUNDS rounds each
@@ -50,13 +56,27 @@ struct metric {
     uint64_t *ticks;  /* TSC ticks per round */
     unsigned n;
     char error[200];
+    char skipped[100]; /* not measured on purpose (a figure across CPUs, with one CPU) */
 };
 
-enum { M_LOAD, M_UNLOAD, M_LIVEPATCH, M_YIELD, M_SPAWN, M_PIPE, M_COUNT };
+enum {
+    M_LOAD,
+    M_UNLOAD,
+    M_LIVEPATCH,
+    M_YIELD,
+    M_SPAWN,
+    M_PIPE,
+    M_SPAWN_X,
+    M_PIPE_X,
+    M_STOP,
+    M_COUNT
+};
 static struct metric metrics[M_COUNT] = {
-    [M_LOAD] = {"module_load", 1},    [M_UNLOAD] = {"module_unload", 1},
-    [M_LIVEPATCH] = {"livepatch", 1}, [M_YIELD] = {"yield_pingpong", 2},
-    [M_SPAWN] = {"spawn_join", 1},    [M_PIPE] = {"pipe_roundtrip", 1},
+    [M_LOAD] = {"module_load", 1},     [M_UNLOAD] = {"module_unload", 1},
+    [M_LIVEPATCH] = {"livepatch", 1},  [M_YIELD] = {"yield_pingpong", 2},
+    [M_SPAWN] = {"spawn_join", 1},     [M_PIPE] = {"pipe_roundtrip", 1},
+    [M_SPAWN_X] = {"spawn_join_x", 1}, [M_PIPE_X] = {"pipe_roundtrip_x", 1},
+    [M_STOP] = {"stop_machine", 1},
 };
 
 static uint64_t tsc(void)
@@ -262,12 +282,17 @@ static volatile int yield_stop;
 static volatile unsigned yield_partner_rounds;
 static unsigned yield_partner_measured; /* the partner's rounds while the main thread measured */
 
-static void pin_cpu0(void)
+static void pin_cpu(int cpu)
 {
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(0, &set);
+    CPU_SET(cpu, &set);
     sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void pin_cpu0(void)
+{
+    pin_cpu(0);
 }
 
 static void *yield_partner(void *arg)
@@ -328,14 +353,25 @@ static void *empty_thread(void *arg)
     return arg;
 }
 
-static int bench_spawn(unsigned rounds)
+/* cpu < 0: the thread inherits the measuring thread's CPU 0; else it is created pinned to cpu
+ * (glibc sets the affinity before the thread first runs). */
+static int bench_spawn(struct metric *m, unsigned rounds, int cpu)
 {
-    struct metric *m = &metrics[M_SPAWN];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        int err = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+        if (err)
+            return fail(m, "pthread_attr_setaffinity_np: %s", strerror(err));
+    }
     for (unsigned r = 0; r < THREAD_WARMUP + rounds; r++) {
         pthread_t t;
         void *ret = NULL;
         uint64_t t0 = tsc();
-        int err = pthread_create(&t, NULL, empty_thread, &metrics);
+        int err = pthread_create(&t, cpu >= 0 ? &attr : NULL, empty_thread, &metrics);
         if (!err)
             err = pthread_join(t, &ret);
         uint64_t t1 = tsc();
@@ -346,6 +382,7 @@ static int bench_spawn(unsigned rounds)
         if (r >= THREAD_WARMUP)
             m->ticks[m->n++] = t1 - t0;
     }
+    pthread_attr_destroy(&attr);
     return 0;
 }
 
@@ -353,11 +390,10 @@ static int bench_spawn(unsigned rounds)
 
 static int ping_pipe[2], pong_pipe[2];
 
-/* Answers every byte with byte + 1 until the ping pipe is closed. */
+/* Answers every byte with byte + 1 until the ping pipe is closed; runs on the CPU *arg. */
 static void *echo_thread(void *arg)
 {
-    (void)arg;
-    pin_cpu0();
+    pin_cpu(*(const int *)arg);
     unsigned char c;
     while (read(ping_pipe[0], &c, 1) == 1) {
         c++;
@@ -377,13 +413,12 @@ static int pipe_round(unsigned r, uint64_t *ticks)
     return pong == (unsigned char)(ping + 1) ? 0 : -2;
 }
 
-static int bench_pipe(unsigned rounds)
+static int bench_pipe(struct metric *m, unsigned rounds, int cpu)
 {
-    struct metric *m = &metrics[M_PIPE];
     if (pipe2(ping_pipe, O_CLOEXEC) || pipe2(pong_pipe, O_CLOEXEC))
         return fail(m, "pipe2: %s", strerror(errno));
     pthread_t t;
-    int err = pthread_create(&t, NULL, echo_thread, NULL);
+    int err = pthread_create(&t, NULL, echo_thread, &cpu);
     if (err)
         return fail(m, "pthread_create: %s", strerror(err));
     uint64_t ticks;
@@ -403,6 +438,50 @@ static int bench_pipe(unsigned rounds)
     if (rc == -2)
         return fail(m, "the echo thread answered a wrong byte");
     return 0;
+}
+
+/* --- stop_machine ------------------------------------------------------------------------- */
+
+/* keel_stop.ko: each read of /proc/keel_stop runs stop_machine() once and answers the TSC ticks
+ * it took, measured in the kernel around the call (the read's own cost is not counted). */
+static int bench_stop(unsigned rounds, const char *dir)
+{
+    struct metric *m = &metrics[M_STOP];
+    char path[512], buf[32];
+    size_t len;
+    snprintf(path, sizeof(path), "%s/keel_stop.ko", dir);
+    void *image = read_file(path, &len);
+    if (!image)
+        return fail(m, "cannot read %s: %s", path, strerror(errno));
+    long err = sys_init_module(image, len);
+    free(image);
+    if (err)
+        return fail(m, "init_module(keel_stop.ko): %s", strerror(errno));
+    int fd = open("/proc/keel_stop", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(m, "cannot open /proc/keel_stop: %s", strerror(errno));
+    } else {
+        for (unsigned r = 0; r < MODULE_WARMUP + rounds; r++) {
+            ssize_t got = pread(fd, buf, sizeof(buf) - 1, 0);
+            if (got <= 0) {
+                fail(m, "read /proc/keel_stop: %s", got ? strerror(errno) : "empty");
+                break;
+            }
+            buf[got] = 0;
+            char *end;
+            unsigned long long ticks = strtoull(buf, &end, 10);
+            if (end == buf || ticks == 0) {
+                fail(m, "/proc/keel_stop answered '%s'", buf);
+                break;
+            }
+            if (r >= MODULE_WARMUP)
+                m->ticks[m->n++] = ticks;
+        }
+        close(fd);
+    }
+    if (sys_delete_module("keel_stop") && !m->error[0])
+        fail(m, "delete_module(keel_stop): %s", strerror(errno));
+    return m->error[0] ? -1 : 0;
 }
 
 /* --- driver -------------------------------------------------------------------------------- */
@@ -425,23 +504,38 @@ static int run(unsigned rounds, const char *dir)
             return 1;
         }
     pin_cpu0();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t mono0 = clock_ns(CLOCK_MONOTONIC), tsc0 = tsc();
     bench_module(rounds, dir);
     bench_livepatch(rounds, dir);
     bench_yield(rounds);
-    bench_spawn(rounds);
-    bench_pipe(rounds);
+    bench_spawn(&metrics[M_SPAWN], rounds, -1);
+    bench_pipe(&metrics[M_PIPE], rounds, 0);
+    if (cpus >= 2) {
+        bench_spawn(&metrics[M_SPAWN_X], rounds, 1);
+        bench_pipe(&metrics[M_PIPE_X], rounds, 1);
+    } else {
+        for (int i = M_SPAWN_X; i <= M_PIPE_X; i++)
+            snprintf(metrics[i].skipped, sizeof(metrics[i].skipped),
+                     "needs 2 CPUs, the guest has %ld", cpus);
+    }
+    bench_stop(rounds, dir);
     /* The TSC rate against CLOCK_MONOTONIC over the whole run (seconds long: the rate is exact
      * to far better than the rounds' spread). */
     uint64_t mono1 = clock_ns(CLOCK_MONOTONIC), tsc1 = tsc();
     double ns_per_tick = (double)(mono1 - mono0) / (double)(tsc1 - tsc0);
     printf("LINUX_BENCH_JSON {\"rounds\": %u, \"tsc_hz\": %.0f, ", rounds, 1e9 / ns_per_tick);
     print_clocksource();
+    printf(", \"cpus\": %ld", cpus);
     printf(", \"yield_partner_rounds\": %u", yield_partner_measured);
     printf(", \"metrics\": {");
     for (int i = 0; i < M_COUNT; i++) {
         struct metric *m = &metrics[i];
         printf("%s\"%s\": {", i ? ", " : "", m->name);
+        if (m->skipped[0]) {
+            printf("\"skipped\": \"%s\"}", m->skipped);
+            continue;
+        }
         if (m->error[0] || m->n == 0) {
             printf("\"error\": \"%s\"}", m->error[0] ? m->error : "no round measured");
             continue;
