@@ -29,7 +29,7 @@ int cpu_info(unsigned cpu, struct cpu_info *out);
 /* Run fn(arg) on another CPU, in its interrupt context (interrupts off, outside any task), as
  * soon as it takes the call's IPI. One call at a time per target CPU. Returns 0 once the call is
  * posted; KE_RANGE for no such CPU, KE_INVAL for this CPU or a NULL fn, KE_BUSY while an earlier
- * call to that CPU has not finished. For short work and tests (the litmus tests, rendezvous):
+ * call to that CPU has not finished. For short work and tests (self-tests, rendezvous):
  * the target CPU does nothing else while fn runs. */
 int cpu_call(unsigned cpu, void (*fn)(void *), void *arg);
 /* Whether the last call posted to `cpu` has returned (true also when none was posted). */
