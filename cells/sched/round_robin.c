@@ -4,10 +4,18 @@
  * A task that yields or is preempted stays where it is; an idle CPU takes work from the others. */
 #include <keel/sched_policy.h>
 
+#ifdef ROUND_ROBIN_BROKEN /* broken.c, a test fixture */
+#define POLICY_NAME  "broken"
+#define POLICY_LEVEL 99
+#else
+#define POLICY_NAME  "round-robin"
+#define POLICY_LEVEL 0
+#endif
+
 static unsigned level(const struct sched_task_info *t)
 {
     (void)t;
-    return 0;
+    return POLICY_LEVEL;
 }
 
 /* Tasks on cpu: those queued there, and the one running (not its idle task). */
@@ -51,7 +59,7 @@ static bool preempt(unsigned cpu, const struct sched_task_info *running,
 }
 
 const struct sched_policy sched_cell_policy = {
-    .name = "round-robin",
+    .name = POLICY_NAME,
     .level = level,
     .place = place,
     .pick = pick,
