@@ -216,7 +216,7 @@ def case_query(build, workdir):
               f"{shell_rows}\n---\n{ctl_rows}")
         cells = json.loads(ctl("query", "cells", "--json"))["cells"]
         names = [c["name"] for c in cells]
-        check(names[:2] == ["hello", "greeter"] and "ctl" in names and "shell" in names,
+        check(names[:3] == ["sched", "hello", "greeter"] and "ctl" in names and "shell" in names,
               "cells in load order", names)
         out = ctl("query", "tasks")
         has(out, r"^\s+\d+\s+ctl\s+running\s+\d+\s+ctl\s")

@@ -49,7 +49,7 @@ def case_run_cmdline(build, workdir):
         hasnt(boot, r"no manifest module")
         hasnt(boot, r"\] module \d+: ")  # info lines: kept in the log, not on the console
         hasnt(boot, r"\] loaded hello@1 from")
-        has(sh.run("uptime"), r"ticks at 1000 Hz, \d+ tasks, 8 cells loaded")
+        has(sh.run("uptime"), r"ticks at 1000 Hz, \d+ tasks, 9 cells loaded")
         has(sh.run("cells"), r"^ctl\s+1\s")
         has(sh.run("log"), r"info\s+cells: 7 cells, \d+ relocations")
 
