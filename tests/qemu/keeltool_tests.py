@@ -51,7 +51,7 @@ def case_run_cmdline(build, workdir):
         hasnt(boot, r"\] loaded hello@1 from")
         has(sh.run("uptime"), r"ticks at 1000 Hz, \d+ tasks, 9 cells loaded")
         has(sh.run("cells"), r"^ctl\s+1\s")
-        has(sh.run("log"), r"info\s+cells: 7 cells, \d+ relocations")
+        has(sh.run("log"), r"info\s+cells: 8 cells, \d+ relocations")
 
 
 def scratch_tree(dest):
