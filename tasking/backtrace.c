@@ -42,8 +42,10 @@ int task_backtrace(task_id_t id, struct task_backtrace *bt)
     if (!t || t->state == TASK_DEAD) {
         rc = KE_NOENT;
     } else if (t == task_current()) {
+        bt->state = t->state;
         bt->frames = walk_self(bt->sites, TASK_BACKTRACE_MAX);
     } else {
+        bt->state = t->state; /* now, with the world stopped: the frames are this state's */
         bt->frames = walk_saved(t, bt->sites, TASK_BACKTRACE_MAX);
         /* isr.S links a frame record to the interrupted rip: mark that frame. */
         for (unsigned i = 0; t->preempted && i < bt->frames; i++)

@@ -75,7 +75,7 @@ int cmd_bt_main(const void *arg, void *ret)
         return 1;
     }
     kprintf("task %llu '%.*s' (%s), %u frame%s%s:\n", (unsigned long long)id, (int)sizeof(ti.name),
-            ti.name, id == task_self() ? "this bt command" : task_state_name(ti.state), bt->frames,
+            ti.name, id == task_self() ? "this bt command" : task_state_name(bt->state), bt->frames,
             bt->frames == 1 ? "" : "s",
             bt->frames == TASK_BACKTRACE_MAX ? " (the innermost only)" : "");
     cells_lock(); /* no cell may go away while its frames are named */

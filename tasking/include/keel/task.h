@@ -245,12 +245,15 @@ int task_with_stack(task_id_t id, int (*fn)(void *ctx, uint64_t rsp, uint64_t to
  * frame the timer (or, for a task running on another CPU, the stop) interrupted (the exact rip
  * there, not a call site), or -1. Read with the world stopped (no task runs meanwhile, on any
  * CPU); every frame is checked before it is read. 0, KE_NOENT if no such task (or it has
- * ended), KE_BUSY if some CPU would not stop (it kept interrupts off for 50 ms). */
+ * ended), KE_BUSY if some CPU would not stop (it kept interrupts off for 50 ms). state: the
+ * task's state at the moment its frames were read (on SMP a task_info taken before may already
+ * be stale: the task ran on and was preempted, and its frames are then the preemption's). */
 #define TASK_BACKTRACE_MAX 32
 struct task_backtrace {
     uint64_t sites[TASK_BACKTRACE_MAX];
     unsigned frames;
     int interrupted;
+    enum task_state state;
 };
 int task_backtrace(task_id_t id, struct task_backtrace *bt);
 
