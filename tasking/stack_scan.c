@@ -13,7 +13,8 @@ static void visit(struct task *t, void (*fn)(void *ctx, const struct task_stack_
     };
     /* The caller's own live frames start here; everything below is this function's. */
     v.lo = t == task_current() ? (uint64_t)(uintptr_t)__builtin_frame_address(0) : t->saved_rsp;
-    if (task_running_elsewhere(t))
+    v.running = task_running_elsewhere(t);
+    if (v.running)
         v.lo = t->stack.base; /* running on another CPU: all of it may be live */
     else if (v.lo < t->stack.base || v.lo > v.hi)
         v.lo = v.hi; /* not on its own stack (not started on it yet): nothing live there */

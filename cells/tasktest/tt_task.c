@@ -42,7 +42,7 @@ void tasktest_t_spawn_validation(void)
     size_t heap0 = tasktest_heap_in_use(), n0 = task_count();
     uint8_t buf[16] = {0};
     task_id_t id = 0;
-    struct task_spec s = {.name = "tt_bad", .entry = 0};
+    struct task_spec s = {.name = "tt_bad", .entry = 0, .cpus = tasktest_cpus};
     CHECK(task_spawn(0, &id) == KE_INVAL, "task_spawn(NULL) accepted");
     CHECK(task_spawn(&s, &id) == KE_INVAL, "a NULL entry was accepted");
     s.entry = entry_return_arg;
@@ -516,7 +516,8 @@ static int spawn_restartable(int faults, uint64_t backoff_ns, unsigned max_resta
                           .arg_size = sizeof(a),
                           .flags = TASK_RESTARTABLE,
                           .max_restarts = max_restarts,
-                          .backoff_ns = backoff_ns};
+                          .backoff_ns = backoff_ns,
+                          .cpus = tasktest_cpus};
     return task_spawn(&s, id);
 }
 
@@ -622,7 +623,8 @@ void tasktest_t_restart_chain(void)
                            .entry = entry_join_blocked,
                            .arg = &id,
                            .arg_size = sizeof(id),
-                           .priority = TASK_PRIO_MIN};
+                           .priority = TASK_PRIO_MIN,
+                           .cpus = tasktest_cpus};
     struct task_result wr;
     /* The second joiner has the lowest priority: it runs only once we wait in our join, and
      * must then be refused with KE_BUSY. */

@@ -134,6 +134,12 @@ static void scan_cells(struct pass *p)
 static void stack_fn(void *ctx, const struct task_stack_view *v)
 {
     struct pass *p = ctx;
+    /* Running on another CPU (a concurrent pass, which is then no snapshot anyway:
+     * task_foreign_switches): its registers are out of sight and its stack is full of dead
+     * words below its rsp. The stopped pass sees it parked, registers and all, and names a
+     * reference there by the register that holds it. */
+    if (v->running)
+        return;
     p->ctx = (struct keeper){.kind = IN_STACK, .base = v->lo, .task = v->id};
     size_t n = strnlen(v->name, sizeof(p->ctx.task_name) - 1);
     memcpy(p->ctx.task_name, v->name, n);

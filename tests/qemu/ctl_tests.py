@@ -289,7 +289,9 @@ def case_swap_from_host(build, workdir):
         out = ctl("swap", "counter", os.path.join(cells_dir, "counter@2.o"))
         has(out, r"^swapped counter: version 1 -> 2, state verbatim \(8 bytes\), 0 variables "
                  r"carried \(0 bytes\)$")
-        has(out, r"^  \d+ sites? rewired, 0 service tasks re-spawned, 1 quiescence check$")
+        # More than one check with 2 CPUs and more: the workload runs on another CPU meanwhile,
+        # and a check can catch it inside counter.
+        has(out, r"^  \d+ sites? rewired, 0 service tasks re-spawned, \d+ quiescence checks?$")
         has(out, r"^  total [\d.]+ us = link [\d.]+ \+ check [\d.]+ \+ quiesce [\d.]+ \+ transfer "
                  r"[\d.]+ \+ rewrite [\d.]+ \+ commit [\d.]+ \+ retire [\d.]+; stop-the-world "
                  r"[\d.]+ us$")

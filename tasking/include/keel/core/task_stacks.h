@@ -3,6 +3,7 @@
  * ran during a scan. */
 #ifndef KEEL_CORE_TASK_STACKS_H
 #define KEEL_CORE_TASK_STACKS_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <keel/task.h>
 
@@ -14,6 +15,8 @@ struct task_stack_view {
     uint64_t lo, hi; /* the live stack [lo, hi): saved rsp (or, for the caller, its own frame)
                         up to the top; it holds the saved registers and any interrupt frame */
     const struct trap_frame *preempted; /* the timer's interrupt frame in [lo, hi), or NULL */
+    bool running; /* running on another CPU now: [lo, hi) is its whole stack, changing under the
+                     reader, and its registers are nowhere in view (a stopped world sees them) */
 };
 
 /* fn(ctx, view) for the first task that has not ended with an id greater than after, with the
