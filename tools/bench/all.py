@@ -14,7 +14,7 @@ its median, p99, minimum and number of runs, and writes them all to <build>/benc
 --quick             fewer rounds and runs (the smoke test's setting); the numbers are noisier.
 
 Every VM, Keel's and Linux's, has the CPUs of KEEL_TEST_SMP (tools/keel bench --smp N; default
-1), except the swap benchmark's figures by CPU count, which boot 1, 2 and 4 CPUs whatever it is;
+2), except the swap benchmark's figures by CPU count, which boot 1, 2 and 4 CPUs whatever it is;
 the Keel/Linux pairs use the figures measured with the run's own count.
 
 Times are kept in ns in the JSON; the table prints µs (ms for whole boots). Exits non-zero,

@@ -19,7 +19,7 @@ that match Keel's benchmarks (docs/benchmarking-linux.md):
   stop_machine         stop_machine() of an empty function, timed in the kernel by keel_stop.ko
                        (swap.py: world_stop, `cpus --stop`)                                    us
 
-The guest has the CPUs of every benchmark VM (KEEL_TEST_SMP, tools/keel bench --smp N; 1 by
+The guest has the CPUs of every benchmark VM (KEEL_TEST_SMP, tools/keel bench --smp N; 2 by
 default); the measuring thread runs on CPU 0, and the *_x figures, which need a second CPU, are
 measured only with 2 or more (X_METRICS).
 

@@ -8,7 +8,7 @@ demo cells back and forth: counter 1 <-> 2 (a state block carried verbatim) and 
 (stateless), first with nobody calling them ("idle"), then with the workload task calling both
 continuously ("workload"); finally one counter 1 -> 3 swap for the breakdown of a migration.
 All of that in a VM with the CPUs of every benchmark VM (KEEL_TEST_SMP, tools/keel bench --smp N;
-default 1).
+default 2).
 
 By CPU count (--cpus, default 1,2,4; the run's own count is always among them): in a VM with
 that many CPUs, the stop-the-world round trip alone (`cpus --stop N`: world_stop + world_resume,
