@@ -225,10 +225,11 @@ static _Noreturn void kmain_on_kernel_stack(void)
     memory_stats(&ms);
     uint64_t ready_ns = clock_ns();
     kprintf("keel: ready in %llu us: %llu MiB free of %llu MiB, %zu modules, tsc %llu MHz, "
-            "timer %u Hz, %u kernel symbols\n",
+            "timer %u Hz, %u kernel symbols, %u CPU%s\n",
             (unsigned long long)(ready_ns / 1000), (unsigned long long)(ms.free_bytes >> 20),
             (unsigned long long)(ms.usable_bytes >> 20), boot.module_count,
-            (unsigned long long)(clock_tsc_hz() / 1000000), timer_hz(), ksym_count());
+            (unsigned long long)(clock_tsc_hz() / 1000000), timer_hz(), ksym_count(), cpu_count(),
+            cpu_count() == 1 ? "" : "s");
 
     boot_signal_ready();
 

@@ -16,7 +16,7 @@ from checks import check  # noqa: E402
 from qemumon import Monitor  # noqa: E402
 
 READY = (r"keel: ready in (\d+) us: (\d+) MiB free of (\d+) MiB, (\d+) modules, "
-         r"tsc (\d+) MHz, timer (\d+) Hz, (\d+) kernel symbols")
+         r"tsc (\d+) MHz, timer (\d+) Hz, (\d+) kernel symbols, (\d+) CPUs?")
 
 
 def boot(vm):
@@ -41,13 +41,14 @@ def case_boot(kernel, workdir):
         vm.expect(r"module 0: testmod.bin \(12345 bytes at 0x[0-9a-f]+\)")
         vm.expect(r"module 1: second.o \(12345 bytes at 0x[0-9a-f]+\)")
         m = vm.expect(READY)
-        ready_us, free, total, modules, mhz, hz, nsyms = map(int, m.groups())
+        ready_us, free, total, modules, mhz, hz, nsyms, cpus = map(int, m.groups())
         check(modules == 2, f"ready line counts {modules} modules, expected 2")
         check(200 <= total <= 256, f"usable memory {total} MiB for a 256 MiB guest")
         check(0 < free <= total, f"free memory {free} MiB of {total}")
         check(mhz > 0, "TSC frequency not calibrated")
         check(hz == 100, f"timer at {hz} Hz, default is 100")
         check(nsyms > 50, f"only {nsyms} kernel symbols embedded")
+        check(cpus == vm.smp, f"ready line counts {cpus} CPUs for -smp {vm.smp}")
         vm.expect_exit(EXIT_SUCCESS)
         vm.forbid(r"PANIC|WARN|unexpected")
 
