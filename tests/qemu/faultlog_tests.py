@@ -87,7 +87,10 @@ def case_restart(build, workdir):
         out = sh.run("run phoenix")
         m = has(out, r"^phoenix v(\d+): started task (\d+)$")
         version, tid = m.group(1), m.group(2)
-        # The task faults on its own time: ask until both records are there (or give up).
+        # The task faults on its own time, on any CPU: its report and the restart's log line
+        # come first (typed over, they would land inside the table's output).
+        sh.vm.expect(rf"task {tid} 'phoenix' restarted as task \d+")
+        # Ask until both records are there (or give up).
         for _ in range(100):
             rows, _ = faults(sh)
             if len(rows) >= 2:
