@@ -89,7 +89,9 @@ def case_restart(build, workdir):
         version, tid = m.group(1), m.group(2)
         # The task faults on its own time, on any CPU: its report and the restart's log line
         # come first (typed over, they would land inside the table's output).
-        sh.vm.expect(rf"task {tid} 'phoenix' restarted as task \d+")
+        restarted = rf"task {tid} 'phoenix' restarted as task \d+"
+        if not re.search(restarted, out):  # not yet in run's own output: wait for it
+            sh.vm.expect(restarted)
         # Ask until both records are there (or give up).
         for _ in range(100):
             rows, _ = faults(sh)
