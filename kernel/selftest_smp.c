@@ -123,7 +123,9 @@ unsigned selftest_world_stop(void)
             world_resume(irq);
         uint64_t waited = clock_ns() - t0;
         CHECK(waited >= 5 * 1000 * 1000);
-        CHECK(late == n - 1);
+        /* It names a CPU that did not stop: the spinner, or (more vCPUs than host cores) one
+         * whose host thread was not scheduled within the 5 ms either. */
+        CHECK(late < n && late != cpu_self());
         atomic_store_u32(&release_spinner, 1, MO_RELEASE);
         CHECK(cpu_call_wait(n - 1, 1000000000ull) == 0);
         CHECK(world_stop(WORLD_STOP_TIMEOUT_NS, &irq, &late) == 0);

@@ -39,7 +39,14 @@ static struct cpu_sched *here(void)
 
 int sched_lock(void)
 {
-    return spin_lock(&sched_spin);
+    int irq = spin_lock(&sched_spin);
+    /* Under this lock a CPU reads other tasks' records and stacks (a wait queue on a blocked
+     * task's stack, its saved context). A stack range another CPU freed, mapped again and
+     * handed to a task that then blocked was all done before the lock was ours, the unmap's
+     * TLB generation too: drop any stale translation now, not at the next tick (one read of
+     * the generation when nothing changed). */
+    tlb_catch_up();
+    return irq;
 }
 
 void sched_unlock(int irq_state)

@@ -182,8 +182,9 @@ void tlb_catch_up(void)
  * that long catches up at its next tick or switch, before it can run another task). With
  * interrupts off — a dead task's stack freed from the scheduler, where waiting could deadlock —
  * it leaves them to catch up at their next tick or switch: no task of theirs can reach the
- * stack of a task that is gone, a new task on that range runs only after a switch, and the CPU
- * that maps the range again drops its own stale translation first (map_locked). */
+ * stack of a task that is gone, a new task on that range runs only after a switch, the CPU
+ * that maps the range again drops its own stale translation first (map_locked), and a CPU
+ * that reads another task's stack does so under the scheduler lock, which catches up first. */
 static void tlb_shootdown(void)
 {
     unsigned n = cpu_count();
