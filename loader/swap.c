@@ -218,7 +218,7 @@ static int store(struct loader_swap *sw, uint64_t addr, const void *bytes, unsig
 
 int loader_swap_rewrite(struct loader_swap *sw, struct loader_error *err)
 {
-    if (!sw || !sw->checked || sw->committed || sw->rewritten)
+    if (!sw || !sw->checked || sw->committed || sw->rewritten || sw->gated)
         return bad_args(err, "?", "loader_swap_rewrite out of order");
     for (size_t i = 0; i < sw->nsites; i++) {
         struct swap_site *s = &sw->sites[i];
@@ -332,6 +332,7 @@ void loader_swap_abort(struct loader_swap *sw)
         loader_swap_finish(sw);
         return;
     }
+    loader_swap_ungate(sw);
     swap_undo_rewrites(sw);
     swap_free(sw); /* the new versions were never visible: no exit, no init */
 }

@@ -38,6 +38,8 @@ struct swap_site {
     uint64_t fresh; /* the field's value for the new version (computed by the check) */
     uint64_t value; /* what the rewrite stores (for data: decided at the rewrite) */
     uint64_t saved; /* what was there (for the undo) */
+    uint32_t gate_saved; /* a gated call site: its rel32 before the gate (swap_gate.c) */
+    bool gated;
 };
 
 struct loader_swap {
@@ -52,6 +54,7 @@ struct loader_swap {
     struct swap_copy *copies;
     size_t ncopies;
     bool checked, transferred, committed;
+    size_t gated; /* call sites pointed at a gate (swap_gate.c); 0 before the rewrite */
 };
 
 /* swap.c */

@@ -6,6 +6,8 @@
 #include <keel/format.h>
 #include <keel/kmalloc.h>
 #include <keel/string.h>
+#include <keel/panic.h>
+#include <keel/core/swap_pending.h>
 #include <keel/core/x86.h>
 #include "task_internal.h"
 
@@ -48,6 +50,7 @@ int tasking_init(const struct kstack *boot_stack)
     struct task *boot = kmalloc_owned(sizeof(*boot), 0, OWNER_CORE), *idle;
     if (!boot)
         return KE_NOMEM;
+    backtrace_set_fixup(swap_barrier_fixup); /* a pending swap's barriers read as what they hid */
     memset(boot, 0, sizeof(*boot));
     boot->id = task_new_id(); /* 1 */
     boot->owner = OWNER_CORE;

@@ -106,11 +106,23 @@ static void describe(char *out, size_t size, const struct task *t, uint64_t addr
               (unsigned long long)t->id, t->name, state, where);
 }
 
-/* 0: quiescent. KE_BUSY: a task is inside an old version (retry later); why names the first.
- * KE_NOENT: a task of an old version runs a function the new version lacks (a refusal). */
+/* Append "; " and a task's reason to why (as much as fits). */
+static void add_why(char *why, size_t size, unsigned *n, const char *one)
+{
+    size_t at = strnlen(why, size);
+    if (at + 1 < size)
+        ksnprintf(why + at, size - at, "%s%s", (*n)++ ? "; " : "", one);
+}
+
+/* 0: quiescent. KE_BUSY: tasks are inside an old version (retry later); why names each one, as
+ * many as fit. KE_NOENT: a task of an old version runs a function the new version lacks (a
+ * refusal). */
 static int tasks_check(const struct loader_swap *sw, char *why_out, size_t why_size)
 {
     struct task *self = task_current();
+    unsigned busy = 0;
+    char one[160];
+    why_out[0] = 0;
     for (struct task *t = swap_all_tasks(); t; t = t->all_next) {
         if (t->state == TASK_DEAD)
             continue;
@@ -127,10 +139,11 @@ static int tasks_check(const struct loader_swap *sw, char *why_out, size_t why_s
             }
         }
         if (object_in_old(sw, t->waiting_on) || holds_old_mutex(t, sw)) {
-            ksnprintf(why_out, why_size,
+            ksnprintf(one, sizeof(one),
                       "task %llu '%s' waits on or holds a lock or queue inside the old version",
                       (unsigned long long)t->id, t->name);
-            return KE_BUSY;
+            add_why(why_out, why_size, &busy, one);
+            continue;
         }
         uint64_t hit;
         if (t == self) {
@@ -146,17 +159,18 @@ static int tasks_check(const struct loader_swap *sw, char *why_out, size_t why_s
         if (hit == WALK_BROKEN) {
             if (task_is_idle(t) || t == sched_boot_task())
                 continue; /* the core's own tasks never run cell code */
-            ksnprintf(why_out, why_size,
+            ksnprintf(one, sizeof(one),
                       "task %llu '%s': its frame chain cannot be followed (no frame pointers?)",
                       (unsigned long long)t->id, t->name);
-            return KE_BUSY;
+            add_why(why_out, why_size, &busy, one);
+            continue;
         }
         if (t != self && resettable(t, sw))
             continue; /* the commit ends it where it blocks and re-spawns it */
-        describe(why_out, why_size, t, hit, t == self);
-        return KE_BUSY;
+        describe(one, sizeof(one), t, hit, t == self);
+        add_why(why_out, why_size, &busy, one);
     }
-    return 0;
+    return busy ? KE_BUSY : 0;
 }
 
 /* The task whose joiners wait queue wq is (a joiner being ended), or NULL. */

@@ -370,6 +370,7 @@ _Noreturn void task_finish(enum task_end how, int status, const struct task_faul
     t->status = status;
     if (fault)
         t->fault = *fault;
+    swap_barrier_drop(t);
     mutex_release_all_of_dead_task(&t->held);
     /* The return block survives the task; everything else it owns goes now. */
     /* The boot task charges its allocations to the core (they outlive it): never free those. */

@@ -78,6 +78,7 @@ struct task {
     const struct trap_frame *preempted; /* the timer's frame while switched away by it (sched) */
     unsigned channel_depth;             /* own: inside channel send/recv (not resettable there) */
     unsigned swaps; /* service task: re-spawns by live swaps (the swap's commit) */
+    unsigned barrier; /* a pending swap's return barrier it carries: index + 1 (0: none) */
 
     /* Hang detection (watchdog.c) — scheduler lock (last_beat_ns: own, one aligned store). */
     uint64_t heartbeat_ns;  /* 0: none */
@@ -103,6 +104,9 @@ void sched_boot_task_reaped(void); /* its record is being freed (scheduler lock 
 struct task *swap_all_tasks(void);
 /* The list head of mutexes held by the running task (NULL outside tasks). */
 struct mutex **task_held_mutexes(void);
+
+/* A task ends (task_finish, scheduler lock held): a return barrier it carries goes with it. */
+void swap_barrier_drop(struct task *t);
 
 /* An application processor joins the scheduler: its start-up context becomes idle, its idle
  * task (tasking_cpu_prepare made it). */

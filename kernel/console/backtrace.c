@@ -15,6 +15,20 @@ static void print_frame(unsigned n, uint64_t addr)
     kprintf("  #%-2u 0x%016llx %s\n", n, (unsigned long long)addr, where);
 }
 
+static uint64_t (*fixup)(uint64_t slot, uint64_t ret);
+
+void backtrace_set_fixup(uint64_t (*fn)(uint64_t slot, uint64_t ret))
+{
+    fixup = fn;
+}
+
+/* The return address of the frame at rbp (readable). */
+static uint64_t frame_return(uint64_t rbp)
+{
+    uint64_t ret = ((const uint64_t *)(uintptr_t)rbp)[1];
+    return fixup && ret ? fixup(rbp + 8, ret) : ret;
+}
+
 static bool frame_readable(uint64_t rbp)
 {
     return !(rbp & 7) && paging_range_mapped(rbp, 16, false);
@@ -30,7 +44,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
             return;
         }
         const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
-        uint64_t ret = frame[1];
+        uint64_t ret = frame_return(rbp);
         if (!ret)
             return;
         /* The return address points after the call; name the call site. */
@@ -44,9 +58,10 @@ unsigned backtrace_call_sites(uint64_t rbp, uint64_t *sites, unsigned max)
     unsigned n = 0;
     while (rbp && n < max && frame_readable(rbp)) {
         const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
-        if (!frame[1])
+        uint64_t ret = frame_return(rbp);
+        if (!ret)
             break;
-        sites[n++] = frame[1] - 1;
+        sites[n++] = ret - 1;
         rbp = frame[0];
     }
     return n;

@@ -73,6 +73,11 @@ void swap_report_text(const struct swap_report *r, enum swap_outcome how, format
             "  %zu site%s rewired, %zu service task%s re-spawned, %u quiescence check%s\n",
             r->sites_rewired, plural(r->sites_rewired), r->tasks_respawned,
             plural(r->tasks_respawned), r->quiescence_checks, plural(r->quiescence_checks));
+    if (r->sites_gated || r->barriers)
+        kformat(emit, ctx,
+                "  pending: %zu call site%s gated, %u return barrier%s, %u task%s held at most\n",
+                r->sites_gated, plural(r->sites_gated), r->barriers, plural(r->barriers), r->held,
+                plural(r->held));
     const uint64_t steps[] = {r->link_ns,    r->check_ns,  r->quiesce_ns, r->transfer_ns,
                               r->rewrite_ns, r->commit_ns, r->retire_ns};
     kformat(emit, ctx, "  total ");
@@ -120,9 +125,11 @@ void swap_report_json(const struct swap_report *r, format_emit_fn emit, void *ct
     kformat(emit, ctx,
             ", \"total_ns\": %llu, \"stw_ns\": %llu, \"reclaim_ns\": %llu, \"quiescence_checks\": "
             "%u, \"sites_rewired\": %zu, \"relocations\": %zu, \"tasks_respawned\": %zu, "
+            "\"sites_gated\": %zu, \"barriers\": %u, \"held\": %u, "
             "\"failed_at\": \"%s\", \"first_since_boot\": %s",
             (unsigned long long)r->total_ns, (unsigned long long)r->stw_ns,
             (unsigned long long)r->reclaim_ns, r->quiescence_checks, r->sites_rewired,
-            r->relocations, r->tasks_respawned, r->failed_at ? swap_step_name(r->failed_at) : "",
+            r->relocations, r->tasks_respawned, r->sites_gated, r->barriers, r->held,
+            r->failed_at ? swap_step_name(r->failed_at) : "",
             r->first_since_boot ? "true" : "false");
 }

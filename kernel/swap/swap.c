@@ -21,8 +21,10 @@
 #include <keel/task.h>
 #include <keel/waitq.h>
 #include <keel/core/swap_participant.h>
+#include <keel/core/swap_pending.h>
 #include <keel/core/tasking.h>
 #include <keel/core/world.h>
+#include "swap/gate.h"
 
 int swap_translate(const struct loader_swap *sw, uint64_t from, uint64_t *to)
 {
@@ -47,6 +49,7 @@ struct swap_run {
     uint64_t stopped_at;
     int irq;        /* while the world is stopped: sched_lock()'s value */
     size_t checked; /* participants whose check passed this time round */
+    bool pending;   /* the gate is open and the hold on (until released) */
 };
 
 /* Undo the checks that passed, in reverse (world stopped). */
@@ -93,49 +96,184 @@ static int step_check(struct swap_run *s)
     return r;
 }
 
+#define SWAP_WHY_MAX 400 /* why a check failed: every task still inside, as many as fit */
+
+/* Stop the world again whatever it takes (a CPU with interrupts off only delays it). */
+static void stop_surely(int *irq)
+{
+    unsigned late;
+    while (world_stop(WORLD_STOP_TIMEOUT_NS, irq, &late) != 0)
+        task_sleep_ns(1000 * 1000);
+}
+
+/* What swap_status shows: written by the swap in progress (one at a time: the cells lock). */
+static struct swap_status status;
+static uint64_t status_since, status_deadline;
+
+void swap_status(struct swap_status *out)
+{
+    *out = status;
+    gate_totals(&out->gate_calls, &out->gate_wait_ns);
+    uint64_t now = clock_ns();
+    if (out->pending) {
+        out->pending_ns = now - status_since;
+        out->deadline_ns = status_deadline > now ? status_deadline - now : 0;
+        out->barriers_left = swap_barriers_live();
+        out->held = swap_hold_parked();
+    }
+}
+KEEL_EXPORT_FUNC(swap_status);
+
+static void status_begin(struct swap_run *s, uint64_t deadline)
+{
+    struct loader_swap_cell_stats st;
+    loader_swap_stats(s->sw, 0, &st);
+    memset(&status, 0, sizeof(status));
+    ksnprintf(status.cell, sizeof(status.cell), "%s", st.name ? st.name : "?");
+    status.old_version = st.old_version;
+    status.new_version = st.new_version;
+    status.sites_gated = s->rep.sites_gated;
+    status_since = clock_ns();
+    status_deadline = deadline;
+    __atomic_store_n(&status.pending, true, __ATOMIC_RELEASE);
+    log_debug("swap of %s %u -> %u pending: %zu call sites gated", status.cell, status.old_version,
+              status.new_version, status.sites_gated);
+}
+
+/* World stopped: the first time a check finds a task inside, the swap becomes pending (the
+ * gate opens, the hold begins); every time, the tasks inside that carry no barrier get one.
+ * Returns the tasks inside that could not be given one now (1 if not pending: poll). */
+static unsigned pend(struct swap_run *s)
+{
+    if (!s->pending) {
+        if (!gate_free())
+            return 1; /* a task is still in the stubs of the last swap: next round */
+        s->rep.sites_gated = gate_open(s->sw);
+        swap_hold_begin();
+        s->pending = true;
+    }
+    unsigned placed, unbarred = swap_barriers_place(s->sw, &placed);
+    s->rep.barriers += placed;
+    return unbarred;
+}
+
+/* World stopped, the swap decided: take away the barriers not reached (a task that left the old
+ * code another way than by returning, e.g. a fault guard's landing) and close the gate. */
+static void unpend_stopped(struct swap_run *s)
+{
+    if (!s->pending)
+        return;
+    swap_barriers_remove();
+    gate_close(s->sw);
+}
+
+/* World running: the held tasks go on, to the new versions or the old ones. */
+static void release(struct swap_run *s, bool committed)
+{
+    if (!s->pending)
+        return;
+    __atomic_store_n(&status.pending, false, __ATOMIC_RELEASE);
+    gate_decide(committed);
+    swap_hold_end();
+    s->pending = false;
+}
+
+/* Given up while pending (world running): everything put back, everyone released. */
+static void give_up(struct swap_run *s)
+{
+    if (!s->pending)
+        return;
+    int irq;
+    stop_surely(&irq);
+    unpend_stopped(s);
+    world_resume(irq);
+    release(s, false);
+}
+
+static void note_held(struct swap_run *s)
+{
+    unsigned held = swap_hold_parked();
+    if (held > s->rep.held)
+        s->rep.held = held;
+}
+
 /* Stop the world until every participant is ready (the tasks: nobody inside an old version);
- * returns with the world stopped, or with it running and a refusal. */
+ * returns with the world stopped, or with it running and a refusal. A task inside at the first
+ * check makes the swap pending: nobody enters the old code any more (the gate), the tasks inside
+ * are caught as they leave it (return barriers), and each one caught wakes this task for the
+ * next check — it commits the moment nobody is inside, or gives up at the deadline. */
 static int step_quiesce(struct swap_run *s)
 {
     uint64_t deadline_ns = s->rq.deadline_ns ? s->rq.deadline_ns : SWAP_DEFAULT_DEADLINE_NS;
     uint64_t deadline = clock_ns() + deadline_ns;
-    char why[192];
+    char why[SWAP_WHY_MAX];
     for (;;) {
         s->rep.quiescence_checks++;
         s->stopped_at = clock_ns();
-        unsigned late = 0;
+        unsigned late = 0, unbarred = 0, seen = 0;
         int r = world_stop(WORLD_STOP_TIMEOUT_NS, &s->irq, &late);
         if (r == KE_TIMEDOUT) {
             /* A CPU kept interrupts off past the bound: like a task inside, wait and retry. */
             ksnprintf(why, sizeof(why), "CPU %u did not stop within %llu ms", late,
                       (unsigned long long)(WORLD_STOP_TIMEOUT_NS / 1000000));
             r = KE_BUSY;
+        } else if (!s->pending && !gate_free()) {
+            /* A task released by the last swap's gate has not yet gone on to the function it
+             * was sent to: that address is in no place a check or a scan sees. Wait for it. */
+            ksnprintf(why, sizeof(why), "a task is still leaving the last swap's gate");
+            r = KE_BUSY;
+            world_resume(s->irq);
         } else {
             why[0] = 0;
             r = participants_check(s, why, sizeof(why));
-            if (r == 0)
+            if (r == 0) {
+                unpend_stopped(s); /* the rewrite finds every site as it was linked */
                 return 0;
+            }
+            if (r == KE_BUSY) {
+                unbarred = pend(s);
+                seen = swap_pending_events();
+            }
             world_resume(s->irq);
         }
-        if (r != KE_BUSY)
+        note_held(s);
+        if (s->pending && !status.pending)
+            status_begin(s, deadline);
+        if (s->pending) {
+            status.checks = s->rep.quiescence_checks;
+            ksnprintf(status.inside, sizeof(status.inside), "%s", why);
+        }
+        if (r != KE_BUSY) {
+            give_up(s);
             return loader_fail(&s->err, r, "%s; nothing changed", why);
-        if (clock_ns() >= deadline)
+        }
+        if (clock_ns() >= deadline) {
+            give_up(s);
             return loader_fail(&s->err, KE_TIMEDOUT,
                                "not quiescent within %llu ms (%u checks): %s; nothing changed",
                                (unsigned long long)(deadline_ns / 1000000),
                                s->rep.quiescence_checks, why);
-        /* Let the others run out of the old code: a yield first, then a tick's sleep. A kill
-         * stops the wait here, before a safe point would end the task mid-swap. */
-        int slept = 0;
+        }
+        /* Pending with every task inside carrying a barrier: sleep until one is reached, or a
+         * task is held at the gate (or the deadline). A task inside without one (interrupted in
+         * a function without a frame, or in a prologue): it leaves soon and is held at the
+         * gate if it calls in again — wait for that, or a millisecond at most. A kill stops the
+         * wait here. */
+        int waited = 0;
         if (!task_kill_pending()) {
-            if (s->rep.quiescence_checks < 4)
+            if (s->pending) {
+                uint64_t until = unbarred ? clock_ns() + 1000 * 1000 : deadline;
+                waited = swap_pending_wait(seen, until < deadline ? until : deadline);
+            } else if (s->rep.quiescence_checks < 4)
                 task_yield();
             else
-                slept = task_sleep_ns(1000 * 1000);
+                waited = task_sleep_ns(1000 * 1000);
         }
-        if (slept == KE_KILLED || task_kill_pending())
+        if (waited == KE_KILLED || task_kill_pending()) {
+            give_up(s);
             return loader_fail(&s->err, KE_KILLED,
                                "interrupted while waiting for quiescence; nothing changed");
+        }
     }
 }
 
@@ -144,6 +282,7 @@ static void undo_quiesce(struct swap_run *s)
 {
     participants_undo(s);
     world_resume(s->irq);
+    release(s, false);
 }
 
 static int step_transfer(struct swap_run *s)
@@ -171,6 +310,7 @@ static int step_commit(struct swap_run *s)
     uint64_t resumed = clock_ns();
     world_resume(s->irq);
     s->rep.stw_ns = resumed - s->stopped_at;
+    release(s, true); /* the held tasks go on into the new versions */
     return 0;
 }
 

@@ -27,6 +27,7 @@ PROMISED = ["boot: qemu_to_prompt", "boot: qemu_to_entry", "boot: entry_to_promp
             "boot: entry_to_ready", "boot: ready_to_prompt", "tasks: switch", "tasks: spawn_join",
             "tasks: rv_rtt", "tasks: async_rtt", "tasks: alloc_free", "loader: load hello@1",
             "loader: unload hello@1", "swap: idle counter stw", "swap: workload salute total",
+            "swap: busy busy total",
             "faults: task_restart", "faults: cell_reload"] + [
             f"swap: idle counter {s}" for s in benchrows.SWAP_STEPS] + [
             f"swap: {benchrows.cpu_metric(n, sc, what)}" for n in (1, 2, 4)

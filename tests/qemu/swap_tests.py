@@ -267,7 +267,8 @@ def case_interrupted(build, workdir):
         sh.send("swap -t 60000 sleeper 2\r")
         # The shell is busy with the swap, so look at its task over the control channel: the
         # swap task sleeps only between quiescence checks (the world runs meanwhile).
-        sh.vm.wait_until(lambda: any(t["name"] == "swap" and t["state"] == "sleeping"
+        # (blocked: pending, waiting for the sleeper to reach its return barrier)
+        sh.vm.wait_until(lambda: any(t["name"] == "swap" and t["state"] in ("sleeping", "blocked")
                                      for t in ctl.tasks()),
                          what="the swap task to wait for quiescence")
         sh.send("\x03")

@@ -138,6 +138,16 @@ def swap_rows(j):
                             f"{what}, {sc['cell']} 1<->2, {sc['scenario']}",
                             s[part]["median_ns"], s[part]["p99_ns"], s[part]["min_ns"],
                             s[part]["n"]))
+    b = j.get("busy")
+    if b:  # a cell its callers never leave for long: each swap pending until they do
+        s = b["series"]
+        rows.append(row("swap", "busy busy total", "request to commit, busy 1<->2, a caller "
+                        "always inside (pending swaps)", s["total"]["median_ns"],
+                        s["total"]["p99_ns"], s["total"]["min_ns"], s["total"]["n"]))
+        if b.get("gate_calls"):
+            rows.append(row("swap", "busy gate_wait", "a call's time held at the gate while a "
+                            "swap is pending (mean)", b["gate_wait_mean_ns"],
+                            b["gate_wait_mean_ns"], b["gate_wait_mean_ns"], b["gate_calls"]))
     return rows + by_cpus_rows(j)
 
 

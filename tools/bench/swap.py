@@ -197,6 +197,36 @@ def reclaim_idle(sh, swaps=6):
             "max_stopped_ns": j["max_stopped_ns"]}
 
 
+def gate_totals(sh):
+    """(calls held at a gate since boot, their time there in us) from swap --status."""
+    m = re.search(r"^swap: since boot (\d+) calls held at a gate, (\d+) us there in all$",
+                  sh.run("swap --status"), re.M)
+    if not m:
+        raise BenchError("swap --status did not give the gate's totals")
+    return int(m.group(1)), int(m.group(2))
+
+
+def busy(sh, rounds, smp):
+    """Swaps of a cell that is never idle (docs/live-swap.md, "Pending swaps"): busy 1 <-> 2
+    while busyload's task calls it back to back. Request to commit (the whole swap, pending
+    included) and the time a call spends held at the gate while a swap is pending."""
+    for line in ("load busy@1", "run busyload start"):
+        out = sh.run(line)
+        if "exit status" in out:
+            raise BenchError(f"'{line}' failed:\n{out}")
+    calls0, us0 = gate_totals(sh)
+    r = dict(repeat(sh, "busy", 2, rounds, max(smp, 2)), scenario="busy")
+    calls1, us1 = gate_totals(sh)
+    out = sh.run("run busyload stop", timeout=60)
+    m = re.search(r"^busyload: \d+ tasks, (\d+) calls, (\d+) wrong", out, re.M)
+    if not m or m.group(2) != "0":
+        raise BenchError(f"busyload saw wrong results:\n{out}")
+    held = calls1 - calls0
+    r["gate_calls"] = held
+    r["gate_wait_mean_ns"] = (us1 - us0) * 1000 // held if held else 0
+    return r
+
+
 def run(build, rounds, workdir, cpus_list=DEFAULT_CPUS):
     smp = default_smp()
     counts = sorted(set(cpus_list) | {smp})
@@ -220,6 +250,7 @@ def run(build, rounds, workdir, cpus_list=DEFAULT_CPUS):
                     own["scenarios"].append(r)
             if scenario == "idle":
                 result["reclaim"] = reclaim_idle(sh)
+        result["busy"] = busy(sh, rounds, smp)
         result["migrate"] = once(sh, "counter", 3)
         result["workload_out_of_sequence"] = check_workload(sh, "counter v3")
         sh.vm.forbid(r"CPU exception|guarded call faulted")
@@ -246,6 +277,15 @@ def report(result):
               f"{us(s['total']['p99_ns']):>7} {us(s['stw']['median_ns']):>8} "
               f"{us(s['stw']['p99_ns']):>7}  "
               + " ".join(f"{us(s[st]['median_ns']) if st in s else '-':>8}" for st in STEPS))
+    b = result["busy"]
+    s = b["series"]
+    print(f"  busy     busy     {us(s['total']['median_ns']):>9} {us(s['total']['p99_ns']):>7} "
+          f"{us(s['stw']['median_ns']):>8} {us(s['stw']['p99_ns']):>7}  "
+          + " ".join(f"{us(s[st]['median_ns']) if st in s else '-':>8}" for st in STEPS)
+          + "   (a caller never leaves busy for long: each swap pending until it does)")
+    print(f"  busy: {b['gate_calls']} calls held at the gate in {b['swaps']} swaps, "
+          f"{us(b['gate_wait_mean_ns'])} us each on average (what the gate adds to a call "
+          "while a swap is pending)")
     mg = result["migrate"]
     print(f"  migrate  counter 1 -> 3 (state {mg['state']}; one swap, cold): whole "
           f"{us(mg['total_ns'])}, "

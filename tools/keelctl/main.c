@@ -61,7 +61,7 @@ static const struct command commands[] = {
      "step (link, check, quiesce, transfer, rewrite, commit, retire), the total and the\n"
      "stop-the-world window, the quiescence attempts and the sites rewritten.\n"
      "  -n, --dry-run      link and check only; print the plan; change nothing\n"
-     "  --deadline-ms N    give up quiescing after N ms (default: the guest's, 500 ms)\n"
+     "  --deadline-ms N    give up quiescing after N ms (default: the guest's, 5000 ms)\n"
      "  --fail-at STEP     test hook: fail the swap at STEP (link, check, quiesce, transfer,\n"
      "                     rewrite, commit, retire); the system must stay in the old state\n"
      "  --json             one JSON object instead of text\n"},

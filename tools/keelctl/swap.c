@@ -219,7 +219,7 @@ int cmd_swap(struct opts *o)
         } else {
             /* The guest waits up to the quiescence deadline: allow for it. */
             int saved = c.timeout_ms;
-            c.timeout_ms += (int)(o->deadline_ms < 0 ? 500 : o->deadline_ms);
+            c.timeout_ms += (int)(o->deadline_ms < 0 ? 5000 : o->deadline_ms);
             r = request(&c, CTL_T_SWAP, p, (uint32_t)w.len, &rep);
             c.timeout_ms = saved;
         }

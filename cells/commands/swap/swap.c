@@ -21,10 +21,11 @@
     "\n"                                                                                           \
     "  -n           dry run: show what would be rewired and what state carried\n"                  \
     "  -v           also show the plan when swapping\n"                                            \
-    "  -t ms        quiescence deadline (default 500)\n"                                           \
+    "  -t ms        how long the swap may stay pending (default 5000)\n"                           \
     "  -r count     swap count times, alternating with the running version (soak, "                \
     "benchmark)\n"                                                                                 \
     "  --json       also print the report as one JSON line\n"                                      \
+    "  --status     (alone) the swap pending now, if any, and how far it is\n"                     \
     "  --fail-at s  test hook: fail at link, check, quiesce, transfer or rewrite"
 
 static const char *step_name(int s)
@@ -224,6 +225,29 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
 
 static int swap_held(const char **argv, int argc, struct ramfs_hold *files);
 
+/* swap --status: the swap pending now (another console's, or keelctl's), and how far it is. */
+static int print_status(void)
+{
+    struct swap_status st;
+    swap_status(&st);
+    /* Since boot (the benchmark reads it before and after a series of swaps). */
+    kprintf("swap: since boot %llu calls held at a gate, %llu us there in all\n",
+            (unsigned long long)st.gate_calls, (unsigned long long)(st.gate_wait_ns / 1000));
+    if (!st.pending) {
+        kprintf("swap: no swap is pending\n");
+        return 0;
+    }
+    kprintf("swap: %s %u -> %u pending for %llu ms (gives up in %llu ms), %u checks: %zu call "
+            "site%s gated, %u return barrier%s not yet reached, %u task%s held\n",
+            st.cell, st.old_version, st.new_version, (unsigned long long)(st.pending_ns / 1000000),
+            (unsigned long long)(st.deadline_ns / 1000000), st.checks, st.sites_gated,
+            st.sites_gated == 1 ? "" : "s", st.barriers_left, st.barriers_left == 1 ? "" : "s",
+            st.held, st.held == 1 ? "" : "s");
+    if (st.inside[0])
+        kprintf("  inside at the last check: %s\n", st.inside);
+    return 0;
+}
+
 int cmd_swap_main(const void *arg, void *ret)
 {
     const char *argv[ARGV_MAX_ARGS];
@@ -243,6 +267,8 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
         kprintf("usage: " USAGE "\n");
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "--status") == 0)
+        return print_status();
     if (swapargs_parse(argc, argv, &a, msg, sizeof(msg), step_name)) {
         kprintf("swap: %s\nusage: " USAGE "\n", msg);
         return 2;

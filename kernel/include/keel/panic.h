@@ -14,6 +14,10 @@ void backtrace_print(uint64_t rip, uint64_t rbp);
 /* The call sites (return address - 1) along the frame chain from rbp, innermost first: at most
  * max, fewer where the chain ends or a frame pointer is bad. Never faults. */
 unsigned backtrace_call_sites(uint64_t rbp, uint64_t *sites, unsigned max);
+/* A return address as its frame really has it: fn(slot, ret) maps a word some mechanism put in
+ * place of the return address in stack word `slot` (a pending swap's return barrier) back to
+ * the original. Backtraces read every return address through it. */
+void backtrace_set_fixup(uint64_t (*fn)(uint64_t slot, uint64_t ret));
 
 /* Symbol lookup in the kernel's embedded symbol table (tools/ksymgen). 0 or KE_NOENT. */
 int ksym_lookup(uint64_t addr, const char **name, uint64_t *offset);

@@ -19,7 +19,7 @@
 #include <keel/loader.h>
 
 #define SWAP_MAX_CELLS           8
-#define SWAP_DEFAULT_DEADLINE_NS (500ull * 1000 * 1000)
+#define SWAP_DEFAULT_DEADLINE_NS (5000ull * 1000 * 1000) /* how long a swap may stay pending */
 
 /* The steps, in order. A test hook (swap_request.fail_at) fails the swap at one of them. */
 enum swap_step {
@@ -77,14 +77,37 @@ struct swap_report {
     size_t sites_rewired;       /* relocation sites in other cells */
     size_t relocations;         /* applied while linking the new versions */
     size_t tasks_respawned;     /* service tasks ended and re-spawned from the new versions */
-    enum swap_step failed_at;   /* where it stopped (SWAP_STEP_NONE on success) */
-    bool first_since_boot;      /* no swap was committed before this one: its time includes
-                                   one-time costs (code run for the first time, page tables) */
+    /* Pending (docs/live-swap.md): a task was inside an old version at the first check. */
+    size_t sites_gated;       /* call sites pointed at the gate while pending */
+    unsigned barriers;        /* return barriers set on tasks inside */
+    unsigned held;            /* most tasks held at the gate and the barriers at once */
+    enum swap_step failed_at; /* where it stopped (SWAP_STEP_NONE on success) */
+    bool first_since_boot;    /* no swap was committed before this one: its time includes
+                                 one-time costs (code run for the first time, page tables) */
     /* A dry run's plan, one line per '\n' ("rewire greeter text+0x1c -> hello_greet", "state:
      * verbatim 16 bytes"), allocated for the caller, who frees it with kfree; NULL for a swap that
      * is not a dry run, one refused, or when there was no memory for it. */
     char *plan;
 };
+
+/* The swap pending now, if any (docs/live-swap.md, "Pending swaps"), for `swap --status`: read
+ * without a lock while the swap goes on, so a snapshot that may be a moment old. */
+struct swap_status {
+    bool pending;
+    char cell[KEEL_CELL_NAME_MAX]; /* the first cell swapped */
+    uint32_t old_version, new_version;
+    uint64_t pending_ns;    /* since it became pending */
+    uint64_t deadline_ns;   /* until it gives up, from now (0 once past) */
+    unsigned checks;        /* quiescence checks so far */
+    size_t sites_gated;     /* call sites pointed at the gate */
+    unsigned barriers_left; /* return barriers set and not yet reached */
+    unsigned held;          /* tasks parked now (gate and barriers) */
+    char inside[192];       /* the last check's tasks inside, as a refusal would name them */
+    /* Since boot: calls held at a gate, and their time there (what the gate adds to a call
+     * while a swap is pending). */
+    uint64_t gate_calls, gate_wait_ns;
+};
+void swap_status(struct swap_status *out);
 
 /* Swap (or, with dry_run, plan) the cells of rq as one transaction. rep may be NULL. Must be
  * called from a task (it waits for quiescence); takes the cells lock. */

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <keel/cell.h>
 
-#define LOADER_MSG_MAX 224
+#define LOADER_MSG_MAX 512
 
 struct loader_error {
     int code;                 /* the KE_* code also returned */
@@ -344,5 +344,16 @@ struct loaded_cell *loader_swap_new(const struct loader_swap *sw, size_t k);
 void loader_swap_stats(const struct loader_swap *sw, size_t k, struct loader_swap_cell_stats *out);
 /* Sites in other cells that point into the old versions (after check). */
 size_t loader_swap_sites(const struct loader_swap *sw);
+
+/* A pending swap's gate (loader/swap_gate.c): after the check, every site in another cell that is
+ * the 32-bit field of a direct call or jump (e8/e9 rel32) to a function of an old version is
+ * pointed at stub(ctx, old_target, new_target) instead (0 leaves that site alone), so that no
+ * caller enters the old code any more. Returns the sites gated. loader_swap_ungate puts every
+ * one back exactly; it must run before loader_swap_rewrite (which refuses while gated), and
+ * loader_swap_abort runs it too. Both through the platform's patch. */
+size_t loader_swap_gate(struct loader_swap *sw,
+                        uint64_t (*stub)(void *ctx, uint64_t old_target, uint64_t new_target),
+                        void *ctx);
+void loader_swap_ungate(struct loader_swap *sw);
 
 #endif
