@@ -27,9 +27,9 @@ extern const char swap_barrier_return[];
 /* Scheduler lock. A slot is taken from placement to the moment the task reaches the barrier,
  * drops it (ends) or the swap takes it away. */
 static struct barrier {
-    struct task *task; /* NULL: free */
-    uint64_t slot;     /* the stack word that held the return address */
-    uint64_t ret;      /* the return address it held */
+    struct task *task;                /* NULL: free */
+    uint64_t slot;                    /* the stack word that held the return address */
+    uint64_t ret;                     /* the return address it held */
 } barriers[BARRIERS_MAX] KEEL_NOSCAN; /* a return address is the task's, seen on its stack */
 static unsigned live;
 
