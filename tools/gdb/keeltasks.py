@@ -104,8 +104,23 @@ def running_start():
     return frames, rbp
 
 
+def barrier_fixup():
+    """A pending swap's return barriers (tasking/swap_pending.c): {stack slot: the return
+    address the barrier took the place of}, so that a barred frame reads as its caller, as the
+    kernel's own backtraces do. Empty when no swap is pending (or the table is not there)."""
+    try:
+        table = gdb.parse_and_eval("barriers")
+        n = table.type.range()[1] + 1
+        return {int(table[i]["slot"]): int(table[i]["ret"]) for i in range(n)
+                if int(table[i]["task"])}
+    except (gdb.error, RuntimeError):
+        return {}
+
+
 def task_frames(t):
-    """Return addresses of task t, innermost first."""
+    """Return addresses of task t, innermost first (a return barrier's slot reads as the
+    return address it replaced)."""
+    fix = barrier_fixup()
     cur = current_task()
     if cur is not None and int(cur) == int(t):
         frames, rbp = running_start()
@@ -121,7 +136,7 @@ def task_frames(t):
             break
         if ret == 0:
             break
-        frames.append(ret)
+        frames.append(fix.get(rbp + 8, ret))
         if nxt <= rbp:  # the chain only goes up the stack
             break
         rbp = nxt
