@@ -6,6 +6,7 @@
 #include <keel/errno.h>
 #include <keel/format.h>
 #include <keel/string.h>
+#include <keel/swap.h>
 #include <keel/task.h>
 #include "ctl/ops_internal.h"
 
@@ -154,15 +155,35 @@ static int write_dependent(void *ctx, const struct loader_edge *e)
     return d->w->overflow;
 }
 
+/* Read without the cells lock, which a pending swap holds: the host sees how far it is. */
+static void write_swap_status(struct ctl_wr *w)
+{
+    struct swap_status st;
+    swap_status(&st);
+    ctl_wr_u8(w, st.pending);
+    ctl_wr_str(w, st.cell);
+    ctl_wr_u32(w, st.old_version);
+    ctl_wr_u32(w, st.new_version);
+    ctl_wr_u64(w, st.pending_ns);
+    ctl_wr_u64(w, st.deadline_ns);
+    ctl_wr_u32(w, st.checks);
+    ctl_wr_u64(w, st.sites_gated);
+    ctl_wr_u32(w, st.barriers_left);
+    ctl_wr_u32(w, st.held);
+    ctl_wr_str(w, st.inside);
+    ctl_wr_u64(w, st.gate_calls);
+    ctl_wr_u64(w, st.gate_wait_ns);
+}
+
 static int op_query(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_size)
 {
     uint8_t what = ctl_rd_u8(rd);
     char name[KEEL_CELL_NAME_MAX];
     ctl_rd_str(rd, name, sizeof(name));
-    if (!ctl_rd_done(rd) || what < CTL_Q_CELLS || what > CTL_Q_CELL)
+    if (!ctl_rd_done(rd) || what < CTL_Q_CELLS || what > CTL_Q_SWAP)
         return ctl_malformed(msg, msg_size, "QUERY");
     struct loader *ld = cells_loader();
-    if (what != CTL_Q_TASKS && !ld)
+    if (what != CTL_Q_TASKS && what != CTL_Q_SWAP && !ld)
         FAIL(KE_NOTSUP, "no loader in this kernel");
     /* The count goes first: patched once the records are written. */
     uint8_t *count_at = ctl_wr_room(body, 4);
@@ -171,6 +192,9 @@ static int op_query(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t ms
         struct task_ctx t = {body, 0};
         task_for_each(write_task, &t);
         count = t.count;
+    } else if (what == CTL_Q_SWAP) {
+        write_swap_status(body);
+        count = 1;
     } else {
         cells_lock();
         if (what == CTL_Q_CELLS) {

@@ -43,7 +43,11 @@ enum ctl_type {
 #define CTL_UNIQUE_MAX    99 /* NAME.1 .. NAME.99 */
 #define CTL_PROTO_VERSION 1
 
-enum ctl_query { CTL_Q_CELLS = 1, CTL_Q_TASKS = 2, CTL_Q_CELL = 3 };
+/* What a QUERY asks for. SWAP: the pending swap's status (keel/swap.h, struct swap_status),
+ * count 1 and one record: u8 pending str cell u32 old_version u32 new_version u64 pending_ns
+ * u64 deadline_ns u32 checks u64 sites_gated u32 barriers_left u32 held str inside u64
+ * gate_calls u64 gate_wait_ns. */
+enum ctl_query { CTL_Q_CELLS = 1, CTL_Q_TASKS = 2, CTL_Q_CELL = 3, CTL_Q_SWAP = 4 };
 
 /* What REMOVE did with each file (ramfs.h: struct ramfs_removed). */
 enum ctl_removed {

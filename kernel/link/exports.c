@@ -18,11 +18,15 @@ KEEL_EXPORT_FUNC(keel_errname);
 KEEL_EXPORT_FUNC(format_size);
 KEEL_EXPORT_FUNC(kformat);
 KEEL_EXPORT_FUNC(kvformat);
-/* The words of a swap report (kernel/swap/report_text.c, also compiled into keelctl). */
+/* The words of a swap report and of a pending swap's status (kernel/swap/report_text.c and
+ * status_text.c, also compiled into keelctl). */
 KEEL_EXPORT_FUNC(swap_step_name);
 KEEL_EXPORT_FUNC(swap_step_by_name);
 KEEL_EXPORT_FUNC(swap_report_text);
 KEEL_EXPORT_FUNC(swap_report_json);
+KEEL_EXPORT_FUNC(swap_status_text);
+KEEL_EXPORT_FUNC(swap_status_totals_text);
+KEEL_EXPORT_FUNC(swap_status_json);
 /* The loader's queries, for cells that inspect cells (take cells_lock() around them). */
 KEEL_EXPORT_FUNC(loader_find);
 KEEL_EXPORT_FUNC(loader_cell_count);

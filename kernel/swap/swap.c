@@ -106,6 +106,8 @@ static void stop_surely(int *irq)
         task_sleep_ns(1000 * 1000);
 }
 
+#define SWAP_PROGRESS_NS (1000ull * 1000 * 1000) /* a pending swap's progress, once a second */
+
 /* What swap_status shows: written by the swap in progress (one at a time: the cells lock). */
 static struct swap_status status;
 static uint64_t status_since, status_deadline;
@@ -206,6 +208,7 @@ static int step_quiesce(struct swap_run *s)
 {
     uint64_t deadline_ns = s->rq.deadline_ns ? s->rq.deadline_ns : SWAP_DEFAULT_DEADLINE_NS;
     uint64_t deadline = clock_ns() + deadline_ns;
+    uint64_t next_progress = 0; /* when the caller hears of the pending swap again */
     char why[SWAP_WHY_MAX];
     for (;;) {
         s->rep.quiescence_checks++;
@@ -254,6 +257,12 @@ static int step_quiesce(struct swap_run *s)
                                (unsigned long long)(deadline_ns / 1000000),
                                s->rep.quiescence_checks, why);
         }
+        if (s->pending && s->rq.progress && clock_ns() >= next_progress) {
+            struct swap_status st;
+            swap_status(&st);
+            s->rq.progress(&st, s->rq.progress_ctx);
+            next_progress = clock_ns() + SWAP_PROGRESS_NS;
+        }
         /* Pending with every task inside carrying a barrier: sleep until one is reached, or a
          * task is held at the gate (or the deadline). A task inside without one (interrupted in
          * a function without a frame, or in a prologue): it leaves soon and is held at the
@@ -263,6 +272,8 @@ static int step_quiesce(struct swap_run *s)
         if (!task_kill_pending()) {
             if (s->pending) {
                 uint64_t until = unbarred ? clock_ns() + 1000 * 1000 : deadline;
+                if (s->rq.progress && next_progress < until)
+                    until = next_progress;
                 waited = swap_pending_wait(seen, until < deadline ? until : deadline);
             } else if (s->rep.quiescence_checks < 4)
                 task_yield();

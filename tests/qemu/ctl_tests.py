@@ -247,7 +247,7 @@ def case_cli(build, workdir):
 
     out = run("--help", want=0)
     for cmd in ("ping", "push FILE", "load NAME|FILE", "unload CELL", "swap CELL FILE|NAME",
-                "query cells|tasks|cell NAME", "rm NAME...", "batch"):
+                "query cells|tasks|cell NAME|swap", "rm NAME...", "batch"):
         check(cmd in out, f"'{cmd}' in the help", out)
     for cmd in ("ping", "push", "load", "unload", "swap", "query", "rm", "batch", "badframe"):
         has(run(cmd, "--help", want=0), r"^usage: keelctl " + cmd)

@@ -9,6 +9,7 @@ behind; bt reads through a barrier. One VM per case.
     pending_tests.py --build DIR [--workdir DIR] CASE...
     pending_tests.py --list
 """
+import json
 import os
 import re
 import sys
@@ -72,20 +73,20 @@ def case_busy_caller(build, workdir):
         tid = hold(sh, 1500)
         inside(sh, tid, "busy_hold")
         out = ok(sh, "swap busy 2", timeout=30)
+        # The swap says the moment it became pending, naming the task inside, then reports.
+        has(out, r"^swap: busy 1 -> 2 pending for \d+ ms \(gives up in \d+ ms\), 1 check: \d+ "
+                 r"call sites? gated, 1 return barrier not yet reached, \d+ tasks? held$")
+        has(out, rf"^  inside at the last check: task {tid} 'busyhold' \(\w+\) is inside the "
+                 r"old version: <busy:busy_hold\+0x[0-9a-f]+>$")
         has(out, r"^swapped busy: version 1 -> 2")
         has(out, r"^  pending: \d+ call sites? gated, 1 return barrier, \d+ tasks? held at most$")
+        check(out.index("pending for") < out.index("swapped busy"), "progress before the report",
+              out)
         ended(sh, tid)
         has(ok(sh, "run busyload status"),
             r"^busyload: the last hold returned through busy version 1$")
         has(ok(sh, "swap busy 1"), r"^swapped busy: version 2 -> 1")  # nobody inside: at once
         soak(sh, 100, load=False)
-
-
-def case_busy_caller_1cpu(build, workdir):
-    """The same 100 swaps with one CPU (the caller is preempted, never running beside the
-    swap)."""
-    with KeelShell(build, workdir=workdir, smp=1) as sh:
-        soak(sh, 100)
 
 
 def case_busy_caller_4cpu(build, workdir):
@@ -133,9 +134,24 @@ def case_deadline(build, workdir):
         hasnt(sh.vm.since(0), FAULT)
 
 
+def pending_status(ctl, tid):
+    """keelctl query swap while the swap of busy 1 -> 2 is pending: text and JSON agree."""
+    out = ctl("query", "swap")
+    has(out, r"^swap: since boot \d+ calls? held at a gate, \d+ us there in all$")
+    has(out, r"^swap: busy 1 -> 2 pending for \d+ ms \(gives up in \d+ ms\), \d+ checks?: \d+ "
+             r"call sites? gated, 1 return barrier not yet reached, \d+ tasks? held$")
+    has(out, rf"^  inside at the last check: task {tid} 'busyhold' ")
+    st = json.loads(ctl("query", "swap", "--json"))["swap_status"]
+    check(st["pending"] is True and st["cell"] == "busy" and st["old_version"] == 1
+          and st["new_version"] == 2 and st["barriers"] == 1
+          and 0 < st["deadline_ns"] <= 60000 * 10**6 and st["quiescence_checks"] >= 1
+          and f"task {tid} 'busyhold'" in st["inside"], "keelctl query swap --json", str(st))
+
+
 def case_ctrl_c(build, workdir):
     """Ctrl-C while a swap is pending: it gives up at once, puts everything back, and the task
-    inside finishes its call in version 1."""
+    inside finishes its call in version 1. While it is pending, keelctl query swap shows how far
+    it is; after, nothing pending."""
     with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
         has(ok(sh, "load busy@1"), r"^loaded busy@1 from ")
         ok(sh, "swap -n busy 2")  # the swap command's cell, loaded before
@@ -149,6 +165,7 @@ def case_ctrl_c(build, workdir):
         sh.vm.wait_until(lambda: any(t["name"] == "swap" and t["state"] in ("blocked", "sleeping")
                                      for t in ctl.tasks()),
                          what="the swap to be pending")
+        pending_status(ctl, tid)
         sh.send("\x03")
         sh.expect(r"keel> ", timeout=30)
         text = sh.vm.since(mark)
@@ -157,6 +174,9 @@ def case_ctrl_c(build, workdir):
         ended(sh, tid)
         has(ok(sh, "run busyload status"),
             r"^busyload: the last hold returned through busy version 1$")
+        has(ctl("query", "swap"), r"^swap: no swap is pending$")
+        check(json.loads(ctl("query", "swap", "--json"))["swap_status"]["pending"] is False,
+              "nothing pending after Ctrl-C", "")
         hasnt(sh.vm.since(0), FAULT)
 
 
@@ -198,7 +218,14 @@ def case_kill_with_barrier(build, workdir):
         has(rows, rf"^\s+\d+\s+\d+\s+{tid} busyhold\s+hang")
         out = ok(sh, "swap --status")
         has(out, r"^swap: no swap is pending$")
-        has(out, r"^swap: since boot \d+ calls held at a gate, \d+ us there in all$")
+        has(out, r"^swap: since boot \d+ calls? held at a gate, \d+ us there in all$")
+        line = has(ok(sh, "swap --status --json"), r"^(\{\"swap_status\".*)$")[1]
+        st = json.loads(line)["swap_status"]
+        check(st["pending"] is False and st["gate_calls"] >= 0 and st["gate_wait_ns"] >= 0,
+              "swap --status --json", line)
+        out = sh.run("swap --status now")
+        has(out, r"^swap: --status takes only --json$")
+        has(out, r"^keel: swap: exit status 2$")
         hasnt(sh.vm.since(0), r"panic|PANIC")
 
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <keel/errno.h>
+#include <keel/swap.h>
 #include "commands/cells/cellrow.h"
 #include "common.h"
 
@@ -356,6 +357,37 @@ static int print_cell(struct ctl_rd *rd, bool json)
     return EXIT_OK;
 }
 
+/* The pending swap, in the words of the shell's swap --status (kernel/swap/status_text.c). */
+static int print_swap_status(struct ctl_rd *rd, uint32_t n, bool json)
+{
+    struct swap_status st;
+    memset(&st, 0, sizeof(st));
+    st.pending = ctl_rd_u8(rd) != 0;
+    ctl_rd_str(rd, st.cell, sizeof(st.cell));
+    st.old_version = ctl_rd_u32(rd);
+    st.new_version = ctl_rd_u32(rd);
+    st.pending_ns = ctl_rd_u64(rd);
+    st.deadline_ns = ctl_rd_u64(rd);
+    st.checks = ctl_rd_u32(rd);
+    st.sites_gated = (size_t)ctl_rd_u64(rd);
+    st.barriers_left = ctl_rd_u32(rd);
+    st.held = ctl_rd_u32(rd);
+    ctl_rd_str(rd, st.inside, sizeof(st.inside));
+    st.gate_calls = ctl_rd_u64(rd);
+    st.gate_wait_ns = ctl_rd_u64(rd);
+    if (rd->bad || n != 1)
+        return EXIT_COMM;
+    if (json) {
+        fputs("{\"swap_status\": {", stdout);
+        swap_status_json(&st, to_stdout, NULL);
+        puts("}}");
+    } else {
+        swap_status_totals_text(&st, to_stdout, NULL);
+        swap_status_text(&st, to_stdout, NULL);
+    }
+    return EXIT_OK;
+}
+
 int cmd_query(struct opts *o)
 {
     const char *what = o->pos[0];
@@ -367,9 +399,11 @@ int cmd_query(struct opts *o)
         kind = CTL_Q_TASKS;
     else if (strcmp(what, "cell") == 0 && o->npos == 2)
         kind = CTL_Q_CELL, name = o->pos[1];
+    else if (strcmp(what, "swap") == 0 && o->npos == 1)
+        kind = CTL_Q_SWAP;
     else {
-        fail("query: want 'cells', 'tasks' or 'cell NAME'\nusage: keelctl query "
-             "cells|tasks|cell NAME [--json]");
+        fail("query: want 'cells', 'tasks', 'cell NAME' or 'swap'\nusage: keelctl query "
+             "cells|tasks|cell NAME|swap [--json]");
         return EXIT_USAGE;
     }
     if (strlen(name) > 31) {
@@ -396,6 +430,7 @@ int cmd_query(struct opts *o)
             uint32_t n = ctl_rd_u32(&rep.body);
             r = kind == CTL_Q_CELLS   ? print_cells(&rep.body, n, o->json)
                 : kind == CTL_Q_TASKS ? print_tasks(&rep.body, n, o->json)
+                : kind == CTL_Q_SWAP  ? print_swap_status(&rep.body, n, o->json)
                                       : print_cell(&rep.body, o->json);
             if (r)
                 fail("query: malformed reply");

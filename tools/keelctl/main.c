@@ -65,10 +65,12 @@ static const struct command commands[] = {
      "  --fail-at STEP     test hook: fail the swap at STEP (link, check, quiesce, transfer,\n"
      "                     rewrite, commit, retire); the system must stay in the old state\n"
      "  --json             one JSON object instead of text\n"},
-    {"query", cmd_query, 1, 2, O_JSON, "query cells|tasks|cell NAME [--json]",
+    {"query", cmd_query, 1, 2, O_JSON, "query cells|tasks|cell NAME|swap [--json]",
      "cells: every loaded cell with version, code address, sizes, state, dependents and pins.\n"
      "tasks: every task with state, priority, cell, CPU time.\n"
-     "cell NAME: one cell and every relocation site in other cells that refers to it.\n"},
+     "cell NAME: one cell and every relocation site in other cells that refers to it.\n"
+     "swap: the swap pending now, if any, and how far it is (the shell's swap --status), and\n"
+     "      the calls held at a gate since boot.\n"},
     {"faults", cmd_faults, 0, 0, O_CLEAR | O_JSON, "faults [--clear] [--json]",
      "The guest's fault log, oldest first: each fault and each recovery step, with the task, the\n"
      "kind (exception vector), where it faulted (symbol+offset), CR2, the cell it is charged to,\n"

@@ -25,7 +25,7 @@
     "  -r count     swap count times, alternating with the running version (soak, "                \
     "benchmark)\n"                                                                                 \
     "  --json       also print the report as one JSON line\n"                                      \
-    "  --status     (alone) the swap pending now, if any, and how far it is\n"                     \
+    "  --status     (alone, or with --json) the swap pending now, if any, and how far it is\n"     \
     "  --fail-at s  test hook: fail at link, check, quiesce, transfer or rewrite"
 
 static const char *step_name(int s)
@@ -225,27 +225,33 @@ static int repeat(struct swap_request *rq, const struct swapargs *a, char names[
 
 static int swap_held(const char **argv, int argc, struct ramfs_hold *files);
 
-/* swap --status: the swap pending now (another console's, or keelctl's), and how far it is. */
-static int print_status(void)
+/* swap --status: the swap pending now, if any, and how far it is. Mostly for a swap started by
+ * keelctl (keelctl query swap shows the same from the host); a command typed here while a swap
+ * is pending starts only once that swap ends, as starting it needs the cells lock. */
+static int print_status(bool json)
 {
     struct swap_status st;
     swap_status(&st);
     /* Since boot (the benchmark reads it before and after a series of swaps). */
-    kprintf("swap: since boot %llu calls held at a gate, %llu us there in all\n",
-            (unsigned long long)st.gate_calls, (unsigned long long)(st.gate_wait_ns / 1000));
-    if (!st.pending) {
-        kprintf("swap: no swap is pending\n");
-        return 0;
+    swap_status_totals_text(&st, to_console, NULL);
+    swap_status_text(&st, to_console, NULL);
+    if (json) {
+        kprintf("{\"swap_status\": {");
+        swap_status_json(&st, to_console, NULL);
+        kprintf("}}\n");
     }
-    kprintf("swap: %s %u -> %u pending for %llu ms (gives up in %llu ms), %u checks: %zu call "
-            "site%s gated, %u return barrier%s not yet reached, %u task%s held\n",
-            st.cell, st.old_version, st.new_version, (unsigned long long)(st.pending_ns / 1000000),
-            (unsigned long long)(st.deadline_ns / 1000000), st.checks, st.sites_gated,
-            st.sites_gated == 1 ? "" : "s", st.barriers_left, st.barriers_left == 1 ? "" : "s",
-            st.held, st.held == 1 ? "" : "s");
-    if (st.inside[0])
-        kprintf("  inside at the last check: %s\n", st.inside);
     return 0;
+}
+
+/* A single swap's progress while it is pending: when it becomes pending, then once a second. */
+static void show_progress(const struct swap_status *st, void *ctx)
+{
+    swap_status_text(st, to_console, NULL);
+    if (*(const bool *)ctx) {
+        kprintf("{\"swap_pending\": {");
+        swap_status_json(st, to_console, NULL);
+        kprintf("}}\n");
+    }
 }
 
 int cmd_swap_main(const void *arg, void *ret)
@@ -267,8 +273,14 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
         kprintf("usage: " USAGE "\n");
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "--status") == 0)
-        return print_status();
+    if (argc >= 2 && strcmp(argv[1], "--status") == 0) {
+        bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+        if (argc > 3 || (argc == 3 && !json)) {
+            kprintf("swap: --status takes only --json\nusage: " USAGE "\n");
+            return 2;
+        }
+        return print_status(json);
+    }
     if (swapargs_parse(argc, argv, &a, msg, sizeof(msg), step_name)) {
         kprintf("swap: %s\nusage: " USAGE "\n", msg);
         return 2;
@@ -298,6 +310,9 @@ static int swap_held(const char **argv, int argc, struct ramfs_hold *files)
     }
     if (a.repeat)
         return repeat(&rq, &a, names);
+    bool json = a.json;
+    rq.progress = show_progress;
+    rq.progress_ctx = &json;
     struct swap_report rep;
     struct loader_error err;
     int r = swap_cells(&rq, &rep, &err);

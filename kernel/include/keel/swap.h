@@ -45,6 +45,8 @@ struct swap_item {
     const char *origin; /* names the object in messages (e.g. "counter@2.o") */
 };
 
+struct swap_status;
+
 struct swap_request {
     size_t n; /* 1..SWAP_MAX_CELLS: swapped together, as one transaction */
     struct swap_item items[SWAP_MAX_CELLS];
@@ -54,6 +56,11 @@ struct swap_request {
     /* The new versions' declared state blocks keep their initial values instead of the old
      * ones' (a reload after a fault that the state may not survive); variables still carry. */
     bool reset_state;
+    /* Called (world running, the cells lock held) the moment the swap becomes pending and
+     * about once a second while it stays pending, for a caller that shows its progress; NULL
+     * for none. */
+    void (*progress)(const struct swap_status *st, void *ctx);
+    void *progress_ctx;
 };
 
 struct swap_cell_report {
@@ -108,6 +115,13 @@ struct swap_status {
     uint64_t gate_calls, gate_wait_ns;
 };
 void swap_status(struct swap_status *out);
+/* The status in Keel's words, the same for the shell and keelctl: "swap: busy 1 -> 2 pending
+ * for 12 ms (gives up in 4988 ms), ..." and who is inside, or "swap: no swap is pending";
+ * the totals line "swap: since boot N calls held at a gate, M us there in all". JSON: members
+ * without braces, times in nanoseconds ("pending", "cell", ..., "gate_calls", "gate_wait_ns"). */
+void swap_status_text(const struct swap_status *st, format_emit_fn emit, void *ctx);
+void swap_status_totals_text(const struct swap_status *st, format_emit_fn emit, void *ctx);
+void swap_status_json(const struct swap_status *st, format_emit_fn emit, void *ctx);
 
 /* Swap (or, with dry_run, plan) the cells of rq as one transaction. rep may be NULL. Must be
  * called from a task (it waits for quiescence); takes the cells lock. */
