@@ -206,6 +206,45 @@ def case_blocked_bt(build, workdir):
         sh.expect(r"workload: counter v1: value \d+")
 
 
+def case_pending_barrier_bt(build, workdir):
+    """keel-bt reads through a pending swap's return barrier: with the swap stopped in its wait
+    (break swap_pending_wait), the task inside busy carries a barrier — its stack slot holds
+    swap_barrier_return — yet keel-bt shows busy_hold in busy@1 and then its real caller,
+    hold_main in busyload, as the shell's bt does. Continued, the swap commits."""
+    with GdbVM(build, workdir, before_boot=["break swap_pending_wait"]) as g:
+        sh, gdb = g.sh, g.gdb
+        ok(sh, "load busy@1")
+        tid = int(has(ok(sh, "run busyload hold 4000"), r"^busyload: task (\d+)$").group(1))
+        sh.run_until(f"bt {tid}", r"^  #\d+\s+0x[0-9a-f]+  busy@1\s+busy_hold\+",
+                     what=f"task {tid} inside busy:busy_hold")
+        sh.send("swap busy 2\r")
+        # A check that finds the task where its frame cannot be sure (say, inside clock_ns)
+        # waits a millisecond and tries again: stop until the barrier is set.
+        for _ in range(100):
+            has(gdb.wait(), r"Breakpoint \d+, swap_pending_wait ")
+            if re.search(r"^live=1$", gdb.cmd("printf \"live=%u\\n\", live"), re.M):
+                break
+            gdb.go("continue")
+        else:
+            check(False, "a return barrier set within 100 checks", "")
+        # The barrier is really there: its slot holds the trampoline.
+        slot = gdb.cmd("printf \"%#lx %#lx\\n\", barriers[0].slot, barriers[0].ret")
+        addr, ret = (int(x, 16) for x in has(slot, r"^(0x[0-9a-f]+) (0x[0-9a-f]+)$").groups())
+        has(gdb.cmd(f"info symbol *(unsigned long *){addr:#x}"), r"^swap_barrier_return in ")
+        has(gdb.cmd(f"info symbol {ret:#x}"), r"^hold_main \+ \d+ in section")
+        bt = gdb.cmd(f"keel-bt {tid}")
+        has(bt, rf"^task {tid} \(busyhold, \w+, cell busyload\):")
+        fns = [(r[2].split("+")[0], r[3].split("@")[0]) for r in bt_rows(bt)]
+        i = fns.index(("busy_hold", "busy")) if ("busy_hold", "busy") in fns else -1
+        check(i >= 0 and fns[i + 1] == ("hold_main", "busyload"),
+              "busy_hold in busy@1, then its caller hold_main in busyload", bt)
+        check(all(f != "swap_barrier_return" for f, _ in fns), "no trampoline in keel-bt", bt)
+        gdb.cmd("delete")
+        gdb.go("continue")
+        sh.expect(r"swapped busy: version 1 -> 2", timeout=60)
+        sh.expect(r"keel> ")
+
+
 def case_frontend_batch(build, workdir):
     """tools/keel debug --no-build --batch FILE: boots halted, stops at a cell's function at
     boot, keel-cells and keel-bt work, keel-type types a shell line that hits a breakpoint in

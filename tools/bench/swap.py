@@ -198,12 +198,12 @@ def reclaim_idle(sh, swaps=6):
 
 
 def gate_totals(sh):
-    """(calls held at a gate since boot, their time there in us) from swap --status."""
-    m = re.search(r"^swap: since boot (\d+) calls held at a gate, (\d+) us there in all$",
-                  sh.run("swap --status"), re.M)
+    """(calls held at a gate since boot, their time there in ns) from swap --status --json."""
+    m = re.search(r"^(\{\"swap_status\".*)$", sh.run("swap --status --json"), re.M)
     if not m:
-        raise BenchError("swap --status did not give the gate's totals")
-    return int(m.group(1)), int(m.group(2))
+        raise BenchError("swap --status --json did not give the gate's totals")
+    st = json.loads(m.group(1))["swap_status"]
+    return st["gate_calls"], st["gate_wait_ns"]
 
 
 def busy(sh, rounds, smp):
@@ -214,16 +214,16 @@ def busy(sh, rounds, smp):
         out = sh.run(line)
         if "exit status" in out:
             raise BenchError(f"'{line}' failed:\n{out}")
-    calls0, us0 = gate_totals(sh)
+    calls0, ns0 = gate_totals(sh)
     r = dict(repeat(sh, "busy", 2, rounds, max(smp, 2)), scenario="busy")
-    calls1, us1 = gate_totals(sh)
+    calls1, ns1 = gate_totals(sh)
     out = sh.run("run busyload stop", timeout=60)
     m = re.search(r"^busyload: \d+ tasks, (\d+) calls, (\d+) wrong", out, re.M)
     if not m or m.group(2) != "0":
         raise BenchError(f"busyload saw wrong results:\n{out}")
     held = calls1 - calls0
     r["gate_calls"] = held
-    r["gate_wait_mean_ns"] = (us1 - us0) * 1000 // held if held else 0
+    r["gate_wait_mean_ns"] = (ns1 - ns0) // held if held else 0
     return r
 
 

@@ -5,7 +5,8 @@ by the frame-pointer chain (every part of Keel is built with frame pointers).
 A task switched away saved its context with arch_context_switch (tasking/switch.S): at its
 saved_rsp lie r15, r14, r13, r12, rbx, rbp and the return address into the scheduler. The chain
 goes on from that rbp: [rbp] is the caller's rbp, [rbp + 8] the return address. For the task
-that is running now the chain starts from the CPU's registers."""
+that is running now, on whichever CPU (GDB's thread for that vCPU), the chain starts from that
+CPU's registers."""
 import re
 import struct
 
@@ -20,6 +21,24 @@ MAX_FRAMES = 64
 
 def read_u64(addr):
     return struct.unpack("<Q", bytes(gdb.selected_inferior().read_memory(addr, 8)))[0]
+
+
+def cpu_running(t):
+    """The GDB thread (one per vCPU) whose CPU runs task t now, or None: each CPU's struct
+    cpu_local (its GS base) names the task it runs."""
+    here = gdb.selected_thread()
+    found = None
+    try:
+        for th in gdb.selected_inferior().threads():
+            th.switch()
+            cur = current_task()
+            if cur is not None and int(cur) == int(t):
+                found = th
+                break
+    finally:
+        if here is not None:
+            here.switch()
+    return found
 
 
 def current_task():
@@ -121,9 +140,14 @@ def task_frames(t):
     """Return addresses of task t, innermost first (a return barrier's slot reads as the
     return address it replaced)."""
     fix = barrier_fixup()
-    cur = current_task()
-    if cur is not None and int(cur) == int(t):
-        frames, rbp = running_start()
+    th = cpu_running(t)
+    if th is not None:  # running on some CPU: from that vCPU's registers
+        here = gdb.selected_thread()
+        th.switch()
+        try:
+            frames, rbp = running_start()
+        finally:
+            here.switch()
     else:
         saved = int(t["saved_rsp"])
         if saved == 0:
