@@ -53,10 +53,20 @@ unsigned gate_users(void)
     return (unsigned)__atomic_load_n(&swap_gate_users, __ATOMIC_RELAXED);
 }
 
+/* Set when a gate opens; cleared once a check (world stopped, the sites closed again) finds
+ * nobody in the stubs: from then on nobody can get in until the next gate opens, so an idle
+ * swap's check skips the walk over the tasks. */
+static bool gate_used;
+
 bool gate_free(void)
 {
-    return gate_users() == 0 && !swap_tasks_stopped_in((uint64_t)(uintptr_t)swap_gate_text,
-                                                       (uint64_t)(uintptr_t)swap_gate_text_end);
+    if (!gate_used)
+        return true;
+    if (gate_users() || swap_tasks_stopped_in((uint64_t)(uintptr_t)swap_gate_text,
+                                              (uint64_t)(uintptr_t)swap_gate_text_end))
+        return false;
+    gate_used = false;
+    return true;
 }
 
 static uint64_t stub_for(void *ctx, uint64_t old_fn, uint64_t new_fn)
@@ -76,6 +86,7 @@ static uint64_t stub_for(void *ctx, uint64_t old_fn, uint64_t new_fn)
 size_t gate_open(struct loader_swap *sw)
 {
     ngates = 0;
+    gate_used = true;
     return loader_swap_gate(sw, stub_for, NULL);
 }
 

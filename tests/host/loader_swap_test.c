@@ -5,9 +5,9 @@
  * fresh, refused), variables carried by name and the pointers they hold; compatibility
  * refusals that leave nothing changed; data sites translated from their current value; a
  * failing patch at every site undone; multi-cell transactions; every allocation failing in
- * turn; the plan. The platform mimics the kernel's: low mmap'd regions (loader_testlib.c), a
- * patch hook that writes through a temporary writable mapping (and can fail at call N), a
- * run_migrate hook. */
+ * turn; the plan; a pending swap's gate (call sites to a stub and back, byte for byte). The
+ * platform mimics the kernel's: low mmap'd regions (loader_testlib.c), a patch hook that writes
+ * through a temporary writable mapping (and can fail at call N), a run_migrate hook. */
 #define _GNU_SOURCE
 #include "check.h"
 #include "loader_testlib.h"
@@ -1139,6 +1139,157 @@ static void test_check_retry(void)
     }
 }
 
+/* ---- The gate of a pending swap (loader_swap_gate / loader_swap_ungate) ------------------ */
+
+static struct {
+    struct loader_swap *sw;
+    uint64_t lib_call, lib_calls; /* the old version's functions */
+    uint64_t new_lo, new_hi;      /* the new version's text */
+    int stubs, bad_targets, gate_calls;
+} gt;
+
+/* This test's stand-in for the kernel's stub in front of lib_call: no parking, an answer of
+ * its own, so that a call through a gated site shows. */
+static int gate_lib_call(int x)
+{
+    gt.gate_calls++;
+    return 5000 + x;
+}
+
+/* lib_call: to gate_lib_call; lib_calls: left alone (0); any other: straight to the new
+ * version's function, as the kernel's stub goes on once the swap commits. */
+static uint64_t h_stub(void *ctx, uint64_t old_target, uint64_t new_target)
+{
+    (void)ctx;
+    gt.stubs++;
+    if (!loader_swap_in_old(gt.sw, old_target) || new_target < gt.new_lo || new_target >= gt.new_hi)
+        gt.bad_targets++;
+    if (old_target == gt.lib_call)
+        return (uint64_t)(uintptr_t)gate_lib_call;
+    return old_target == gt.lib_calls ? 0 : new_target;
+}
+
+static void text_of(struct loaded_cell *c, uint8_t **at, size_t *n)
+{
+    struct loader_cell_info ci;
+    loader_cell_info(c, &ci);
+    *at = (uint8_t *)(uintptr_t)ci.base[CELL_REGION_TEXT];
+    *n = ci.size[CELL_REGION_TEXT];
+}
+
+/* Gated call sites go to the stub (or straight on, or stay, as the stub says), the rewrite is
+ * refused while gated, and ungating — after a patch that failed half-way too — and aborting
+ * put every byte of the caller's code back; a swap gated and ungated then commits as usual. */
+static void test_gate(void)
+{
+    reset();
+    struct loader *ld = new_loader();
+    hk.ld = ld;
+    struct loader_error err;
+    struct loaded_cell *lib = load(ld, "ls_lib", 1);
+    struct loaded_cell *app = load(ld, "ls_app", 1);
+    fn_i_i app_call = FN(fn_i_i, ld, "app_call");
+    fn_i app_version = FN(fn_i, ld, "app_version"), app_calls = FN(fn_i, ld, "app_calls");
+    CHECK_EQ_INT(app_call(1), 2);
+    CHECK_EQ_INT(app_version(), 1);
+    uint8_t *text;
+    size_t text_size;
+    text_of(app, &text, &text_size);
+    uint8_t *linked = malloc(text_size), *gated = malloc(text_size);
+    CHECK(linked && gated);
+    if (!linked || !gated) {
+        free(linked);
+        free(gated);
+        loader_destroy(ld);
+        return;
+    }
+    memcpy(linked, text, text_size);
+
+    struct loader_object o2 = obj("ls_lib", 2);
+    struct loader_swap *sw = NULL;
+    CHECK_EQ_INT(loader_swap_gate(NULL, h_stub, NULL), 0);
+    CHECK_EQ_INT(loader_swap_link(ld, &lib, &o2, 1, &sw, &err), 0);
+    CHECK_EQ_INT(loader_swap_gate(sw, h_stub, NULL), 0); /* before the check: nothing */
+    CHECK_EQ_INT(loader_swap_check(sw, &err), 0);
+    memset(&gt, 0, sizeof(gt));
+    gt.sw = sw;
+    gt.lib_call = tp_sym(ld, "lib_call");
+    gt.lib_calls = tp_sym(ld, "lib_calls");
+    uint8_t *ntext;
+    size_t nsize;
+    text_of(loader_swap_new(sw, 0), &ntext, &nsize);
+    gt.new_lo = (uint64_t)(uintptr_t)ntext;
+    gt.new_hi = gt.new_lo + nsize;
+
+    long patches0 = hk.patch_calls;
+    size_t n = loader_swap_gate(sw, h_stub, NULL);
+    CHECK(n >= 2); /* app_call's and app_version's sites at least */
+    CHECK_EQ_INT(gt.bad_targets, 0);
+    CHECK_EQ_INT(hk.patch_calls - patches0, (long)n);
+    CHECK_EQ_INT(hk.patch_outside, 0);
+    CHECK(memcmp(linked, text, text_size) != 0);
+    CHECK_EQ_INT(app_call(1), 5001); /* through the stub */
+    CHECK_EQ_INT(gt.gate_calls, 1);
+    CHECK_EQ_INT(app_version(), 2);                         /* straight on to the new version */
+    CHECK_EQ_INT(app_calls(), FN(fn_i, ld, "lib_calls")()); /* left alone: still version 1 */
+    CHECK_EQ_INT(loader_swap_gate(sw, h_stub, NULL), 0);    /* gated already */
+    memcpy(gated, text, text_size);
+    CHECK_EQ_INT(loader_swap_rewrite(sw, &err), KE_INVAL); /* refused while gated */
+    CHECK(memcmp(gated, text, text_size) == 0);
+
+    loader_swap_ungate(sw);
+    CHECK(memcmp(linked, text, text_size) == 0);
+    CHECK_EQ_INT(app_call(1), 2);
+    CHECK_EQ_INT(app_version(), 1);
+    loader_swap_ungate(sw); /* twice: nothing more */
+    loader_swap_ungate(NULL);
+    CHECK(memcmp(linked, text, text_size) == 0);
+
+    /* A patch that fails half-way: that site stays as linked, the others are gated, and
+     * ungating restores those exactly. */
+    hk.patch_fail_at = hk.patch_calls + 2;
+    size_t m = loader_swap_gate(sw, h_stub, NULL);
+    hk.patch_fail_at = 0;
+    CHECK_EQ_INT(m, n - 1);
+    loader_swap_ungate(sw);
+    CHECK(memcmp(linked, text, text_size) == 0);
+
+    /* Gated, then committed the way the kernel does it: ungate, rewrite, commit. */
+    CHECK_EQ_INT(loader_swap_gate(sw, h_stub, NULL), n);
+    loader_swap_ungate(sw);
+    CHECK_EQ_INT(loader_swap_transfer(sw, &err), 0);
+    CHECK_EQ_INT(loader_swap_rewrite(sw, &err), 0);
+    loader_swap_commit(sw);
+    loader_swap_finish(sw);
+    CHECK_EQ_INT(app_call(1), 2001);
+    CHECK_EQ_INT(app_version(), 2);
+    memcpy(linked, text, text_size);
+
+    /* Gated, then given up (back to version 1): loader_swap_abort ungates. */
+    lib = loader_find(ld, "ls_lib");
+    struct loader_object o3 = obj("ls_lib", 1);
+    sw = NULL;
+    CHECK_EQ_INT(loader_swap_link(ld, &lib, &o3, 1, &sw, &err), 0);
+    CHECK_EQ_INT(loader_swap_check(sw, &err), 0);
+    gt.sw = sw;
+    gt.lib_call = tp_sym(ld, "lib_call");
+    gt.lib_calls = tp_sym(ld, "lib_calls");
+    text_of(loader_swap_new(sw, 0), &ntext, &nsize);
+    gt.new_lo = (uint64_t)(uintptr_t)ntext;
+    gt.new_hi = gt.new_lo + nsize;
+    CHECK(loader_swap_gate(sw, h_stub, NULL) >= 2);
+    CHECK(memcmp(linked, text, text_size) != 0);
+    loader_swap_abort(sw);
+    CHECK(memcmp(linked, text, text_size) == 0);
+    CHECK_EQ_INT(app_version(), 2);
+    CHECK_EQ_INT(gt.bad_targets, 0);
+    free(linked);
+    free(gated);
+    loader_destroy(ld);
+    CHECK_EQ_INT(tp.live_allocs, 0);
+    CHECK_EQ_INT(tp.live_regions, 0);
+}
+
 /* Calls out of order or without a swap are refused, not crashes. */
 static void test_misuse(void)
 {
@@ -1198,6 +1349,7 @@ int main(void)
     test_transactions();
     test_out_of_memory();
     test_misuse();
+    test_gate();
     test_check_retry();
     for (int i = 0; i < nfiles; i++)
         free(files[i].data);

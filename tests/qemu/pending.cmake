@@ -4,7 +4,8 @@
 # label qemu-smp4); busy_caller_4cpu adds four callers on four CPUs.
 keel_qemu_cases(pending_tests.py PREFIX qemu_pending_ TIMEOUT 240)
 set_tests_properties(qemu_pending_busy_caller_4cpu PROPERTIES LABELS "qemu;qemu-smp4")
-foreach(case busy_caller deep deadline ctrl_c fault_with_barrier kill_with_barrier)
+foreach(case busy_caller deep deadline ctrl_c fail_while_pending fault_with_barrier
+             kill_with_barrier)
   foreach(cpus 1 4)
     set(name qemu_pending_${case}_smp${cpus})
     add_test(NAME ${name}

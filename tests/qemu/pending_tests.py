@@ -180,6 +180,41 @@ def case_ctrl_c(build, workdir):
         hasnt(sh.vm.since(0), FAULT)
 
 
+def case_fail_while_pending(build, workdir):
+    """A swap that was pending and then fails at a later step (--fail-at transfer, then
+    rewrite): everything is put back — busy 1 in place, its dependents' sites as linked (deps),
+    the task inside finishes in version 1, the callers held at the gate go on into version 1
+    with every result right; then a real swap commits and the callers reach version 2."""
+    with KeelShell(build, workdir=workdir) as sh:
+        start(sh, "2")
+        ok(sh, "swap -n busy 2")  # the swap command's cell, loaded before
+        deps = ok(sh, "deps busy")
+        for step in ("transfer", "rewrite"):
+            tid = hold(sh, 800)
+            inside(sh, tid, "busy_hold")
+            out = sh.run(f"swap --fail-at {step} busy 2", timeout=60)
+            has(out, r"^swap: busy 1 -> 2 pending for \d+ ms ")
+            has(out, rf"^swap: failure injected at step '{step}'; nothing changed$")
+            has(out, rf"^swap: stopped at step '{step}'; nothing was swapped$")
+            has(out, r"^keel: swap: exit status 1$")
+            check(version(sh) == 1, f"busy 1 still in place after a failure at {step}", out)
+            now = ok(sh, "deps busy")
+            check(now == deps, "deps busy as before", f"before:\n{deps}\nafter:\n{now}")
+            ended(sh, tid)
+            has(ok(sh, "run busyload status"),
+                r"^busyload: the last hold returned through busy version 1$")
+            tasks, calls, wrong, by = status(sh)
+            check(wrong == 0 and set(by) == {1}, "every call right, all in version 1",
+                  str((tasks, calls, wrong, by)))
+        has(ok(sh, "swap busy 2", timeout=60), r"^swapped busy: version 1 -> 2")
+        calls = status(sh)[3].get(2, 0)
+        sh.vm.wait_until(lambda: status(sh)[3].get(2, 0) > calls, what="calls into version 2")
+        out = ok(sh, "run busyload stop", timeout=60)
+        m = has(out, STATUS)
+        check(m[3] == "0", "no wrong result", out)
+        hasnt(sh.vm.since(0), FAULT)
+
+
 def case_fault_with_barrier(build, workdir):
     """A task that faults inside busy while carrying a return barrier: it ends (the fault is
     contained and logged), its barrier goes with it, and the pending swap commits."""
