@@ -104,6 +104,9 @@ int ctl_op_swap(struct ctl_rd *rd, struct ctl_wr *body, char *msg, size_t msg_si
     ctl_wr_u8(body, discarded);
     ctl_wr_u64(body, rep.reclaim_ns); /* optional for keelctl: added after the discard mask */
     ctl_wr_u8(body, rep.first_since_boot);
+    ctl_wr_u64(body, rep.sites_gated); /* a pending swap's gate and barriers, then held tasks */
+    ctl_wr_u32(body, rep.barriers);
+    ctl_wr_u32(body, rep.held);
     kfree(rep.plan);
     return r;
 }

@@ -106,7 +106,11 @@ static void stop_surely(int *irq)
         task_sleep_ns(1000 * 1000);
 }
 
-#define SWAP_PROGRESS_NS (1000ull * 1000 * 1000) /* a pending swap's progress, once a second */
+/* A pending swap's progress: first once it has been pending a while (most commit well before:
+ * printing costs milliseconds on a serial console, with callers held at the gate), then once a
+ * second. */
+#define SWAP_PROGRESS_FIRST_NS (200ull * 1000 * 1000)
+#define SWAP_PROGRESS_NS       (1000ull * 1000 * 1000)
 
 /* What swap_status shows: written by the swap in progress (one at a time: the cells lock). */
 static struct swap_status status;
@@ -230,6 +234,7 @@ static int step_quiesce(struct swap_run *s)
             why[0] = 0;
             r = participants_check(s, why, sizeof(why));
             if (r == 0) {
+                note_held(s);      /* the tasks parked now count too */
                 unpend_stopped(s); /* the rewrite finds every site as it was linked */
                 return 0;
             }
@@ -240,8 +245,10 @@ static int step_quiesce(struct swap_run *s)
             world_resume(s->irq);
         }
         note_held(s);
-        if (s->pending && !status.pending)
+        if (s->pending && !status.pending) {
             status_begin(s, deadline);
+            next_progress = clock_ns() + SWAP_PROGRESS_FIRST_NS;
+        }
         if (s->pending) {
             status.checks = s->rep.quiescence_checks;
             ksnprintf(status.inside, sizeof(status.inside), "%s", why);

@@ -230,7 +230,14 @@ def case_query(build, workdir):
         check(one["cell"]["name"] == "hello" and one["cell"]["state_bytes"] == 4 and
               {d["site"] for d in one["dependents"]} == {"greeter"}, "query cell --json", one)
         has(ctl("query", "cell", "nosuch", want=1), r"no cell named 'nosuch' is loaded")
-        has(ctl("query", "bogus", want=2), r"want 'cells', 'tasks' or 'cell NAME'")
+        has(ctl("query", "bogus", want=2), r"want 'cells', 'tasks', 'cell NAME' or 'swap'")
+        has(ctl("query", "swap", "extra", want=2), r"want 'cells', 'tasks', 'cell NAME' or 'swap'")
+        out = ctl("query", "swap")  # nothing pending on a fresh system
+        has(out, r"^swap: since boot 0 calls held at a gate, 0 us there in all$")
+        has(out, r"^swap: no swap is pending$")
+        st = json.loads(ctl("query", "swap", "--json"))["swap_status"]
+        check(st == {"pending": False, "gate_calls": 0, "gate_wait_ns": 0}, "query swap --json",
+              st)
         ctl.alive()
 
 

@@ -64,18 +64,22 @@ def inside(sh, tid, fn):
 
 
 def case_busy_caller(build, workdir):
-    """A task inside busy when the swap starts (a 1.5 s call): the swap is pending — its report
-    says so, with the task's return barrier — and commits once the task leaves, which finishes
-    its call in version 1; then 100 swaps back and forth while a caller calls busy back to back,
-    every one committed, every result right."""
+    """A task inside busy when the swap starts (a 3 s call): the swap is pending — it says so
+    while it waits, naming the task, and its report too, with the task's return barrier — and
+    commits once the task leaves, which finishes its call in version 1; then 100 swaps back and
+    forth while a caller calls busy back to back, every one committed, every result right."""
     with KeelShell(build, workdir=workdir) as sh:
         has(ok(sh, "load busy@1"), r"^loaded busy@1 from ")
-        tid = hold(sh, 1500)
+        tid = hold(sh, 3000)
         inside(sh, tid, "busy_hold")
         out = ok(sh, "swap busy 2", timeout=30)
-        # The swap says the moment it became pending, naming the task inside, then reports.
-        has(out, r"^swap: busy 1 -> 2 pending for \d+ ms \(gives up in \d+ ms\), 1 check: \d+ "
-                 r"call sites? gated, 1 return barrier not yet reached, \d+ tasks? held$")
+        # The swap says it is pending (after 200 ms, then each second), naming the task inside,
+        # then reports.
+        m = has(out, r"^swap: busy 1 -> 2 pending for (\d+) ms \(gives up in (\d+) ms\), \d+ "
+                     r"checks?: \d+ call sites? gated, 1 return barrier not yet reached, \d+ tasks? "
+                     r"held$")
+        check(int(m[1]) >= 200 and int(m[1]) + int(m[2]) <= 5000,
+              "first progress after 200 ms, the deadline counting down from 5000 ms", out)
         has(out, rf"^  inside at the last check: task {tid} 'busyhold' \(\w+\) is inside the "
                  r"old version: <busy:busy_hold\+0x[0-9a-f]+>$")
         has(out, r"^swapped busy: version 1 -> 2")
@@ -177,6 +181,40 @@ def case_ctrl_c(build, workdir):
         has(ctl("query", "swap"), r"^swap: no swap is pending$")
         check(json.loads(ctl("query", "swap", "--json"))["swap_status"]["pending"] is False,
               "nothing pending after Ctrl-C", "")
+        hasnt(sh.vm.since(0), FAULT)
+
+
+def case_ctl_pending(build, workdir):
+    """keelctl swap of a cell a task is inside: pending as from the shell, and its report says
+    so in text and JSON (sites_gated, barriers, held); keelctl's --deadline-ms refuses naming
+    the task, and nothing changes."""
+    with KeelShell(build, workdir=workdir, ctl_socket=True) as sh:
+        has(ok(sh, "load busy@1"), r"^loaded busy@1 from ")
+        ctl = KeelCtl(build, sh.vm)
+        tid = hold(sh, 1500)
+        inside(sh, tid, "busy_hold")
+        rep = json.loads(ctl("swap", "--json", "busy", "busy@2.o"))
+        check(rep["cells"][0]["new_version"] == 2 and rep["barriers"] == 1
+              and rep["sites_gated"] >= 1 and rep["held"] >= 0, "keelctl swap --json: pending",
+              json.dumps(rep))
+        ended(sh, tid)
+        has(ok(sh, "run busyload status"),
+            r"^busyload: the last hold returned through busy version 1$")
+        tid = hold(sh, 3000)
+        inside(sh, tid, "busy_hold")
+        out = ctl("swap", "--deadline-ms", "200", "busy", "busy@1.o", want=1)
+        has(out, rf"not quiescent within 200 ms \(\d+ checks?\): task {tid} 'busyhold' "
+                 r"\(\w+\) is inside the old version: <busy:busy_hold\+0x[0-9a-f]+>; "
+                 r"nothing changed")
+        check(version(sh) == 2, "busy 2 still in place", out)
+        ended(sh, tid)
+        has(ok(sh, "run busyload status"),
+            r"^busyload: the last hold returned through busy version 2$")
+        tid = hold(sh, 1500)
+        inside(sh, tid, "busy_hold")
+        out = ctl("swap", "busy", "busy@1.o")
+        has(out, r"^swapped busy: version 2 -> 1")
+        has(out, r"^  pending: \d+ call sites? gated, 1 return barrier, \d+ tasks? held at most$")
         hasnt(sh.vm.since(0), FAULT)
 
 

@@ -70,6 +70,11 @@ static bool read_swap(struct ctl_rd *rd, struct swap_out *s)
         r->reclaim_ns = ctl_rd_u64(rd);
     if (rd->pos < rd->len)
         r->first_since_boot = ctl_rd_u8(rd) != 0;
+    if (rd->pos < rd->len) {
+        r->sites_gated = (size_t)ctl_rd_u64(rd);
+        r->barriers = ctl_rd_u32(rd);
+        r->held = ctl_rd_u32(rd);
+    }
     s->plan = strndup((const char *)plan, plen);
     return s->plan != NULL && !rd->bad;
 }

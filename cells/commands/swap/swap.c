@@ -243,7 +243,7 @@ static int print_status(bool json)
     return 0;
 }
 
-/* A single swap's progress while it is pending: when it becomes pending, then once a second. */
+/* A single swap's progress while it is pending: after 200 ms, then once a second. */
 static void show_progress(const struct swap_status *st, void *ctx)
 {
     swap_status_text(st, to_console, NULL);

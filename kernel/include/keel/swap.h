@@ -56,9 +56,9 @@ struct swap_request {
     /* The new versions' declared state blocks keep their initial values instead of the old
      * ones' (a reload after a fault that the state may not survive); variables still carry. */
     bool reset_state;
-    /* Called (world running, the cells lock held) the moment the swap becomes pending and
-     * about once a second while it stays pending, for a caller that shows its progress; NULL
-     * for none. */
+    /* Called (world running, the cells lock held) once the swap has been pending for 200 ms
+     * and then about once a second while it stays pending, for a caller that shows its
+     * progress; NULL for none. */
     void (*progress)(const struct swap_status *st, void *ctx);
     void *progress_ctx;
 };
