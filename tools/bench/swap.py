@@ -282,7 +282,8 @@ def report(result):
     print(f"  busy     busy     {us(s['total']['median_ns']):>9} {us(s['total']['p99_ns']):>7} "
           f"{us(s['stw']['median_ns']):>8} {us(s['stw']['p99_ns']):>7}  "
           + " ".join(f"{us(s[st]['median_ns']) if st in s else '-':>8}" for st in STEPS)
-          + "   (a caller never leaves busy for long: each swap pending until it does)")
+          + "   (a caller never leaves busy for long: a swap that finds it inside is pending until it "
+          "leaves)")
     print(f"  busy: {b['gate_calls']} calls held at the gate in {b['swaps']} swaps, "
           f"{us(b['gate_wait_mean_ns'])} us each on average (what the gate adds to a call "
           "while a swap is pending)")
