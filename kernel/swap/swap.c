@@ -119,6 +119,9 @@ static uint64_t status_since, status_deadline;
 void swap_status(struct swap_status *out)
 {
     *out = status;
+    /* Copied while the swap may be rewriting them: whatever was caught, it ends in a NUL. */
+    out->cell[sizeof(out->cell) - 1] = 0;
+    out->inside[sizeof(out->inside) - 1] = 0;
     gate_totals(&out->gate_calls, &out->gate_wait_ns);
     uint64_t now = clock_ns();
     if (out->pending) {
