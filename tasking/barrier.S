@@ -15,6 +15,8 @@ swap_barrier_return:
     push %rdx
     sub $8, %rsp                 /* 16-aligned for the call */
     call swap_barrier_leave      /* the original return address; the barrier is gone */
+    .global swap_barrier_left
+swap_barrier_left:               /* (its return address, at the barrier's slot - 32) */
     mov %rax, 24(%rsp)
     push %rax                    /* a frame record: {rbp, original return address} */
     push %rbp

@@ -96,10 +96,13 @@ uint64_t swap_barrier_leave(void)
     int irq = sched_lock();
     struct task *t = task_current();
     uint64_t ret = 0;
-    if (t && t->barrier) {
-        struct barrier *b = &barriers[t->barrier - 1];
-        ret = b->ret;
-        barrier_gone(b);
+    if (t) {
+        ret = t->barrier_ret; /* the same as the table's, kept in case the record went */
+        t->barrier_ret = 0;
+        if (t->barrier) {
+            ret = barriers[t->barrier - 1].ret;
+            barrier_gone(&barriers[t->barrier - 1]);
+        }
         log_debug("swap: task %llu reached its barrier", (unsigned long long)t->id);
     }
     sched_unlock(irq);
@@ -111,6 +114,7 @@ uint64_t swap_barrier_leave(void)
 
 void swap_barrier_drop(struct task *t)
 {
+    t->barrier_ret = 0;
     if (t->barrier)
         barrier_gone(&barriers[t->barrier - 1]);
 }
@@ -253,6 +257,7 @@ unsigned swap_barriers_place(const struct loader_swap *sw, unsigned *placed)
         }
         barriers[i] = (struct barrier){t, slot, ret};
         t->barrier = i + 1;
+        t->barrier_ret = ret;
         *(uint64_t *)(uintptr_t)slot = (uint64_t)(uintptr_t)swap_barrier_return;
         live++;
         n++;
@@ -261,12 +266,32 @@ unsigned swap_barriers_place(const struct loader_swap *sw, unsigned *placed)
     return unbarred;
 }
 
+extern const char swap_barrier_left[];
+
+/* World stopped: has b's task already returned into swap_barrier_return, and not yet taken its
+ * record in swap_barrier_leave? It is outside the old code then (a check lets the swap commit),
+ * and needs the record on its way: stopped in the trampoline before the call, or somewhere in
+ * the call (its return address sits 32 bytes below the slot, swap_barrier_return's layout). */
+static bool on_its_way_out(const struct barrier *b)
+{
+    const struct task *t = b->task;
+    const struct trap_frame *f = t->preempted;
+    if (!f)
+        return false; /* switched away: not from the trampoline, which blocks only after */
+    uint64_t lo = (uint64_t)(uintptr_t)swap_barrier_return;
+    uint64_t hi = (uint64_t)(uintptr_t)swap_barrier_left;
+    if (f->rip >= lo && f->rip < hi)
+        return true;
+    uint64_t at = b->slot - 32;
+    return f->rsp <= at && on_stack(t, at, 8) && *(const uint64_t *)(uintptr_t)at == hi;
+}
+
 void swap_barriers_remove(void)
 {
     for (unsigned i = 0; i < BARRIERS_MAX; i++) {
         struct barrier *b = &barriers[i];
-        if (!b->task)
-            continue;
+        if (!b->task || on_its_way_out(b))
+            continue; /* its swap_barrier_leave takes the record (or its end drops it) */
         uint64_t *slot = (uint64_t *)(uintptr_t)b->slot;
         if (*slot == (uint64_t)(uintptr_t)swap_barrier_return)
             *slot = b->ret;

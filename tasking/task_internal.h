@@ -77,8 +77,12 @@ struct task {
     /* Live swap (swap_tasks.c), read by a swap with the world stopped. */
     const struct trap_frame *preempted; /* the timer's frame while switched away by it (sched) */
     unsigned channel_depth;             /* own: inside channel send/recv (not resettable there) */
-    unsigned swaps; /* service task: re-spawns by live swaps (the swap's commit) */
+    unsigned swaps;   /* service task: re-spawns by live swaps (the swap's commit) */
     unsigned barrier; /* a pending swap's return barrier it carries: index + 1 (0: none) */
+    /* The return address that barrier took the place of. Kept apart from the table: a task
+     * stopped between returning into swap_barrier_return and taking it in swap_barrier_leave
+     * is outside the old code, so a commit may clear the table meanwhile. */
+    uint64_t barrier_ret;
 
     /* Hang detection (watchdog.c) — scheduler lock (last_beat_ns: own, one aligned store). */
     uint64_t heartbeat_ns;  /* 0: none */
