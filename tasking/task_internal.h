@@ -79,9 +79,10 @@ struct task {
     unsigned channel_depth;             /* own: inside channel send/recv (not resettable there) */
     unsigned swaps;   /* service task: re-spawns by live swaps (the swap's commit) */
     unsigned barrier; /* a pending swap's return barrier it carries: index + 1 (0: none) */
-    /* The return address that barrier took the place of. Kept apart from the table: a task
-     * stopped between returning into swap_barrier_return and taking it in swap_barrier_leave
-     * is outside the old code, so a commit may clear the table meanwhile. */
+    /* The return address that barrier took the place of, also kept with the task: a task
+     * stopped between returning into swap_barrier_return and swap_barrier_leave is outside the
+     * old code, and a commit then must not take its record (swap_pending.c); should one ever
+     * go, the task still returns where it should. */
     uint64_t barrier_ret;
 
     /* Hang detection (watchdog.c) — scheduler lock (last_beat_ns: own, one aligned store). */
