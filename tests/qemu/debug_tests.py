@@ -163,8 +163,12 @@ def case_listings(build, workdir):
         for tid, (_, name, state, prio, cell) in pa.items():
             g = ga[tid]
             check((g[1], g[3], g[4]) == (name, prio, cell), f"task {tid}: name, prio, cell", both)
-            if name in ("ps", "shell"):  # states that cannot change meanwhile
+            if name == "ps":  # a state that cannot change meanwhile
                 check(g[2] == state, f"task {tid} ({name}) is {state}", both)
+            if name == "shell":  # blocked on ps by the time ps lists it; with more than one
+                # CPU, ps may reach the breakpoint before the shell has got there
+                check(state == "blocked" and g[2] in ("running", "ready", "blocked"),
+                      f"task {tid} (shell) blocked, or on its way there", both)
 
         for cell in ("counter", "workload", "shell"):
             mine, theirs = listing_at(sh, gdb, "cmd_deps_main", f"deps {cell}",
