@@ -20,6 +20,11 @@ from keelctlrun import KeelCtl  # noqa: E402
 from checks import check, has, hasnt, ok  # noqa: E402
 
 FAULT = r"CPU exception|panic|PANIC|LEAK"
+# Guest time can run ahead of the host's in bursts (TCG reads the host's TSC; seen on a loaded
+# CI machine at 4 CPUs: seconds at once), so two deadlines a test races are never close: a swap
+# that must outwait a task gets LONG_MS, a task that must outlast a short deadline OUTLAST_MS.
+LONG_MS = 60000
+OUTLAST_MS = 6000
 STATUS = r"^busyload: (\d+) tasks, (\d+) calls, (\d+) wrong; by version:(.*)$"
 
 
@@ -78,14 +83,14 @@ def case_busy_caller(build, workdir):
         has(ok(sh, "load busy@1"), r"^loaded busy@1 from ")
         tid = hold(sh, 3000)
         inside(sh, tid, "busy_hold")
-        out = ok(sh, "swap busy 2", timeout=30)
+        out = ok(sh, f"swap -t {LONG_MS} busy 2", timeout=60)
         # The swap says it is pending (after 200 ms, then each second), naming the task inside,
         # then reports.
         m = has(out, r"^swap: busy 1 -> 2 pending for (\d+) ms \(gives up in (\d+) ms\), \d+ "
                      r"checks?: \d+ call sites? gated, 1 return barrier not yet reached, \d+ tasks? "
                      r"held$")
-        check(int(m[1]) >= 200 and int(m[1]) + int(m[2]) <= 5000,
-              "first progress after 200 ms, the deadline counting down from 5000 ms", out)
+        check(int(m[1]) >= 200 and int(m[1]) + int(m[2]) <= LONG_MS,
+              f"first progress after 200 ms, the deadline counting down from {LONG_MS} ms", out)
         has(out, rf"^  inside at the last check: task {tid} 'busyhold' \(\w+\) is inside the "
                  r"old version: <busy:busy_hold\+0x[0-9a-f]+>$")
         has(out, r"^swapped busy: version 1 -> 2")
@@ -123,12 +128,12 @@ def ended(sh, tid):
 
 
 def case_deadline(build, workdir):
-    """A task inside busy for 3 s: the swap with a 200 ms deadline is refused naming the task and
+    """A task inside busy for 6 s: the swap with a 200 ms deadline is refused naming the task and
     its frame, everything put back; the task finishes its call in version 1; then the swap
     commits at once."""
     with KeelShell(build, workdir=workdir) as sh:
         has(ok(sh, "load busy@1"), r"^loaded busy@1 from ")
-        tid = hold(sh, 3000)
+        tid = hold(sh, OUTLAST_MS)
         inside(sh, tid, "busy_hold")
         out = sh.run("swap -t 200 busy 2", timeout=30)
         has(out, rf"^swap: not quiescent within 200 ms \(\d+ checks?\): task {tid} 'busyhold' "
@@ -154,7 +159,7 @@ def pending_status(ctl, tid):
     st = json.loads(ctl("query", "swap", "--json"))["swap_status"]
     check(st["pending"] is True and st["cell"] == "busy" and st["old_version"] == 1
           and st["new_version"] == 2 and st["barriers"] == 1
-          and 0 < st["deadline_ns"] <= 60000 * 10**6 and st["quiescence_checks"] >= 1
+          and 0 < st["deadline_ns"] <= LONG_MS * 10**6 and st["quiescence_checks"] >= 1
           and f"task {tid} 'busyhold'" in st["inside"], "keelctl query swap --json", str(st))
 
 
@@ -167,11 +172,11 @@ def case_ctrl_c(build, workdir):
         ok(sh, "swap -n busy 2")  # the swap command's cell, loaded before
         ctl = KeelCtl(build, sh.vm)
         ctl.tasks()
-        tid = hold(sh, 4000)
+        tid = hold(sh, OUTLAST_MS)
         inside(sh, tid, "busy_hold")
         sh.vm.skip()
         mark = sh.vm.mark()
-        sh.send("swap -t 60000 busy 2\r")
+        sh.send(f"swap -t {LONG_MS} busy 2\r")
         sh.vm.wait_until(lambda: any(t["name"] == "swap" and t["state"] in ("blocked", "sleeping")
                                      for t in ctl.tasks()),
                          what="the swap to be pending")
@@ -199,14 +204,14 @@ def case_ctl_pending(build, workdir):
         ctl = KeelCtl(build, sh.vm)
         tid = hold(sh, 1500)
         inside(sh, tid, "busy_hold")
-        rep = json.loads(ctl("swap", "--json", "busy", "busy@2.o"))
+        rep = json.loads(ctl("swap", "--json", "--deadline-ms", str(LONG_MS), "busy", "busy@2.o"))
         check(rep["cells"][0]["new_version"] == 2 and rep["barriers"] == 1
               and rep["sites_gated"] >= 1 and rep["held"] >= 0, "keelctl swap --json: pending",
               json.dumps(rep))
         ended(sh, tid)
         has(ok(sh, "run busyload status"),
             r"^busyload: the last hold returned through busy version 1$")
-        tid = hold(sh, 3000)
+        tid = hold(sh, OUTLAST_MS)
         inside(sh, tid, "busy_hold")
         out = ctl("swap", "--deadline-ms", "200", "busy", "busy@1.o", want=1)
         has(out, rf"not quiescent within 200 ms \(\d+ checks?\): task {tid} 'busyhold' "
@@ -218,7 +223,7 @@ def case_ctl_pending(build, workdir):
             r"^busyload: the last hold returned through busy version 2$")
         tid = hold(sh, 1500)
         inside(sh, tid, "busy_hold")
-        out = ctl("swap", "busy", "busy@1.o")
+        out = ctl("swap", "--deadline-ms", str(LONG_MS), "busy", "busy@1.o")
         has(out, r"^swapped busy: version 2 -> 1")
         has(out, r"^  pending: \d+ call sites? gated, 1 return barrier, \d+ tasks? held at most$")
         hasnt(sh.vm.since(0), FAULT)
@@ -236,7 +241,7 @@ def case_fail_while_pending(build, workdir):
         for step in ("transfer", "rewrite"):
             tid = hold(sh, 800)
             inside(sh, tid, "busy_hold")
-            out = sh.run(f"swap --fail-at {step} busy 2", timeout=60)
+            out = sh.run(f"swap -t {LONG_MS} --fail-at {step} busy 2", timeout=60)
             has(out, r"^swap: busy 1 -> 2 pending for \d+ ms ")
             has(out, rf"^swap: failure injected at step '{step}'; nothing changed$")
             has(out, rf"^swap: stopped at step '{step}'; nothing was swapped$")
@@ -267,7 +272,7 @@ def case_fault_with_barrier(build, workdir):
         hold(sh, 0)  # loads busyload
         tid = int(has(ok(sh, "run busyload crash 3000"), r"^busyload: task (\d+)$")[1])
         inside(sh, tid, "busy_crash")
-        out = ok(sh, "swap busy 2", timeout=60)
+        out = ok(sh, f"swap -t {LONG_MS} busy 2", timeout=60)
         has(out, r"^swapped busy: version 1 -> 2")
         has(out, r"^  pending: \d+ call sites? gated, 1 return barrier, \d+ tasks? held at most$")
         # The fault came while the swap waited: its report is in the swap's output, and its
