@@ -25,6 +25,11 @@ void cells_lock(void)
         task_yield();
 }
 
+int cells_lock_killable(void)
+{
+    return mutex_lock(&cells_mutex) == KE_KILLED ? KE_KILLED : 0;
+}
+
 void cells_unlock(void)
 {
     mutex_unlock(&cells_mutex);
@@ -107,6 +112,7 @@ void boot_wait_ready(void)
 
 KEEL_EXPORT_FUNC(cells_loader);
 KEEL_EXPORT_FUNC(cells_lock);
+KEEL_EXPORT_FUNC(cells_lock_killable);
 KEEL_EXPORT_FUNC(cells_unlock);
 KEEL_EXPORT_FUNC(cells_load);
 KEEL_EXPORT_FUNC(cells_unload);

@@ -131,8 +131,11 @@ int smpstress_spawn_caller(const struct ss_job *job, task_id_t *id)
     struct loader *ld = cells_loader();
     struct loader_symbol_info si;
     const struct loaded_cell *owner = NULL;
-    /* Looked up and spawned under the cells lock: the cell cannot go before the task pins it. */
-    cells_lock();
+    /* Looked up and spawned under the cells lock: the cell cannot go before the task pins it.
+     * Killed while waiting for it (Ctrl-C while a swap holds it): this worker never starts, and
+     * the command goes on to hand the others over (ss_run.c) instead of ending here. */
+    if (cells_lock_killable())
+        return KE_KILLED;
     int r = loader_symbol_lookup(ld, "stress_client_main", &owner, &si);
     if (!r && (owner != loader_find(ld, "stress_client") || si.kind != LOADER_SYM_FUNC))
         r = KE_NOENT;

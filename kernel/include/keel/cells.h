@@ -10,8 +10,12 @@
 
 /* The system's loader (NULL if none). */
 struct loader *cells_loader(void);
-/* Serialise use of the loader: take it around any sequence of loader_* queries. */
+/* Serialise use of the loader: take it around any sequence of loader_* queries. A task killed
+ * while it waits ends there (a safe point). */
 void cells_lock(void);
+/* The same, for a task that must clean up after a kill (e.g. stop the tasks it started): 0 with
+ * the lock taken, or KE_KILLED without it. */
+int cells_lock_killable(void);
 void cells_unlock(void);
 
 /* Link one object (e.g. from the ramfs) into the system; *out (may be NULL) gets the cell. */
